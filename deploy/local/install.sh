@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs, idempotently: uv and the workspace venv,
+# the PostgreSQL server binaries, the Kafka jars, and the local secrets.
+# Safe to run again and again; every step prints one line saying what it did.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+UV_VERSION=0.13.8
+say() { echo "install: $*"; }
+die() { echo "install: ERROR: $*" >&2; exit 1; }
+
+# apt-get update only once per run, and only if something has to be installed.
+APT_UPDATED=0
+apt_install() {
+    [ "$(id -u)" -eq 0 ] || die "need root to apt-get install $*"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
+
+mkdir -p "$WEIQUAN_RUN_DIR" "$WEIQUAN_LOG_DIR"
+# 755: the postgres user must be able to traverse into .run to reach its data dir.
+chmod 755 "$WEIQUAN_RUN_DIR"
+
+# --- (a) uv -----------------------------------------------------------------
+UV=uv
+if command -v uv >/dev/null 2>&1; then
+    say "uv already present ($(uv --version))"
+else
+    say "installing uv $UV_VERSION with pip"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt_install python3-pip
+    fi
+    # Debian's system Python is "externally managed" (PEP 668); uv is a self-contained
+    # binary wheel, so installing it there cannot break anything.
+    python3 -m pip install -q "uv==$UV_VERSION" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages "uv==$UV_VERSION"
+    # pip may put the binary in a directory that is not on PATH (~/.local/bin).
+    UV="$(python3 -c 'import uv; print(uv.find_uv_bin())')"
+fi
+
+# --- (b) the workspace venv (.venv: services, supervisord, aiokafka) ----------
+cd "$WEIQUAN_ROOT"
+if [ -f uv.lock ]; then
+    say "uv sync --frozen (workspace venv in .venv)"
+    "$UV" sync --frozen --quiet
+else
+    say "uv.lock missing: uv sync (resolves and writes uv.lock)"
+    "$UV" sync --quiet
+fi
+
+# --- (c) PostgreSQL server binaries -------------------------------------------
+if compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+    say "postgresql already present ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1))"
+else
+    say "installing postgresql with apt-get"
+    apt_install postgresql
+    compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null \
+        || die "apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres exists"
+    # Debian creates (and may start) a system cluster on port 5432. We leave it alone and
+    # never use it: our cluster has its own data dir under .run and listens on 54320.
+    say "postgresql installed; Debian's own cluster (port 5432), if any, is left alone and not used"
+fi
+id postgres >/dev/null 2>&1 || die "no 'postgres' system user (it comes with the Debian postgresql package)"
+command -v runuser >/dev/null 2>&1 || die "runuser not found (package util-linux)"
+
+# --- Java (Kafka runs on it); curl (readiness checks) --------------------------
+if command -v java >/dev/null 2>&1; then
+    say "java already present"
+else
+    say "installing a Java runtime with apt-get"
+    apt_install openjdk-17-jre-headless
+fi
+if command -v curl >/dev/null 2>&1; then
+    say "curl already present"
+else
+    say "installing curl with apt-get"
+    apt_install curl ca-certificates
+fi
+
+# --- (d) Kafka jars ---------------------------------------------------------------
+kafka_present() { [ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]; }
+if kafka_present; then
+    say "Kafka $KAFKA_VERSION jars already present in $KAFKA_LIBS"
+else
+    command -v mvn >/dev/null 2>&1 || { say "installing maven with apt-get"; apt_install maven; }
+    cache_dir="$(dirname "$KAFKA_LIBS")"
+    mkdir -p "$cache_dir"
+    # The cache is shared by every clone: a lock keeps two concurrent installs from
+    # racing, and the second one finds the jars already there.
+    exec 9>"$cache_dir/.fetch.lock"
+    flock 9
+    if kafka_present; then
+        say "Kafka $KAFKA_VERSION jars already present in $KAFKA_LIBS (fetched concurrently)"
+    else
+        say "fetching Kafka $KAFKA_VERSION jars from Maven Central"
+        # Download into a temp dir and rename it into place at the end: an interrupted
+        # fetch leaves only a *.tmp dir, never a half-filled libs dir that looks complete.
+        tmp="$(mktemp -d "$cache_dir/libs.XXXXXX.tmp")"
+        trap 'rm -rf "$tmp"' EXIT
+        # Maven's output (even with -q it emits colour codes) goes to a log shown on failure.
+        if ! mvn -q -B -Dstyle.color=never -f "$WEIQUAN_ROOT/deploy/kafka/pom.xml" \
+                dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime \
+                >"$WEIQUAN_LOG_DIR/kafka-fetch.log" 2>&1; then
+            tail -n 30 "$WEIQUAN_LOG_DIR/kafka-fetch.log" >&2
+            die "mvn could not fetch the Kafka jars (is Maven Central reachable?); full output in $WEIQUAN_LOG_DIR/kafka-fetch.log"
+        fi
+        [ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ] \
+            || die "mvn finished but kafka_2.13-$KAFKA_VERSION.jar is missing"
+        chmod 755 "$tmp"
+        rm -rf "$KAFKA_LIBS"   # a leftover without the broker jar is incomplete anyway
+        mv -T "$tmp" "$KAFKA_LIBS"
+        trap - EXIT
+        say "Kafka jars ready: $(ls "$KAFKA_LIBS" | wc -l) jars in $KAFKA_LIBS"
+    fi
+    exec 9>&-
+fi
+
+# --- (e) secrets -----------------------------------------------------------------------
+secrets="$WEIQUAN_RUN_DIR/secrets.env"
+if [ -f "$secrets" ]; then
+    say "secrets already present ($secrets)"
+else
+    say "generating local secrets in $secrets (mode 600; values are never printed)"
+    # umask before the file exists, so it is never readable by others, not even briefly.
+    (
+        umask 077
+        python3 - >"$secrets.tmp" <<'PY'
+import base64, json, secrets
+
+def key32() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+print(f"WEIQUAN_PG_PASSWORD={secrets.token_hex(24)}")
+# Single quotes: the JSON has double quotes and must reach the services verbatim.
+print(f"WEIQUAN_PII_KEYS='{json.dumps({'k1': key32()})}'")
+print("WEIQUAN_PII_ACTIVE_KEY_ID=k1")
+print(f"WEIQUAN_PII_INDEX_KEY={key32()}")
+PY
+        chmod 600 "$secrets.tmp"
+        mv "$secrets.tmp" "$secrets"
+    )
+fi
+say "done"

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The stack's own PostgreSQL cluster: data in $WEIQUAN_RUN_DIR/pgdata, TCP on
+# 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's system cluster.
+#   postgres.sh init   as root: create the cluster and the `weiquan` role (once)
+#   postgres.sh run    as postgres (supervisord's user=postgres): server in the foreground
+#   postgres.sh wait   block until the server accepts connections (60 s max)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+PGDATA_DIR="$WEIQUAN_RUN_DIR/pgdata"
+# Our own socket dir: Debian's /var/run/postgresql may not exist (tmpfs, containers).
+SOCKET_DIR="$WEIQUAN_RUN_DIR/pgsocket"
+# Where init records a hash of the password it gave the role, to notice a new secrets.env.
+ROLE_FINGERPRINT="$WEIQUAN_RUN_DIR/pg-role.sha256"
+
+die() { echo "postgres.sh: ERROR: $*" >&2; exit 1; }
+
+# The binaries matching the cluster's major version if it exists (a later apt install of
+# a newer PostgreSQL must not break an existing cluster), else the newest installed.
+pg_bin() {
+    local v
+    if [ -r "$PGDATA_DIR/PG_VERSION" ]; then
+        v="$(cat "$PGDATA_DIR/PG_VERSION")"
+        if [ -x "/usr/lib/postgresql/$v/bin/postgres" ]; then
+            echo "/usr/lib/postgresql/$v/bin"
+            return
+        fi
+    fi
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+}
+
+as_postgres() { runuser -u postgres -- "$@"; }
+
+# Creates the role, or resets its password. The password travels on psql's stdin: it
+# never shows in `ps`, and the temporary server below logs no statements.
+sync_role() {
+    local bin="$1" tmp_sock
+    [ -n "${WEIQUAN_PG_PASSWORD:-}" ] || die "WEIQUAN_PG_PASSWORD is not set (run deploy/local/install.sh)"
+    tmp_sock="$WEIQUAN_RUN_DIR/pgsocket-init"
+    install -d -o postgres -g postgres -m 700 "$tmp_sock"
+    # pg_ctl opens its log file as postgres; the logs dir belongs to root.
+    install -o postgres -g postgres -m 644 /dev/null "$WEIQUAN_LOG_DIR/postgres-init.log"
+    # A private, socket-only server (no TCP) so nothing else can connect meanwhile.
+    as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_LOG_DIR/postgres-init.log" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$tmp_sock' -c port=$WEIQUAN_PG_PORT -c log_statement=none" \
+        start >/dev/null
+    local rc=0
+    # Password as a psql variable; :'pw' quotes it safely. Errors must not echo the
+    # statement into the log either: log_min_error_statement=panic.
+    { printf '\\set pw %s\n' "$WEIQUAN_PG_PASSWORD"
+      cat <<SQL
+SET log_min_error_statement = panic;
+SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+ALTER ROLE :"role" WITH LOGIN CREATEDB PASSWORD :'pw';
+SQL
+    } | as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -v role="$WEIQUAN_PG_USER" \
+            -h "$tmp_sock" -p "$WEIQUAN_PG_PORT" -d postgres >/dev/null || rc=$?
+    as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -m fast stop >/dev/null
+    rmdir "$tmp_sock" 2>/dev/null || true
+    [ "$rc" -eq 0 ] || die "could not create role $WEIQUAN_PG_USER (see $WEIQUAN_LOG_DIR/postgres-init.log)"
+    (umask 077; printf '%s' "$WEIQUAN_PG_PASSWORD" | sha256sum | cut -d' ' -f1 >"$ROLE_FINGERPRINT")
+}
+
+# True if a postmaster (ours, supervised or not) is running on the data dir.
+server_running() {
+    local pid
+    [ -f "$PGDATA_DIR/postmaster.pid" ] || return 1
+    pid="$(head -1 "$PGDATA_DIR/postmaster.pid")"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+cmd_init() {
+    [ "$(id -u)" -eq 0 ] || die "init must run as root (it runs initdb as the postgres user)"
+    # Commands run as postgres need a cwd that user can read.
+    cd /
+    id postgres >/dev/null 2>&1 || die "no 'postgres' system user; run deploy/local/install.sh"
+    local bin
+    bin="$(pg_bin)"
+    [ -x "$bin/initdb" ] || die "PostgreSQL server binaries not found; run deploy/local/install.sh"
+
+    # The postgres user needs x on every directory down to pgdata (repo root included).
+    install -d -m 755 "$WEIQUAN_RUN_DIR"
+    install -d -m 755 "$WEIQUAN_LOG_DIR"
+    install -d -o postgres -g postgres -m 755 "$SOCKET_DIR"
+    as_postgres test -x "$WEIQUAN_RUN_DIR" \
+        || die "user postgres cannot reach $WEIQUAN_RUN_DIR; make its parent dirs world-traversable (chmod o+x) or set WEIQUAN_RUN_DIR elsewhere"
+    as_postgres test -r "$WEIQUAN_ROOT/deploy/local/postgres.sh" \
+        || die "user postgres cannot read $WEIQUAN_ROOT/deploy/local/postgres.sh (supervisord runs it as postgres)"
+
+    if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
+        # Warm path: nothing to do unless secrets.env was regenerated since the role was made.
+        local want have=""
+        want="$(printf '%s' "${WEIQUAN_PG_PASSWORD:-}" | sha256sum | cut -d' ' -f1)"
+        [ -f "$ROLE_FINGERPRINT" ] && have="$(cat "$ROLE_FINGERPRINT")"
+        if [ "$want" = "$have" ]; then
+            echo "postgres: cluster already initialised ($PGDATA_DIR)"
+        elif server_running; then
+            echo "postgres: WARNING: WEIQUAN_PG_PASSWORD changed but PostgreSQL is running;" \
+                 "run 'make down' and 'make up' to apply it" >&2
+        else
+            echo "postgres: WEIQUAN_PG_PASSWORD changed; updating role $WEIQUAN_PG_USER"
+            sync_role "$bin"
+        fi
+        return
+    fi
+
+    echo "postgres: creating cluster in $PGDATA_DIR ($bin)"
+    [ -n "${WEIQUAN_PG_PASSWORD:-}" ] || die "WEIQUAN_PG_PASSWORD is not set (run deploy/local/install.sh)"
+    # An interrupted initdb leaves a dir without PG_VERSION; initdb wants it empty.
+    rm -rf "$PGDATA_DIR"
+    install -d -o postgres -g postgres -m 700 "$PGDATA_DIR"
+    local locale=C
+    if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then locale=C.UTF-8; fi
+    (as_postgres "$bin/initdb" -D "$PGDATA_DIR" -U postgres -E UTF8 --locale="$locale" \
+        --auth-host=scram-sha-256 --auth-local=peer) >"$WEIQUAN_LOG_DIR/initdb.log" 2>&1 \
+        || die "initdb failed; see $WEIQUAN_LOG_DIR/initdb.log"
+    sync_role "$bin"
+    echo "postgres: cluster ready, role $WEIQUAN_PG_USER created (locale $locale)"
+}
+
+cmd_run() {
+    [ "$(id -un)" = postgres ] || die "run must be started as the postgres user (supervisord user=postgres)"
+    # The server needs no application secrets; do not hand them down.
+    unset WEIQUAN_PG_PASSWORD WEIQUAN_PII_KEYS WEIQUAN_PII_INDEX_KEY
+    local bin
+    bin="$(pg_bin)"
+    # Logs go to stderr, which supervisord writes to postgres.log.
+    exec "$bin/postgres" -D "$PGDATA_DIR" \
+        -c listen_addresses="$WEIQUAN_PG_HOST" \
+        -c port="$WEIQUAN_PG_PORT" \
+        -c unix_socket_directories="$SOCKET_DIR" \
+        -c max_connections=200 \
+        -c shared_buffers=128MB \
+        -c fsync=on
+}
+
+# Our own postmaster says it is ready: postmaster.pid names a live process and its
+# status line (line 8) reads "ready". Guards against a foreign server on our port, which
+# pg_isready alone would accept. Skipped when the data dir is unreadable (not root).
+own_server_ready() {
+    local pidfile="$PGDATA_DIR/postmaster.pid" pid
+    [ -r "$PGDATA_DIR" ] && [ -x "$PGDATA_DIR" ] || return 0
+    [ -f "$pidfile" ] || return 1
+    pid="$(sed -n 1p "$pidfile")"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(sed -n 8p "$pidfile" | tr -d ' ')" = ready ]
+}
+
+cmd_wait() {
+    local bin deadline why
+    bin="$(pg_bin)"
+    deadline=$((SECONDS + 60))
+    while true; do
+        if "$bin/pg_isready" -q -h "$WEIQUAN_PG_HOST" -p "$WEIQUAN_PG_PORT" -t 2; then
+            own_server_ready && break
+            why="something accepts connections there, but it is not this stack's server ($PGDATA_DIR is not running): is another PostgreSQL using the port?"
+        else
+            why="not accepting connections"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "postgres.sh: PostgreSQL is not ready on $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT after 60 s: $why" >&2
+            exit 1
+        fi
+        sleep 0.5
+    done
+    echo "postgres: ready on $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT"
+}
+
+case "${1:-}" in
+    init) cmd_init ;;
+    run) cmd_run ;;
+    wait) cmd_wait ;;
+    *) echo "usage: $0 init|run|wait" >&2; exit 2 ;;
+esac

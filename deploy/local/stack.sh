@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Starts and stops the local stack under supervisord (deploy/local/supervisord.conf).
+#   stack.sh infra-up      install what is missing, init PostgreSQL, start supervisord,
+#                          PostgreSQL and Kafka, and wait until both answer
+#   stack.sh services-up   start intake, triage, projection and wait for their /readyz
+#   stack.sh down          stop everything (supervisord included)
+#   stack.sh status        supervisorctl status
+#   stack.sh logs          where the logs are
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+. "$HERE/env.sh"
+
+CONF="$HERE/supervisord.conf"
+PIDFILE="$WEIQUAN_RUN_DIR/supervisord.pid"
+SUPERVISORD="$WEIQUAN_ROOT/.venv/bin/supervisord"
+SUPERVISORCTL="$WEIQUAN_ROOT/.venv/bin/supervisorctl"
+# Service name -> HTTP port (the services know their own ports; these must agree).
+declare -A SERVICE_PORTS=([intake]=8101 [triage]=8102 [projection]=8106)
+SERVICES=(intake triage projection)
+
+say() { echo "stack: $*"; }
+die() { echo "stack: ERROR: $*" >&2; exit 1; }
+sctl() { "$SUPERVISORCTL" -c "$CONF" "$@"; }
+
+# Running = the control socket answers with a pid (a stale pid file or socket is not enough).
+supervisord_running() {
+    [ -x "$SUPERVISORCTL" ] || return 1
+    local out
+    out="$(sctl pid 2>/dev/null)" || return 1
+    [[ "$out" =~ ^[0-9]+$ ]]
+}
+
+tail_log() {
+    local name="$1" log="$WEIQUAN_LOG_DIR/$1.log"
+    if [ -f "$log" ]; then
+        echo "----- last 20 lines of $log -----" >&2
+        tail -n 20 "$log" >&2
+        echo "-----" >&2
+    else
+        echo "(no log yet at $log)" >&2
+    fi
+}
+
+# PostgreSQL or Kafka processes of this stack left behind by a supervisord that died
+# (kill -9, OOM): they hold the ports and data dirs, so a new supervisord could not
+# start its own. Stop them, by pid, before starting anything.
+stop_orphans() {
+    local pid
+    if [ -f "$WEIQUAN_RUN_DIR/pgdata/postmaster.pid" ]; then
+        pid="$(head -1 "$WEIQUAN_RUN_DIR/pgdata/postmaster.pid")"
+        if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then
+            say "stopping orphaned PostgreSQL (pid $pid)"
+            kill -INT "$pid" 2>/dev/null || true   # fast shutdown
+            wait_gone "$pid" 30 || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    for pid in $(pgrep -f "kafka\.Kafka $WEIQUAN_RUN_DIR/kafka/server\.properties" || true); do
+        say "stopping orphaned Kafka (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        wait_gone "$pid" 30 || kill -KILL "$pid" 2>/dev/null || true
+    done
+    # Services may equally be a developer's own debugging run: only warn.
+    for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m (intake|triage|projection)\$" || true); do
+        echo "stack: WARNING: a service runs outside supervisord: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))" >&2
+    done
+}
+
+# wait_gone PID SECONDS: true once PID has exited.
+wait_gone() {
+    local pid="$1" deadline=$((SECONDS + $2))
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+# supervisord's state of one program (RUNNING, STARTING, BACKOFF, FATAL, ...).
+program_state() { sctl status "$1" 2>/dev/null | awk '{print $2}' || true; }
+
+# wait_infra NAME LABEL: run NAME.sh wait, but give up early if supervisord gives up on
+# the program (FATAL), e.g. when its port is taken.
+wait_infra() {
+    local name="$1" label="$2" wpid state deadline ticks=0
+    bash "$HERE/$name.sh" wait &
+    wpid=$!
+    # Notice the end of the wait within 0.2 s; ask supervisord (a Python process per
+    # call, not free on 2 cores) only every 2 s.
+    while kill -0 "$wpid" 2>/dev/null; do
+        sleep 0.2
+        ticks=$((ticks + 1))
+        [ $((ticks % 10)) -eq 0 ] || continue
+        if [ "$(program_state "infra:$name")" = FATAL ]; then
+            kill "$wpid" 2>/dev/null || true
+            wait "$wpid" 2>/dev/null || true
+            echo "stack: $label failed to start (supervisord gave up: FATAL)" >&2
+            tail_log "$name"
+            exit 1
+        fi
+    done
+    if ! wait "$wpid"; then
+        echo "stack: $label failed to start" >&2
+        tail_log "$name"
+        exit 1
+    fi
+}
+
+cmd_infra_up() {
+    local t0=$SECONDS
+    [ "$(id -u)" -eq 0 ] || die "run as root: PostgreSQL is initialised and supervised as user postgres"
+    bash "$HERE/install.sh"
+    # install.sh may have just written secrets.env: load it into this shell, which
+    # supervisord (and through it every service) inherits.
+    . "$HERE/env.sh"
+    local running=0
+    supervisord_running && running=1
+    # Before init: an orphaned server would make init believe PostgreSQL is managed.
+    [ "$running" -eq 1 ] || stop_orphans
+    bash "$HERE/postgres.sh" init
+
+    if [ "$running" -eq 1 ]; then
+        say "supervisord already running"
+    else
+        say "starting supervisord"
+        # Daemonizes; children inherit this shell's environment (env.sh + secrets).
+        (cd "$WEIQUAN_ROOT" && "$SUPERVISORD" -c "$CONF")
+        local deadline=$((SECONDS + 15))
+        until supervisord_running; do
+            [ "$SECONDS" -lt "$deadline" ] || { tail_log supervisord; die "supervisord did not come up"; }
+            sleep 0.2
+        done
+    fi
+    # autostart=true already starts them with supervisord; this covers a stack whose
+    # infra was stopped by hand. "already started" is not an error.
+    sctl start 'infra:*' >/dev/null || true
+
+    wait_infra postgres PostgreSQL
+    wait_infra kafka Kafka
+    say "infra up (PostgreSQL $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT, Kafka $WEIQUAN_KAFKA_BOOTSTRAP) in $((SECONDS - t0)) s"
+}
+
+cmd_services_up() {
+    supervisord_running || die "supervisord is not running; run 'stack.sh infra-up' first"
+    # Prints one line per service; a service that dies at once is reported below.
+    sctl start 'services:*' || true
+    local name port deadline state
+    for name in "${SERVICES[@]}"; do
+        port="${SERVICE_PORTS[$name]}"
+        deadline=$((SECONDS + 60))
+        until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz" 2>/dev/null; do
+            state="$(program_state "services:$name")"
+            if [ "$state" = FATAL ]; then
+                echo "stack: service $name failed to start (supervisord state FATAL)" >&2
+                tail_log "$name"
+                exit 1
+            fi
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                echo "stack: service $name is not ready: http://127.0.0.1:$port/readyz did not return 200 within 60 s (state ${state:-unknown})" >&2
+                tail_log "$name"
+                exit 1
+            fi
+            sleep 0.5
+        done
+        say "$name ready on http://127.0.0.1:$port"
+    done
+}
+
+cmd_down() {
+    if supervisord_running; then
+        local pid
+        pid="$(sctl pid)"
+        say "stopping services, Kafka, PostgreSQL and supervisord"
+        # supervisord stops programs in reverse priority (services, Kafka, PostgreSQL).
+        sctl shutdown >/dev/null
+        # Kafka (30 s) + PostgreSQL (30 s) + services (15 s) stop timeouts, plus slack.
+        wait_gone "$pid" 120 || die "supervisord (pid $pid) still running after 120 s; see $WEIQUAN_LOG_DIR/supervisord.log"
+        stop_orphans
+        say "stack stopped"
+    else
+        stop_orphans
+        say "stack was not running"
+    fi
+}
+
+cmd_status() {
+    if supervisord_running; then
+        # Exit code 3 only means some program is stopped (services before services-up).
+        sctl status || true
+    else
+        say "stack is not running"
+    fi
+}
+
+cmd_logs() {
+    local name
+    echo "Logs in $WEIQUAN_LOG_DIR:"
+    for name in supervisord postgres kafka "${SERVICES[@]}"; do
+        printf '  %-12s %s\n' "$name" "$WEIQUAN_LOG_DIR/$name.log"
+    done
+    echo "Follow one with: tail -F $WEIQUAN_LOG_DIR/<name>.log"
+}
+
+case "${1:-}" in
+    infra-up) cmd_infra_up ;;
+    services-up) cmd_services_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    logs) cmd_logs ;;
+    *) echo "usage: $0 infra-up|services-up|down|status|logs" >&2; exit 2 ;;
+esac

@@ -1,0 +1,28 @@
+"""Composition root for projection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from projection.api import build_router
+from projection.handlers import register_handlers
+from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
+from weiquan_shared.settings import Settings
+
+
+def create_app() -> tuple[FastAPI, Settings]:
+    settings = bootstrap_settings("projection")
+    runtime = Runtime(settings)
+    consumer = runtime.consumer()
+    register_handlers(consumer)
+    app = create_service_app(
+        runtime,
+        title="维权 · 统计看板服务 (projection)",
+        description="由案件事件构建的读模型：案件时间线、案件列表与统计数据。",
+        migrations=Path(__file__).parent / "migrations",
+        routers=[build_router(runtime.pool)],
+        consumer=consumer,
+    )
+    return app, settings

@@ -1,0 +1,101 @@
+"""Realistic Chinese demo data: hotline calls as intake's API takes them.
+
+Used by ``make up`` (the demo data set), the integration tests and the benchmarks. Every
+person here is invented; ID numbers carry valid GB 11643 check digits so intake accepts
+them, with birth dates and region codes that belong to no real person on purpose.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红海波玉兰春梅小龙晓东文斌"
+DISTRICTS = ["440303", "440304", "440305", "440306", "440307", "440309", "440310", "440311"]
+EMPLOYERS = [
+    ("深圳市鹏程建筑劳务有限公司", "建筑业"),
+    ("深圳市华南电子科技有限公司", "制造业"),
+    ("深圳市速达同城配送有限公司", "交通运输业"),
+    ("深圳市好味道餐饮管理有限公司", "住宿和餐饮业"),
+    ("深圳市安居物业服务有限公司", "物业管理"),
+    ("深圳市锦绣服装厂", "制造业"),
+    ("深圳市优选超市连锁有限公司", "批发和零售业"),
+    ("深圳市蓝天保洁服务有限公司", "居民服务业"),
+]
+# (category the description is about, description template, claim in yuan or None)
+STORIES: list[tuple[str, str, int | None]] = [
+    ("wage_arrears", "在工地干了{m}个月，老板拖欠工资{amount}元一直不发，多次讨要都说再等等。", 1),
+    ("wage_arrears", "公司已经{m}个月没发工资了，拖欠金额约{amount}元，车间几十个工友都一样。", 1),
+    ("termination", "公司以业绩不达标为由口头辞退，没有任何经济补偿，工作了{m}年。", 1),
+    ("termination", "被公司突然解除劳动合同，没有提前三十天通知，要求支付赔偿金。", 1),
+    ("no_written_contract", "入职{m}个月了公司一直没签合同，想问能不能要求双倍工资。", 1),
+    ("overtime", "每天加班到晚上十点，周末也上班，公司从来不给加班费。", 1),
+    ("social_insurance", "公司一直没有给我缴纳社保，养老保险和医疗保险都断缴了。", None),
+    ("work_injury", "在车间操作机器时手指受伤骨折，公司不肯申报工伤，医药费也不报。", 1),
+    ("female_protection", "怀孕后公司调岗降薪，还暗示我主动离职，现在孕期五个月。", 1),
+    ("platform_work", "在平台做外卖骑手，平台算法派单超时就扣钱，这个月被扣了{amount}元。", 1),
+]
+
+
+def _id_number(rng: random.Random, district: str, born: date) -> str:
+    body = f"{district}{born:%Y%m%d}{rng.randint(0, 999):03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def worker(rng: random.Random, platform: bool = False) -> dict[str, Any]:
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    born = date(1970, 1, 1) + timedelta(days=rng.randint(0, 365 * 35))
+    return {
+        "name": name,
+        "mobile": f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}",
+        "id_number": _id_number(rng, rng.choice(["430521", "510129", "412726", "452122"]), born),
+        "is_migrant_worker": rng.random() < 0.6,
+        "is_platform_worker": platform,
+    }
+
+
+def hotline_call(
+    rng: random.Random,
+    *,
+    call_id: str | None = None,
+    called_at: datetime | None = None,
+    workers: int = 1,
+    story: int | None = None,
+    employer: int | None = None,
+    district: str | None = None,
+) -> dict[str, Any]:
+    """One call as the operator submits it to ``POST /api/v1/hotline-calls``."""
+    category, template, has_claim = STORIES[rng.randrange(len(STORIES)) if story is None else story]
+    amount = rng.randint(30, 600) * 100
+    employer_name, industry = EMPLOYERS[
+        rng.randrange(len(EMPLOYERS)) if employer is None else employer
+    ]
+    called_at = called_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
+    return {
+        "call_id": call_id or f"12351-{called_at:%Y%m%d}-{rng.randint(0, 10**8):08d}",
+        "called_at": called_at.isoformat(),
+        "operator_id": f"op-{rng.randint(1, 24):03d}",
+        "workers": [worker(rng, platform=category == "platform_work") for _ in range(workers)],
+        "employer": {
+            "name": employer_name,
+            "district_code": district or rng.choice(DISTRICTS),
+            "industry": industry,
+        },
+        "description": template.format(m=rng.randint(2, 8), amount=amount),
+        "claim_amount": str(amount) if has_claim else None,
+        "knew_of_infringement_on": (called_at - timedelta(days=rng.randint(5, 200)))
+        .date()
+        .isoformat(),
+    }
+
+
+def story_category(call: dict[str, Any]) -> str:
+    """The category a demo call's description was written for (the expected triage)."""
+    for category, template, _ in STORIES:
+        if call["description"][:8] == template[:8]:
+            return category
+    raise ValueError("not a demo call")

@@ -1,0 +1,99 @@
+"""HTTP plumbing: validation errors in Chinese, naming the field a person must correct."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+_MESSAGES: dict[str, str] = {
+    "missing": "必须填写",
+    "string_too_short": "不能为空或过短",
+    "string_too_long": "内容过长",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为文字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "float_parsing": "应为数字",
+    "greater_than_equal": "不能小于{ge}",
+    "greater_than": "必须大于{gt}",
+    "less_than_equal": "不能大于{le}",
+    "too_short": "至少需要{min_length}项",
+    "too_long": "最多{max_length}项",
+    "bool_parsing": "应为是或否",
+    "date_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式不正确，应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式不正确，应为 ISO 8601（如 2026-03-01T09:30:00+08:00）",
+    "datetime_from_date_parsing": "时间格式不正确，应为 ISO 8601（如 2026-03-01T09:30:00+08:00）",
+    "timezone_aware": "时间必须带时区（如 +08:00）",
+    "literal_error": "取值无效，可选：{expected}",
+    "enum": "取值无效，可选：{expected}",
+    "extra_forbidden": "不认识的字段，请删除",
+    "json_invalid": "请求内容不是有效的 JSON",
+    "model_attributes_type": "格式不正确，应为对象",
+    "dict_type": "格式不正确，应为对象",
+    "list_type": "格式不正确，应为列表",
+    "uuid_parsing": "应为 UUID",
+}
+
+
+def field_labels(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+    """Dotted field path → the field's Chinese ``title``, for every nested model field."""
+    labels: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if info.title:
+            labels[path] = info.title
+        for nested in _nested_models(info.annotation):
+            labels.update(field_labels(nested, prefix=f"{path}."))
+    return labels
+
+
+def _nested_models(annotation: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _nested_models(arg)
+
+
+def describe_error(error: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
+    loc: Sequence[Any] = error.get("loc", ())
+    parts = [str(p) for p in loc if p not in ("body", "query", "path") and not isinstance(p, int)]
+    field = ".".join(parts)
+    label = labels.get(field) or (parts[-1] if parts else "请求")
+    error_type = error.get("type", "")
+    if error_type == "value_error":
+        # Our validators raise ValueError with a Chinese sentence; pydantic prefixes it.
+        reason = str(error.get("msg", "")).removeprefix("Value error, ")
+    else:
+        template = _MESSAGES.get(error_type, "取值无效")
+        try:
+            reason = template.format(**(error.get("ctx") or {}))
+        except (KeyError, IndexError):
+            reason = template
+    return {"field": field or "body", "label": label, "message": f"{label}：{reason}"}
+
+
+def install_validation_errors(app: FastAPI, labels: dict[str, str]) -> None:
+    """Answer invalid requests with 422 and one Chinese message per wrong field."""
+
+    async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [describe_error(dict(e), labels) for e in exc.errors()]
+        return JSONResponse(
+            status_code=422,
+            content={
+                "message": "提交的内容有误，请按提示修改："
+                + "；".join(e["message"] for e in errors),
+                "errors": errors,
+            },
+        )
+
+    app.add_exception_handler(RequestValidationError, on_invalid)

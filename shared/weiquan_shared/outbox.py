@@ -1,0 +1,112 @@
+"""Transactional outbox: write events with the state change, publish them after commit.
+
+``add_to_outbox`` runs inside the caller's transaction; ``NOTIFY`` is delivered only if
+that transaction commits, which wakes the relay at once. The relay publishes with an
+idempotent producer (acks=all), waits for Kafka's acknowledgement, and only then deletes
+the rows: a crash in between republishes them, and consumers drop the duplicate by
+event id (the inbox). An advisory lock keeps one relay per database publishing, so events
+leave in the order they were written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from weiquan_shared.envelope import Envelope, encode, kafka_headers
+from weiquan_shared.logging import get_logger
+from weiquan_shared.metrics import OUTBOX_PUBLISHED
+from weiquan_shared.settings import Settings
+
+NOTIFY_CHANNEL = "weiquan_outbox"
+RELAY_LOCK_ID = 0x5745_4951  # "WEIQ": any constant shared by every instance of a service
+
+log = get_logger(__name__)
+
+
+async def add_to_outbox(conn: asyncpg.Connection, settings: Settings, envelope: Envelope) -> None:
+    """Queue ``envelope`` for publishing; call inside the transaction that changes state."""
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, key, headers, body) VALUES ($1, $2, $3, $4, $5)",
+        envelope.event_id,
+        settings.topic(envelope.event_type),
+        envelope.subject,
+        [[k, v.decode()] for k, v in kafka_headers(envelope)],
+        encode(envelope),
+    )
+    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        """Publish until cancelled; never gives up on a failure, only waits and retries."""
+        listener = await self._pool.acquire()
+        try:
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            delay = 0.5
+            while True:
+                try:
+                    published = await self.publish_pending()
+                    delay = 0.5
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:
+                    log.warning("outbox relay failed, retrying", error=repr(exc), retry_in_s=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                if published < self._batch_size:
+                    self._wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many events went out."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK_ID):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, key, headers, body FROM outbox ORDER BY id LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            deliveries = [
+                await self._producer.send(
+                    row["topic"],
+                    value=bytes(row["body"]),
+                    key=row["key"].encode(),
+                    headers=[(k, v.encode()) for k, v in row["headers"]],
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*deliveries)
+            await conn.execute(
+                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
+        return len(rows)

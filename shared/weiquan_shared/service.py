@@ -1,0 +1,185 @@
+"""The application every service runs: FastAPI for HTTP, FastStream for Kafka, one lifespan.
+
+Start-up order: database (created and migrated), Kafka producer, outbox relay, consumers.
+Each dependency is awaited with :func:`wait_for_dependency`, so a service started before
+Kafka or PostgreSQL says which one it waits for and carries on once it is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import make_asgi_app
+
+from weiquan_shared.consumer import EventConsumer
+from weiquan_shared.db import prepare_database
+from weiquan_shared.http import install_validation_errors
+from weiquan_shared.logging import configure_logging, get_logger
+from weiquan_shared.metrics import HTTP_LATENCY
+from weiquan_shared.outbox import OutboxRelay
+from weiquan_shared.retry import wait_for_dependency
+from weiquan_shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a service holds once started; handlers reach the pool and producer through it."""
+
+    settings: Settings
+    _pool: asyncpg.Pool | None = None
+    _producer: AIOKafkaProducer | None = None
+    ready: bool = False
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("database pool used before start-up finished")
+        return self._pool
+
+    def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("Kafka producer used before start-up finished")
+        return self._producer
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(self.settings, self.pool, self.producer)
+
+
+def _new_producer(settings: Settings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"{settings.consumer_group}.producer",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=15000,
+    )
+
+
+async def _start_kafka_client(settings: Settings, start: Callable[[], Awaitable[None]]) -> None:
+    await wait_for_dependency("Kafka", settings.kafka_bootstrap, start, settings.startup_timeout_s)
+
+
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    migrations: Path,
+    routers: Sequence[APIRouter] = (),
+    consumer: EventConsumer | None = None,
+    publishes_events: bool = False,
+    field_labels: dict[str, str] | None = None,
+) -> FastAPI:
+    settings = runtime.settings
+    broker = KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"{settings.consumer_group}.consumer",
+        graceful_timeout=15.0,
+        log_level=10,  # FastStream's per-message lines at DEBUG; our handlers log what matters
+    )
+    if consumer is not None:
+        consumer.subscribe(broker)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime._pool = await prepare_database(settings, migrations)
+        producer = _new_producer(settings)
+
+        async def start_producer() -> None:
+            nonlocal producer
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                producer = _new_producer(settings)  # a failed producer cannot be restarted
+                raise
+
+        await _start_kafka_client(settings, start_producer)
+        runtime._producer = producer
+        if publishes_events:
+            relay = OutboxRelay(runtime.pool(), producer)
+            runtime.background.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        if consumer is not None:
+            await _start_kafka_client(settings, broker.start)
+        runtime.ready = True
+        log.info("service started", port=settings.port, database=settings.database)
+        try:
+            yield
+        finally:
+            runtime.ready = False
+            if consumer is not None:
+                await broker.stop()
+            for task in runtime.background:
+                task.cancel()
+            await asyncio.gather(*runtime.background, return_exceptions=True)
+            await producer.stop()
+            await runtime.pool().close()
+            log.info("service stopped")
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_validation_errors(app, field_labels or {})
+    app.mount("/metrics", make_asgi_app())
+
+    @app.middleware("http")
+    async def time_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        HTTP_LATENCY.labels(
+            request.method, getattr(route, "path", "unmatched"), response.status_code
+        ).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["ops"], summary="存活检查")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], summary="就绪检查（数据库与 Kafka 均可用）")
+    async def readyz() -> JSONResponse:
+        checks = {"started": runtime.ready, "postgresql": False, "kafka": False}
+        if runtime.ready:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    checks["postgresql"] = await runtime.pool().fetchval("SELECT true")
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await runtime.producer().client.fetch_all_metadata()
+                    checks["kafka"] = True
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: Settings) -> None:
+    """Run the service in the foreground (what ``python -m <service>`` does)."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+def bootstrap_settings(service_name: str) -> Settings:
+    settings = Settings(service_name=service_name)
+    configure_logging(service_name, settings.log_level)
+    return settings

@@ -1,0 +1,83 @@
+"""Configuration for every service, read from ``WEIQUAN_*`` environment variables."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Each service's HTTP port on a developer machine (deploy/local, docker-compose.yml).
+SERVICE_PORTS: dict[str, int] = {
+    "intake": 8101,
+    "triage": 8102,
+    "projection": 8106,
+}
+
+
+class Settings(BaseSettings):
+    """Settings shared by all services.
+
+    ``namespace`` prefixes every topic, consumer group and database, so a test run (or a
+    second deployment) can share one Kafka and one PostgreSQL with a running stack
+    without touching its data.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_", extra="ignore")
+
+    service_name: str = "weiquan"
+    namespace: str = Field(default="weiquan", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    environment: str = "local"
+    log_level: str = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 0  # 0: the service's default from SERVICE_PORTS
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 54320
+    pg_user: str = "weiquan"
+    pg_password: SecretStr = SecretStr("")
+    pg_pool_max: int = 10
+
+    # How long a service keeps retrying Kafka or PostgreSQL at start before giving up.
+    startup_timeout_s: float = 300.0
+
+    @property
+    def port(self) -> int:
+        return self.http_port or SERVICE_PORTS.get(self.service_name, 8100)
+
+    @property
+    def database(self) -> str:
+        return f"{self.namespace}_{self.service_name}"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.namespace}.{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        """The namespaced Kafka topic for a logical topic name such as ``case.reported``."""
+        return f"{self.namespace}.{name}"
+
+
+class PiiSettings(BaseSettings):
+    """Keys for personal data. Never committed: ``make up`` writes them to ``.run/secrets.env``.
+
+    ``pii_keys`` is a JSON object of key id → base64 AES-256 key; new values are encrypted
+    with ``pii_active_key_id`` and old ones stay readable, which is how keys rotate.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_", extra="ignore")
+
+    pii_keys: SecretStr
+    pii_active_key_id: str
+    pii_index_key: SecretStr
+
+    @cached_property
+    def keys(self) -> dict[str, str]:
+        parsed = json.loads(self.pii_keys.get_secret_value())
+        if not isinstance(parsed, dict) or self.pii_active_key_id not in parsed:
+            raise ValueError("WEIQUAN_PII_KEYS must be a JSON object holding the active key id")
+        return {str(k): str(v) for k, v in parsed.items()}

@@ -1,0 +1,78 @@
+"""Malformed and unknown events go to each consumer's dead-letter topic; consumers keep going."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+import orjson
+import pytest
+
+from tests.integration.test_walking_skeleton import wait_for_dashboard
+from tests.support.kafka import produce_raw, wait_for_records
+from tests.support.stack import Deployment
+from weiquan_shared.demo import hotline_call
+from weiquan_shared.envelope import encode, new_event
+from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
+
+pytestmark = pytest.mark.integration
+
+
+def _valid_envelope() -> dict:  # type: ignore[type-arg]
+    import uuid
+    from datetime import UTC, datetime
+
+    payload = CaseReported(
+        case_id=uuid.uuid4(),
+        case_number="440305-2026-999999",
+        channel="hotline",
+        channel_ref="x",
+        reported_at=datetime.now(UTC),
+        district_code="440305",
+        employer=EmployerRef(name="某公司", district_code="440305"),
+        workers=[WorkerRef(worker_ref="0" * 64)],
+        summary="拖欠工资",
+    )
+    return orjson.loads(encode(new_event(payload, subject=str(payload.case_id), producer="t")))
+
+
+def test_bad_events_are_dead_lettered_with_reasons(deployment: Deployment) -> None:
+    deployment.start("intake", "triage", "projection")
+    settings = deployment.settings()
+    bootstrap = deployment.infra.kafka_bootstrap
+    unknown = {**_valid_envelope(), "event_type": "case.teleported"}
+    wrong_version = {**_valid_envelope(), "schema_version": 7}
+    bad_payload = _valid_envelope()
+    bad_payload["payload"]["workers"] = []
+    poison = [
+        b"\x00\x01 not json",
+        b'{"event_id": "truncated',
+        orjson.dumps(unknown),
+        orjson.dumps(wrong_version),
+        orjson.dumps(bad_payload),
+    ]
+    asyncio.run(produce_raw(bootstrap, settings.topic("case.reported"), poison))
+
+    # A good case after the poison still flows through.
+    call = hotline_call(random.Random(5))
+    assert httpx.post(f"{deployment['intake'].url}/api/v1/hotline-calls", json=call).is_success
+    figures = wait_for_dashboard(
+        deployment, lambda f: f["totals"]["awaiting_triage"] == 0 and f["totals"]["cases"] == 1
+    )
+    assert figures["totals"]["cases"] == 1
+
+    for consumer in ("triage", "projection"):
+        dead = asyncio.run(
+            wait_for_records(bootstrap, settings.topic(f"dlq.{consumer}"), len(poison))
+        )
+        assert sorted(r.value for r in dead) == sorted(poison)
+        reasons = [dict(r.headers)["dlq.reason"].decode() for r in dead]
+        assert any("not valid JSON" in r for r in reasons)
+        assert any("unknown event_type 'case.teleported'" in r for r in reasons)
+        assert any("unsupported schema_version 7" in r for r in reasons)
+        assert any("workers" in r for r in reasons)
+        assert all(
+            dict(r.headers)["dlq.source.topic"] == settings.topic("case.reported").encode()
+            for r in dead
+        )

@@ -1,0 +1,274 @@
+"""The real stack for tests: PostgreSQL and Kafka, and services as real processes.
+
+Infrastructure comes from, in order: a stack already running (``make up``), Docker through
+testcontainers when a Docker engine answers, or the local processes of ``deploy/local``
+(started here and stopped at the end). Each test gets its own namespace, so its topics,
+consumer groups and databases never touch another test's or the running stack's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from weiquan_shared.settings import Settings
+from weiquan_shared.topics import delete_namespace_topics, ensure_topics
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+LOCAL_PG = ("127.0.0.1", 54320)
+LOCAL_KAFKA = ("127.0.0.1", 19092)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass
+class Infra:
+    kafka_bootstrap: str
+    pg_host: str
+    pg_port: int
+    pg_user: str
+    pg_password: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "WEIQUAN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "WEIQUAN_PG_HOST": self.pg_host,
+            "WEIQUAN_PG_PORT": str(self.pg_port),
+            "WEIQUAN_PG_USER": self.pg_user,
+            "WEIQUAN_PG_PASSWORD": self.pg_password,
+        }
+
+
+def _docker_available() -> bool:
+    if os.environ.get("WEIQUAN_TEST_DOCKER") == "0":
+        return False
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def infrastructure() -> Iterator[Infra]:
+    """PostgreSQL and Kafka for the whole test session."""
+    secrets_file = ROOT / ".run" / "secrets.env"
+    if port_open(*LOCAL_PG) and port_open(*LOCAL_KAFKA) and secrets_file.exists():
+        yield _local_infra(secrets_file)
+        return
+    if _docker_available():
+        with _docker_infra() as infra:
+            yield infra
+        return
+    subprocess.run(["bash", str(ROOT / "deploy/local/stack.sh"), "infra-up"], check=True)
+    try:
+        yield _local_infra(secrets_file)
+    finally:
+        subprocess.run(["bash", str(ROOT / "deploy/local/stack.sh"), "down"], check=False)
+
+
+def _local_infra(secrets_file: Path) -> Infra:
+    password = _read_env_file(secrets_file)["WEIQUAN_PG_PASSWORD"]
+    return Infra(f"{LOCAL_KAFKA[0]}:{LOCAL_KAFKA[1]}", *LOCAL_PG, "weiquan", password)
+
+
+@contextlib.contextmanager
+def _docker_infra() -> Iterator[Infra]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    password = secrets.token_hex(12)
+    with (
+        PostgresContainer("postgres:15", username="weiquan", password=password) as pg,
+        KafkaContainer("apache/kafka:4.1.0").with_kraft() as kafka,
+    ):
+        yield Infra(
+            kafka.get_bootstrap_server(),
+            pg.get_container_host_ip(),
+            int(pg.get_exposed_port(5432)),
+            "weiquan",
+            password,
+        )
+
+
+def pii_env() -> dict[str, str]:
+    """Fresh keys for personal data: tests never use a deployment's keys."""
+    return {
+        "WEIQUAN_PII_KEYS": json.dumps({"t1": base64.b64encode(os.urandom(32)).decode()}),
+        "WEIQUAN_PII_ACTIVE_KEY_ID": "t1",
+        "WEIQUAN_PII_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+    }
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.name], env=self.env, cwd=ROOT, stdout=log, stderr=log
+        )
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited ({self.process.returncode}); see {self.log_path}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready after {timeout_s}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hook runs, as in a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@dataclass
+class Deployment:
+    """One namespace's services on the shared infrastructure."""
+
+    infra: Infra
+    namespace: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:10])
+    pii: dict[str, str] = field(default_factory=pii_env)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def settings(self, service_name: str = "tests") -> Settings:
+        return Settings(
+            service_name=service_name,
+            namespace=self.namespace,
+            kafka_bootstrap=self.infra.kafka_bootstrap,
+            pg_host=self.infra.pg_host,
+            pg_port=self.infra.pg_port,
+            pg_user=self.infra.pg_user,
+            pg_password=self.infra.pg_password,  # type: ignore[arg-type]
+        )
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self.infra.env(),
+            **self.pii,
+            "WEIQUAN_NAMESPACE": self.namespace,
+            "WEIQUAN_LOG_LEVEL": "INFO",
+            **overrides,
+        }
+
+    def start(self, *names: str, **env_overrides: str) -> None:
+        asyncio.run(ensure_topics(self.settings()))
+        for name in names:
+            service = ServiceProcess(
+                name,
+                {},
+                ARTIFACTS / "logs" / f"{self.namespace}-{name}.log",
+                free_port(),
+            )
+            service.env = self.env(WEIQUAN_HTTP_PORT=str(service.port), **env_overrides)
+            service.start()
+            self.services[name] = service
+        for name in names:
+            self.services[name].wait_ready()
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    async def connect(self, service_name: str) -> asyncpg.Connection:
+        settings = self.settings(service_name)
+        return await asyncpg.connect(
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password.get_secret_value(),
+            database=settings.database,
+        )
+
+    def teardown(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        asyncio.run(self._drop())
+
+    async def _drop(self) -> None:
+        settings = self.settings()
+        with contextlib.suppress(Exception):
+            await delete_namespace_topics(settings)
+        conn = await asyncpg.connect(
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password.get_secret_value(),
+            database="postgres",
+        )
+        try:
+            names = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{self.namespace}\\_%"
+            )
+            for row in names:
+                await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+        finally:
+            await conn.close()
