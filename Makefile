@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status logs
+.PHONY: help up down status logs install test test-unit lint contracts
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -23,5 +23,22 @@ logs: ## Show where the local stack's logs are
 	@bash deploy/local/stack.sh logs
 
 # ---------------------------------------------------------------- development
-# test / lint / bench / contracts targets go here (add them to .PHONY above, and give
-# each a "## description" so `make help` lists it).
+
+install: ## Install what the stack and tests need (uv, Python packages, PostgreSQL, Kafka jars)
+	bash deploy/local/install.sh
+
+test: install ## Unit and integration tests against real Kafka and PostgreSQL (started if absent)
+	@# pytest exits 5 when it collects no test: say so instead of failing obscurely.
+	@.venv/bin/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; exit $$rc
+
+test-unit: ## Only the tests that need neither Kafka nor PostgreSQL
+	.venv/bin/pytest -m "not integration"
+
+lint: ## ruff (lint and format check) and mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy shared services tests deploy/local
+
+contracts: ## Regenerate contracts/ (event JSON Schemas, AsyncAPI) from the code
+	.venv/bin/python -m weiquan_shared.contracts write

@@ -35,9 +35,32 @@ tail_log() {
     if [ -f "$log" ]; then
         echo "----- last 20 lines of $log -----" >&2
         tail -n 20 "$log" >&2
+        # A crash-looping JVM buries its reason under the next start's lines.
+        if grep -qE ' ERROR |^Caused by|Traceback|FATAL' "$log"; then
+            echo "----- last errors in $log -----" >&2
+            grep -E ' ERROR |^Caused by|FATAL|Error:' "$log" | tail -n 5 >&2
+        fi
         echo "-----" >&2
     else
         echo "(no log yet at $log)" >&2
+    fi
+}
+
+# True if something accepts TCP connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Who listens on PORT, for error messages (best effort: ss may be missing).
+port_owner() {
+    command -v ss >/dev/null 2>&1 || return 0
+    ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:.*' | head -1
+}
+
+# Fail fast, and say why, if a port of ours is taken: the program would crash-loop and
+# a readiness check could even be answered by the intruder.
+require_free_port() {
+    local port="$1" what="$2"
+    if port_in_use "$port"; then
+        die "port $port ($what) is already in use by another process $(port_owner "$port"); stop it or free the port"
     fi
 }
 
@@ -114,7 +137,12 @@ cmd_infra_up() {
     local running=0
     supervisord_running && running=1
     # Before init: an orphaned server would make init believe PostgreSQL is managed.
-    [ "$running" -eq 1 ] || stop_orphans
+    if [ "$running" -eq 0 ]; then
+        stop_orphans
+        require_free_port "$WEIQUAN_PG_PORT" PostgreSQL
+        require_free_port "${WEIQUAN_KAFKA_BOOTSTRAP##*:}" Kafka
+        require_free_port "$KAFKA_CONTROLLER_PORT" "Kafka controller"
+    fi
     bash "$HERE/postgres.sh" init
 
     if [ "$running" -eq 1 ]; then
@@ -140,9 +168,16 @@ cmd_infra_up() {
 
 cmd_services_up() {
     supervisord_running || die "supervisord is not running; run 'stack.sh infra-up' first"
+    local name port deadline state
+    for name in "${SERVICES[@]}"; do
+        state="$(program_state "services:$name")"
+        case "$state" in
+            RUNNING|STARTING) ;;
+            *) require_free_port "${SERVICE_PORTS[$name]}" "service $name" ;;
+        esac
+    done
     # Prints one line per service; a service that dies at once is reported below.
     sctl start 'services:*' || true
-    local name port deadline state
     for name in "${SERVICES[@]}"; do
         port="${SERVICE_PORTS[$name]}"
         deadline=$((SECONDS + 60))

@@ -11,7 +11,7 @@ def test_processor_blanks_personal_keys_and_scrubs_strings() -> None:
     assert event == {"event": "called by [手机号已隐去]", "mobile": "***", "n": 3}
 
 
-def test_json_lines_never_carry_personal_data(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_json_lines_never_carry_personal_data(capsys) -> None:
     configure_logging("unit", "INFO")
     get_logger("t").info("worker called", name="王建国", note="身份证11010519491231002X")
     logging.getLogger("third.party").warning("phone 13800138000 in a library message")

@@ -101,7 +101,7 @@ class EventConsumer:
         )(self.on_message)
 
     async def on_message(self, msg: KafkaMessage) -> None:
-        record: ConsumerRecord = msg.raw_message  # type: ignore[assignment]
+        record: ConsumerRecord = msg.raw_message
         await self.process(record)
         try:
             await msg.ack()

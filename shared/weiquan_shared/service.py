@@ -135,7 +135,7 @@ def create_service_app(
     app.mount("/metrics", make_asgi_app())
 
     @app.middleware("http")
-    async def time_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def time_requests(request: Request, call_next):
         started = time.perf_counter()
         response: Response = await call_next(request)
         route = request.scope.get("route")

@@ -19,7 +19,7 @@ from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
 pytestmark = pytest.mark.integration
 
 
-def _valid_envelope() -> dict:  # type: ignore[type-arg]
+def _valid_envelope() -> dict:
     import uuid
     from datetime import UTC, datetime
 

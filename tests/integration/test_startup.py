@@ -26,7 +26,7 @@ def test_service_names_unreachable_kafka_and_keeps_retrying(deployment: Deployme
     deployment.services["triage-nokafka"] = service
     service.start()
     deadline = time.monotonic() + 30
-    lines: list[dict] = []  # type: ignore[type-arg]
+    lines: list[dict] = []
     while time.monotonic() < deadline:
         lines = [json.loads(x) for x in service.log_text().splitlines() if x.startswith("{")]
         if sum(1 for x in lines if x.get("component") == "Kafka") >= 2:

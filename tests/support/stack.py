@@ -79,7 +79,7 @@ def _docker_available() -> bool:
     if os.environ.get("WEIQUAN_TEST_DOCKER") == "0":
         return False
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
         return True
@@ -207,7 +207,7 @@ class Deployment:
             pg_host=self.infra.pg_host,
             pg_port=self.infra.pg_port,
             pg_user=self.infra.pg_user,
-            pg_password=self.infra.pg_password,  # type: ignore[arg-type]
+            pg_password=self.infra.pg_password,
         )
 
     def env(self, **overrides: str) -> dict[str, str]:

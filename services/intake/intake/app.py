@@ -17,7 +17,7 @@ from weiquan_shared.settings import PiiSettings, Settings
 
 def create_app() -> tuple[FastAPI, Settings]:
     settings = bootstrap_settings("intake")
-    cipher = PiiCipher.from_settings(PiiSettings())  # type: ignore[call-arg]
+    cipher = PiiCipher.from_settings(PiiSettings())
     runtime = Runtime(settings)
 
     def store() -> CaseStore:

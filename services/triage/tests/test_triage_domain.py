@@ -28,7 +28,7 @@ def case(summary: str, workers: int = 1, migrant: bool = False) -> CaseReported:
 
 
 @pytest.mark.parametrize(("category", "template", "_claim"), STORIES)
-def test_every_demo_story_is_classified_as_written(category, template, _claim) -> None:  # type: ignore[no-untyped-def]
+def test_every_demo_story_is_classified_as_written(category, template, _claim) -> None:
     primary, _, _ = classify(template.format(m=3, amount=5000), LEXICON)
     assert primary == category
 

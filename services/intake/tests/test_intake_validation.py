@@ -38,7 +38,7 @@ def client() -> TestClient:
         ),
     ],
 )
-def test_bad_field_is_named_in_chinese(client: TestClient, change, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_field_is_named_in_chinese(client: TestClient, change, field, message) -> None:
     call = hotline_call(random.Random(11))
     change(call)
     response = client.post("/api/v1/hotline-calls", json=call)
