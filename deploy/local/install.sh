@@ -4,6 +4,8 @@
 # Safe to run again and again; every step prints one line saying what it did.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# runuser (and apt-get, on some images) live in sbin, missing from some root PATHs.
+PATH="$PATH:/usr/sbin:/sbin"
 
 UV_VERSION=0.13.8
 say() { echo "install: $*"; }

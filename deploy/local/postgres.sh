@@ -6,6 +6,8 @@
 #   postgres.sh wait   block until the server accepts connections (60 s max)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# runuser (and apt-get, on some images) live in sbin, missing from some root PATHs.
+PATH="$PATH:/usr/sbin:/sbin"
 
 PGDATA_DIR="$WEIQUAN_RUN_DIR/pgdata"
 # Our own socket dir: Debian's /var/run/postgresql may not exist (tmpfs, containers).
@@ -44,10 +46,13 @@ sync_role() {
     as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_LOG_DIR/postgres-init.log" \
         -o "-c listen_addresses='' -c unix_socket_directories='$tmp_sock' -c port=$WEIQUAN_PG_PORT -c log_statement=none" \
         start >/dev/null
-    local rc=0
+    local rc=0 pw
     # Password as a psql variable; :'pw' quotes it safely. Errors must not echo the
     # statement into the log either: log_min_error_statement=panic.
-    { printf '\\set pw %s\n' "$WEIQUAN_PG_PASSWORD"
+    # In \set's single-quoted argument, backslash and quote need a backslash.
+    pw="${WEIQUAN_PG_PASSWORD//\\/\\\\}"
+    pw="${pw//\'/\\\'}"
+    { printf "\\set pw '%s'\n" "$pw"
       cat <<SQL
 SET log_min_error_statement = panic;
 SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role')

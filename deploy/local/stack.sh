@@ -11,7 +11,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 . "$HERE/env.sh"
 
 CONF="$HERE/supervisord.conf"
-PIDFILE="$WEIQUAN_RUN_DIR/supervisord.pid"
 SUPERVISORD="$WEIQUAN_ROOT/.venv/bin/supervisord"
 SUPERVISORCTL="$WEIQUAN_ROOT/.venv/bin/supervisorctl"
 # Service name -> HTTP port (the services know their own ports; these must agree).
@@ -103,7 +102,7 @@ program_state() { sctl status "$1" 2>/dev/null | awk '{print $2}' || true; }
 # wait_infra NAME LABEL: run NAME.sh wait, but give up early if supervisord gives up on
 # the program (FATAL), e.g. when its port is taken.
 wait_infra() {
-    local name="$1" label="$2" wpid state deadline ticks=0
+    local name="$1" label="$2" wpid ticks=0
     bash "$HERE/$name.sh" wait &
     wpid=$!
     # Notice the end of the wait within 0.2 s; ask supervisord (a Python process per
@@ -177,7 +176,8 @@ cmd_services_up() {
         esac
     done
     # Prints one line per service; a service that dies at once is reported below.
-    sctl start 'services:*' || true
+    # On a re-run the services are up already, which is not worth an "ERROR" line.
+    sctl start 'services:*' 2>&1 | grep -v 'ERROR (already started)' || true
     for name in "${SERVICES[@]}"; do
         port="${SERVICE_PORTS[$name]}"
         deadline=$((SECONDS + 60))
@@ -204,7 +204,8 @@ cmd_down() {
         local pid
         pid="$(sctl pid)"
         say "stopping services, Kafka, PostgreSQL and supervisord"
-        # supervisord stops programs in reverse priority (services, Kafka, PostgreSQL).
+        # supervisord stops one group at a time, by priority: the services first, then
+        # PostgreSQL and Kafka together.
         sctl shutdown >/dev/null
         # Kafka (30 s) + PostgreSQL (30 s) + services (15 s) stop timeouts, plus slack.
         wait_gone "$pid" 120 || die "supervisord (pid $pid) still running after 120 s; see $WEIQUAN_LOG_DIR/supervisord.log"
