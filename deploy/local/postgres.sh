@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# The stack's own PostgreSQL cluster: data in $WEIQUAN_RUN_DIR/pgdata, TCP on
+# The stack's own PostgreSQL cluster: data in $WEIQUAN_PG_DIR/pgdata, TCP on
 # 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's system cluster.
 #   postgres.sh init   as root: create the cluster and the `weiquan` role (once)
-#   postgres.sh run    as postgres (supervisord's user=postgres): server in the foreground
+#   postgres.sh bin    print the directory of the server binaries to run the cluster with
 #   postgres.sh wait   block until the server accepts connections (60 s max)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 # runuser (and apt-get, on some images) live in sbin, missing from some root PATHs.
 PATH="$PATH:/usr/sbin:/sbin"
 
-PGDATA_DIR="$WEIQUAN_RUN_DIR/pgdata"
+PGDATA_DIR="$WEIQUAN_PG_DIR/pgdata"
 # Our own socket dir: Debian's /var/run/postgresql may not exist (tmpfs, containers).
-SOCKET_DIR="$WEIQUAN_RUN_DIR/pgsocket"
+SOCKET_DIR="$WEIQUAN_PG_DIR/pgsocket"
 # Where init records a hash of the password it gave the role, to notice a new secrets.env.
-ROLE_FINGERPRINT="$WEIQUAN_RUN_DIR/pg-role.sha256"
+ROLE_FINGERPRINT="$WEIQUAN_PG_DIR/pg-role.sha256"
 
 die() { echo "postgres.sh: ERROR: $*" >&2; exit 1; }
 
@@ -38,7 +38,7 @@ as_postgres() { runuser -u postgres -- "$@"; }
 sync_role() {
     local bin="$1" tmp_sock
     [ -n "${WEIQUAN_PG_PASSWORD:-}" ] || die "WEIQUAN_PG_PASSWORD is not set (run deploy/local/install.sh)"
-    tmp_sock="$WEIQUAN_RUN_DIR/pgsocket-init"
+    tmp_sock="$WEIQUAN_PG_DIR/pgsocket-init"
     install -d -o postgres -g postgres -m 700 "$tmp_sock"
     # pg_ctl opens its log file as postgres; the logs dir belongs to root.
     install -o postgres -g postgres -m 644 /dev/null "$WEIQUAN_LOG_DIR/postgres-init.log"
@@ -84,14 +84,13 @@ cmd_init() {
     bin="$(pg_bin)"
     [ -x "$bin/initdb" ] || die "PostgreSQL server binaries not found; run deploy/local/install.sh"
 
-    # The postgres user needs x on every directory down to pgdata (repo root included).
+    # The postgres user needs x on every directory down to pgdata (see WEIQUAN_PG_DIR).
     install -d -m 755 "$WEIQUAN_RUN_DIR"
     install -d -m 755 "$WEIQUAN_LOG_DIR"
+    install -d -m 755 "$WEIQUAN_PG_DIR"
     install -d -o postgres -g postgres -m 755 "$SOCKET_DIR"
-    as_postgres test -x "$WEIQUAN_RUN_DIR" \
-        || die "user postgres cannot reach $WEIQUAN_RUN_DIR; make its parent dirs world-traversable (chmod o+x) or set WEIQUAN_RUN_DIR elsewhere"
-    as_postgres test -r "$WEIQUAN_ROOT/deploy/local/postgres.sh" \
-        || die "user postgres cannot read $WEIQUAN_ROOT/deploy/local/postgres.sh (supervisord runs it as postgres)"
+    as_postgres test -x "$WEIQUAN_PG_DIR" \
+        || die "user postgres cannot reach $WEIQUAN_PG_DIR; set WEIQUAN_PG_DIR to a directory it can reach"
 
     if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
         # Warm path: nothing to do unless secrets.env was regenerated since the role was made.
@@ -124,20 +123,8 @@ cmd_init() {
     echo "postgres: cluster ready, role $WEIQUAN_PG_USER created (locale $locale)"
 }
 
-cmd_run() {
-    [ "$(id -un)" = postgres ] || die "run must be started as the postgres user (supervisord user=postgres)"
-    # The server needs no application secrets; do not hand them down.
-    unset WEIQUAN_PG_PASSWORD WEIQUAN_PII_KEYS WEIQUAN_PII_INDEX_KEY
-    local bin
-    bin="$(pg_bin)"
-    # Logs go to stderr, which supervisord writes to postgres.log.
-    exec "$bin/postgres" -D "$PGDATA_DIR" \
-        -c listen_addresses="$WEIQUAN_PG_HOST" \
-        -c port="$WEIQUAN_PG_PORT" \
-        -c unix_socket_directories="$SOCKET_DIR" \
-        -c max_connections=200 \
-        -c shared_buffers=128MB \
-        -c fsync=on
+cmd_bin() {
+    pg_bin
 }
 
 # Our own postmaster says it is ready: postmaster.pid names a live process and its
@@ -174,7 +161,7 @@ cmd_wait() {
 
 case "${1:-}" in
     init) cmd_init ;;
-    run) cmd_run ;;
+    bin) cmd_bin ;;
     wait) cmd_wait ;;
-    *) echo "usage: $0 init|run|wait" >&2; exit 2 ;;
+    *) echo "usage: $0 init|bin|wait" >&2; exit 2 ;;
 esac

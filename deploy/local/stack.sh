@@ -68,8 +68,8 @@ require_free_port() {
 # start its own. Stop them, by pid, before starting anything.
 stop_orphans() {
     local pid
-    if [ -f "$WEIQUAN_RUN_DIR/pgdata/postmaster.pid" ]; then
-        pid="$(head -1 "$WEIQUAN_RUN_DIR/pgdata/postmaster.pid")"
+    if [ -f "$WEIQUAN_PG_DIR/pgdata/postmaster.pid" ]; then
+        pid="$(head -1 "$WEIQUAN_PG_DIR/pgdata/postmaster.pid")"
         if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ]; then
             say "stopping orphaned PostgreSQL (pid $pid)"
             kill -INT "$pid" 2>/dev/null || true   # fast shutdown
@@ -143,6 +143,8 @@ cmd_infra_up() {
         require_free_port "$KAFKA_CONTROLLER_PORT" "Kafka controller"
     fi
     bash "$HERE/postgres.sh" init
+    WEIQUAN_PG_BIN="$(bash "$HERE/postgres.sh" bin)"
+    export WEIQUAN_PG_BIN
 
     if [ "$running" -eq 1 ]; then
         say "supervisord already running"
