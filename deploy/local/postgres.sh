@@ -41,9 +41,9 @@ sync_role() {
     tmp_sock="$WEIQUAN_PG_DIR/pgsocket-init"
     install -d -o postgres -g postgres -m 700 "$tmp_sock"
     # pg_ctl opens its log file as postgres; the logs dir belongs to root.
-    install -o postgres -g postgres -m 644 /dev/null "$WEIQUAN_LOG_DIR/postgres-init.log"
+    install -o postgres -g postgres -m 644 /dev/null "$WEIQUAN_PG_DIR/postgres-init.log"
     # A private, socket-only server (no TCP) so nothing else can connect meanwhile.
-    as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_LOG_DIR/postgres-init.log" \
+    as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_PG_DIR/postgres-init.log" \
         -o "-c listen_addresses='' -c unix_socket_directories='$tmp_sock' -c port=$WEIQUAN_PG_PORT -c log_statement=none" \
         start >/dev/null
     local rc=0 pw
@@ -63,7 +63,7 @@ SQL
             -h "$tmp_sock" -p "$WEIQUAN_PG_PORT" -d postgres >/dev/null || rc=$?
     as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -m fast stop >/dev/null
     rmdir "$tmp_sock" 2>/dev/null || true
-    [ "$rc" -eq 0 ] || die "could not create role $WEIQUAN_PG_USER (see $WEIQUAN_LOG_DIR/postgres-init.log)"
+    [ "$rc" -eq 0 ] || die "could not create role $WEIQUAN_PG_USER (see $WEIQUAN_PG_DIR/postgres-init.log)"
     (umask 077; printf '%s' "$WEIQUAN_PG_PASSWORD" | sha256sum | cut -d' ' -f1 >"$ROLE_FINGERPRINT")
 }
 
