@@ -12,14 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import weiquan_shared.events  # noqa: F401  (registers every event type)
 from weiquan_shared.envelope import EventEnvelope, EventPayload, registered_payloads
-from weiquan_shared.topics import dead_letter_topic, topic_specs
+from weiquan_shared.topics import consuming_services, dead_letter_topic, topic_specs
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
-
-# Who publishes and who consumes each event type (the AsyncAPI operations).
-PRODUCERS = {"case.reported": "intake", "case.triaged": "triage"}
-CONSUMERS = {"case.reported": ["triage", "projection"], "case.triaged": ["projection"]}
 
 
 def event_schema(payload_type: type[EventPayload]) -> dict[str, Any]:
@@ -61,18 +58,17 @@ def asyncapi() -> dict[str, Any]:
             },
         )
         channel["messages"][message_id] = {"$ref": f"#/components/messages/{message_id}"}
-    for event_type in sorted(channels):
         channel_ref = {"$ref": f"#/channels/{event_type}"}
-        operations[f"{PRODUCERS[event_type]}_publishes_{event_type}"] = {
+        operations[f"{payload_type.producer}_publishes_{event_type}"] = {
             "action": "send",
             "channel": channel_ref,
         }
-        for consumer in CONSUMERS.get(event_type, []):
+        for consumer in payload_type.consumers:
             operations[f"{consumer}_consumes_{event_type}"] = {
                 "action": "receive",
                 "channel": channel_ref,
             }
-    for service in sorted({c for cs in CONSUMERS.values() for c in cs}):
+    for service in consuming_services():
         name = dead_letter_topic(service)
         channels[name] = {
             "address": "{namespace}." + name,

@@ -22,6 +22,8 @@ class EventPayload(BaseModel):
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int]
+    producer: ClassVar[str]
+    consumers: ClassVar[tuple[str, ...]]
 
 
 P = TypeVar("P")

@@ -28,7 +28,6 @@ class Settings(BaseSettings):
 
     service_name: str = "weiquan"
     namespace: str = Field(default="weiquan", pattern=r"^[a-z][a-z0-9_]{0,30}$")
-    environment: str = "local"
     log_level: str = "INFO"
 
     http_host: str = "127.0.0.1"

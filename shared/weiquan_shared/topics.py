@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from weiquan_shared.events import EVENT_TYPES
+import weiquan_shared.events  # noqa: F401  (registers every event type)
+from weiquan_shared.envelope import registered_payloads
 from weiquan_shared.settings import Settings
 
 CASE_EVENT_PARTITIONS = 6
-CONSUMING_SERVICES = ("triage", "projection")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,11 @@ class TopicSpec:
 
 
 def event_topics() -> list[str]:
-    return [payload.event_type for payload in EVENT_TYPES]
+    return sorted({event_type for event_type, _ in registered_payloads()})
+
+
+def consuming_services() -> list[str]:
+    return sorted({c for payload in registered_payloads().values() for c in payload.consumers})
 
 
 def dead_letter_topic(service: str) -> str:
@@ -44,7 +48,7 @@ def topic_specs() -> list[TopicSpec]:
     # Dead letters wait for a person; 30 days is long enough to notice and replay them.
     specs += [
         TopicSpec(dead_letter_topic(s), 1, {"retention.ms": str(30 * 24 * 3600 * 1000)})
-        for s in CONSUMING_SERVICES
+        for s in consuming_services()
     ]
     return specs
 

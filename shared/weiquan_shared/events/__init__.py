@@ -1,0 +1,35 @@
+"""Event payloads exchanged between services: the contracts.
+
+One module per producing service (``intake.py``, ``triage.py``, …). Each class is one
+(event type, schema version) and names its producer and consumers; topics, dead-letter
+topics and the AsyncAPI document are derived from that. A change old consumers cannot
+read is a new class with ``schema_version`` + 1, registered beside the old one. The JSON
+Schemas in ``contracts/`` are generated from these classes (``make contracts``) and a test
+fails when the two drift apart.
+
+Personal data never appears here in plain text: workers are named by a keyed hash
+(``worker_ref``) and free text is redacted by intake before it is published.
+"""
+
+from weiquan_shared.events._common import (
+    Category,
+    Channel,
+    EmployerRef,
+    Route,
+    Urgency,
+    WorkerRef,
+)
+from weiquan_shared.events.intake import CaseReported
+from weiquan_shared.events.triage import CaseTriaged, TriageReason
+
+__all__ = [
+    "CaseReported",
+    "CaseTriaged",
+    "Category",
+    "Channel",
+    "EmployerRef",
+    "Route",
+    "TriageReason",
+    "Urgency",
+    "WorkerRef",
+]

@@ -1,0 +1,90 @@
+"""`make bench`: run every ``tests/bench/bench_*.py`` against the real stack and print figures.
+
+Each module defines ``run(bench: Bench) -> None`` and reports figures with
+``bench.figure(name, value, unit, ratio=...)``; a line ``name: value unit`` is printed for
+each, and the whole run is appended to ``tests/bench/results/history.jsonl`` so a change
+that slows the system shows. ``python -m tests.bench NAME`` runs only ``bench_NAME.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.support.stack import Deployment, Infra, infrastructure
+
+HERE = Path(__file__).parent
+HISTORY = HERE / "results" / "history.jsonl"
+
+
+@dataclass
+class Bench:
+    infra: Infra
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[Deployment] = field(default_factory=list)
+
+    def deploy(self, *services: str) -> Deployment:
+        """Services in a fresh namespace, torn down when the benchmark ends."""
+        deployment = Deployment(self.infra)
+        self.deployments.append(deployment)
+        deployment.start(*services)
+        return deployment
+
+    def figure(self, name: str, value: float, unit: str, ratio: float | None = None) -> None:
+        shown = (
+            f"{value:.3g}" if isinstance(value, float) and abs(value) < 1000 else f"{value:,.0f}"
+        )
+        line = f"{name}: {shown} {unit}"
+        if ratio is not None:
+            line += f"  ratio: {ratio:.3f}"
+        print(line, flush=True)
+        self.figures.append({"name": name, "value": value, "unit": unit, "ratio": ratio})
+
+
+def _commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return result.stdout.strip() or "unknown"
+
+
+def main() -> None:
+    only = sys.argv[1:]
+    modules = sorted(p.stem for p in HERE.glob("bench_*.py"))
+    if only:
+        modules = [m for m in modules if m.removeprefix("bench_") in only]
+    if not modules:
+        sys.exit(f"no benchmark matches {only}")
+    started = time.monotonic()
+    with infrastructure() as infra:
+        bench = Bench(infra)
+        try:
+            for module in modules:
+                print(f"== {module}", flush=True)
+                importlib.import_module(f"tests.bench.{module}").run(bench)
+        finally:
+            for deployment in bench.deployments:
+                deployment.teardown()
+    HISTORY.parent.mkdir(parents=True, exist_ok=True)
+    with HISTORY.open("a", encoding="utf-8") as history:
+        record = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": _commit(),
+            "machine": f"{platform.node()} {platform.processor() or platform.machine()}",
+            "figures": bench.figures,
+        }
+        history.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(
+        f"bench: {len(bench.figures)} figures in {time.monotonic() - started:.0f} s; "
+        f"history in {HISTORY.relative_to(HERE.parents[1])}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,442 @@
+"""The Docker path (docker-compose.yml and deploy/docker/), checked without a Docker engine.
+
+The compose file, the Dockerfile and the secrets example are read as text and YAML and
+compared with what the code says: the services and ports of ``SERVICE_PORTS``, the
+settings the services read, and the secrets ``PiiSettings`` needs. When a Compose CLI is
+installed, ``config -q`` validates the file too; otherwise that one check is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from weiquan_shared.pii import PiiCipher
+from weiquan_shared.settings import SERVICE_PORTS, PiiSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKER_DIR = ROOT / "deploy" / "docker"
+DOCKERFILE = DOCKER_DIR / "Dockerfile"
+DOCKERIGNORE = DOCKER_DIR / "Dockerfile.dockerignore"
+SECRETS_EXAMPLE = DOCKER_DIR / "secrets.env.example"
+SECRETS_ENV = "deploy/docker/secrets.env"
+
+# What deploy/docker/secrets.env holds; the first three must never have a value in the
+# compose file itself (nor PostgreSQL's own POSTGRES_PASSWORD).
+SECRET_VARS = {"WEIQUAN_PG_PASSWORD", "WEIQUAN_PII_KEYS", "WEIQUAN_PII_INDEX_KEY"}
+SECRETS_FILE_VARS = SECRET_VARS | {"WEIQUAN_PII_ACTIVE_KEY_ID"}
+FORBIDDEN_LITERALS = SECRET_VARS | {"POSTGRES_PASSWORD"}
+
+# Shapes of real secrets: a base64-encoded 32-byte key (44 characters with its padding),
+# and a long hex token such as secrets.token_hex(24).
+BASE64_KEY = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=")
+LONG_HEX = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
+GENERATOR = re.compile(r"\(umask 077 && python3 -c '([^']+)' > deploy/docker/secrets\.env\)")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@cache
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "docker-compose.yml is not a YAML mapping"
+    return data
+
+
+def service(name: str) -> dict[str, Any]:
+    services = compose().get("services") or {}
+    assert name in services, f"docker-compose.yml has no service {name!r}"
+    spec = services[name]
+    assert isinstance(spec, dict)
+    return spec
+
+
+def environment(spec: dict[str, Any]) -> dict[str, str]:
+    """A service's ``environment``, in either the mapping or the list form."""
+    env = spec.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
+        return {key: value for key, value in pairs}
+    return {str(key): "" if value is None else str(value) for key, value in env.items()}
+
+
+def command(spec: dict[str, Any]) -> list[str]:
+    cmd = spec.get("command") or []
+    return shlex.split(cmd) if isinstance(cmd, str) else [str(part) for part in cmd]
+
+
+def depends_on(spec: dict[str, Any]) -> dict[str, str]:
+    """Dependency → condition (the list form means ``service_started``)."""
+    deps = spec.get("depends_on") or {}
+    if isinstance(deps, list):
+        return dict.fromkeys(deps, "service_started")
+    return {name: (cond or {}).get("condition", "service_started") for name, cond in deps.items()}
+
+
+def env_files(spec: dict[str, Any]) -> list[str]:
+    files = spec.get("env_file") or []
+    if isinstance(files, str):
+        files = [files]
+    return [f if isinstance(f, str) else f["path"] for f in files]
+
+
+def published_ports(spec: dict[str, Any]) -> set[tuple[int, int]]:
+    """(host port, container port) pairs, from the short or the long syntax."""
+    pairs: set[tuple[int, int]] = set()
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict):
+            if port.get("published") is not None:
+                pairs.add((int(port["published"]), int(port["target"])))
+            continue
+        parts = str(port).split("/", 1)[0].split(":")
+        if len(parts) >= 2:
+            pairs.add((int(parts[-2]), int(parts[-1])))
+    return pairs
+
+
+def named_volume_mounts(spec: dict[str, Any]) -> dict[str, str]:
+    """Container path → named volume (declared under the top-level ``volumes``)."""
+    declared = compose().get("volumes") or {}
+    mounts: dict[str, str] = {}
+    for volume in spec.get("volumes") or []:
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source", "")), str(volume.get("target", ""))
+        else:
+            source, _, rest = str(volume).partition(":")
+            target = rest.split(":", 1)[0]
+        if source in declared:
+            mounts[target] = source
+    return mounts
+
+
+def healthcheck_test(spec: dict[str, Any]) -> str:
+    check = spec.get("healthcheck") or {}
+    assert not check.get("disable"), "healthcheck is disabled"
+    test = check.get("test")
+    assert test, "no healthcheck test"
+    return test if isinstance(test, str) else " ".join(str(part) for part in test)
+
+
+def all_strings(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from all_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from all_strings(item)
+    elif node is not None:
+        yield str(node)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per logical line: continuations joined, comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical = pending + line
+        pending = ""
+        keyword, _, args = logical.partition(" ")
+        instructions.append((keyword.upper(), args.strip()))
+    assert not pending, "Dockerfile ends inside a line continuation"
+    return instructions
+
+
+def copy_sources(args: str) -> list[str]:
+    """The context paths of a COPY (none for COPY --from=<stage>)."""
+    words = shlex.split(args)
+    flags = [w for w in words if w.startswith("--")]
+    if any(flag.startswith("--from") for flag in flags):
+        return []
+    rest = args
+    for flag in flags:
+        rest = rest.replace(flag, "", 1)
+    rest = rest.strip()
+    paths = json.loads(rest) if rest.startswith("[") else shlex.split(rest)
+    return paths[:-1]
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """KEY=VALUE lines as Compose reads them (comments skipped, surrounding quotes removed)."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        assert sep, f"not KEY=VALUE: {line!r}"
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def is_32_byte_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- the services
+
+
+@pytest.mark.parametrize(("name", "port"), sorted(SERVICE_PORTS.items()))
+def test_each_service_runs_from_the_image_on_its_port(name: str, port: int) -> None:
+    spec = service(name)
+    assert command(spec) == ["python", "-m", name]
+    assert spec.get("build", {}).get("dockerfile") == "deploy/docker/Dockerfile"
+    env = environment(spec)
+    assert env.get("WEIQUAN_HTTP_PORT") == str(port)
+    assert env.get("WEIQUAN_HTTP_HOST") == "0.0.0.0", "inside a container 127.0.0.1 is unreachable"
+    assert (port, port) in published_ports(spec), f"{name} does not publish {port}:{port}"
+    assert f":{port}/readyz" in healthcheck_test(spec)
+    assert spec.get("restart") == "unless-stopped"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
+def test_each_service_starts_after_its_dependencies(name: str) -> None:
+    deps = depends_on(service(name))
+    assert deps.get("postgres") == "service_healthy"
+    assert deps.get("kafka") == "service_healthy"
+    assert deps.get("topics") == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
+def test_each_service_reaches_postgres_and_kafka_in_the_network(name: str) -> None:
+    env = environment(service(name))
+    assert env.get("WEIQUAN_PG_HOST") == "postgres"
+    assert env.get("WEIQUAN_PG_PORT") == "5432"
+    assert env.get("WEIQUAN_PG_USER") == environment(service("postgres")).get("POSTGRES_USER")
+    advertised = environment(service("kafka"))["KAFKA_ADVERTISED_LISTENERS"]
+    assert f"://{env.get('WEIQUAN_KAFKA_BOOTSTRAP')}" in advertised
+    assert SECRETS_ENV in env_files(service(name)), "the service gets no secrets"
+
+
+def test_services_and_topics_job_share_one_namespace() -> None:
+    namespaces = {
+        environment(service(name)).get("WEIQUAN_NAMESPACE") for name in [*SERVICE_PORTS, "topics"]
+    }
+    assert len(namespaces) == 1 and None not in namespaces, namespaces
+
+
+def test_topics_job_runs_once_kafka_is_healthy() -> None:
+    spec = service("topics")
+    assert command(spec) == ["python", "-m", "weiquan_shared.topics", "create"]
+    assert depends_on(spec).get("kafka") == "service_healthy"
+    env = environment(spec)
+    assert env.get("WEIQUAN_KAFKA_BOOTSTRAP") == environment(service("intake")).get(
+        "WEIQUAN_KAFKA_BOOTSTRAP"
+    )
+    # A one-shot job: a restart policy would run it again after every exit.
+    assert spec.get("restart", "no") == "no"
+
+
+# ---------------------------------------------------------------- infrastructure
+
+
+def test_kafka_is_one_kraft_node_without_topic_auto_creation() -> None:
+    spec = service("kafka")
+    assert str(spec.get("image", "")).startswith("apache/kafka:4.")
+    env = environment(spec)
+    assert env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE") == "false"
+    assert env.get("KAFKA_PROCESS_ROLES") == "broker,controller"
+    for name in (
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+    ):
+        assert env.get(name) == "1", name
+    assert "kafka-topics.sh --bootstrap-server localhost:9092 --list" in healthcheck_test(spec)
+    assert not env_files(spec), "the broker must not get the application's secrets"
+    assert env.get("KAFKA_LOG_DIRS") in named_volume_mounts(spec), "Kafka's data is not kept"
+
+
+def test_postgres_is_15_with_the_weiquan_role_and_a_named_volume() -> None:
+    spec = service("postgres")
+    assert spec.get("image") == "postgres:15"
+    assert environment(spec).get("POSTGRES_USER") == "weiquan"
+    assert "pg_isready" in healthcheck_test(spec)
+    assert SECRETS_ENV in env_files(spec)
+    assert "/var/lib/postgresql/data" in named_volume_mounts(spec), "PostgreSQL's data is not kept"
+
+
+# ---------------------------------------------------------------- secrets
+
+
+def test_compose_file_holds_no_secret_values() -> None:
+    text = COMPOSE_FILE.read_text(encoding="utf-8")  # comments included
+    assert not BASE64_KEY.search(text), "a base64 32-byte key is written in docker-compose.yml"
+    assert not LONG_HEX.search(text), "a long hex token is written in docker-compose.yml"
+    for name, spec in compose()["services"].items():
+        literal = FORBIDDEN_LITERALS & environment(spec).keys()
+        assert not literal, f"{name} sets {sorted(literal)} in the file: use the env_file"
+    for value in all_strings(compose()):
+        assert not BASE64_KEY.search(value) and not LONG_HEX.search(value), value
+
+
+def test_compose_file_does_not_interpolate() -> None:
+    # ${VAR} would pull values from the shell or a .env file and print them in
+    # `docker compose config`; a literal dollar is written $$.
+    for value in all_strings(compose()):
+        assert "$" not in value.replace("$$", ""), f"docker-compose.yml interpolates: {value}"
+
+
+def test_secrets_file_is_gitignored() -> None:
+    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert SECRETS_ENV in {line.strip() for line in lines}
+
+
+def test_secrets_example_has_every_variable_and_no_usable_key() -> None:
+    text = SECRETS_EXAMPLE.read_text(encoding="utf-8")
+    example = parse_env_file(text)
+    assert set(example) == SECRETS_FILE_VARS
+    assert not BASE64_KEY.search(text) and not LONG_HEX.search(text)
+    assert not is_32_byte_key(example["WEIQUAN_PII_INDEX_KEY"])
+    keys = json.loads(example["WEIQUAN_PII_KEYS"])
+    assert example["WEIQUAN_PII_ACTIVE_KEY_ID"] in keys
+    assert not any(is_32_byte_key(value) for value in keys.values())
+
+
+def test_documented_generator_writes_working_secrets() -> None:
+    documented = [
+        GENERATOR.search(p.read_text(encoding="utf-8")) for p in (COMPOSE_FILE, SECRETS_EXAMPLE)
+    ]
+    assert all(documented), "the python3 -c one-liner is missing from a file"
+    code = {match.group(1) for match in documented if match}
+    assert len(code) == 1, (
+        "docker-compose.yml and secrets.env.example document different one-liners"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code.pop()], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    generated = parse_env_file(out)
+    assert set(generated) == SECRETS_FILE_VARS
+    assert len(generated["WEIQUAN_PG_PASSWORD"]) >= 32
+    settings = PiiSettings(
+        pii_keys=generated["WEIQUAN_PII_KEYS"],
+        pii_active_key_id=generated["WEIQUAN_PII_ACTIVE_KEY_ID"],
+        pii_index_key=generated["WEIQUAN_PII_INDEX_KEY"],
+    )
+    cipher = PiiCipher.from_settings(settings)
+    assert cipher.decrypt(cipher.encrypt("张三", "test:1"), "test:1") == "张三"
+
+
+# ---------------------------------------------------------------- the image
+
+
+def test_dockerfile_installs_the_locked_dependencies_only() -> None:
+    runs = [args for keyword, args in dockerfile_instructions() if keyword == "RUN"]
+    syncs = [args for args in runs if "uv sync" in args]
+    assert syncs, "the Dockerfile never runs uv sync"
+    for args in syncs:
+        assert "--frozen" in args.split(), f"uv sync without --frozen: {args}"
+        assert "--no-dev" in args.split(), f"uv sync with the dev group: {args}"
+    install_sh = ROOT / "deploy" / "local" / "install.sh"
+    if install_sh.exists():
+        pinned = re.search(r"^UV_VERSION=(\S+)", install_sh.read_text(encoding="utf-8"), re.M)
+        if pinned:
+            assert any(f"uv=={pinned.group(1)}" in args for args in runs), (
+                "uv differs from install.sh"
+            )
+
+
+def test_dockerfile_runs_python_311_slim_as_a_non_root_user() -> None:
+    instructions = dockerfile_instructions()
+    defaults = dict(v.split("=", 1) for k, v in instructions if k == "ARG" and "=" in v)
+    bases = [value.split()[0] for keyword, value in instructions if keyword == "FROM"]
+    resolved = {
+        re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m.group(1), m.group(0)), base)
+        for base in bases
+    }
+    assert resolved == {"python:3.11-slim"}, resolved
+    users = [value for keyword, value in instructions if keyword == "USER"]
+    assert users, "the image runs as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_dockerfile_copies_only_paths_that_exist() -> None:
+    sources = [
+        src
+        for keyword, args in dockerfile_instructions()
+        if keyword in {"COPY", "ADD"}
+        for src in copy_sources(args)
+    ]
+    assert sources, "the Dockerfile copies nothing from the context"
+    for src in sources:
+        assert src not in {".", "./", "*"}, "the whole context is copied"
+        assert (ROOT / src).exists(), f"COPY {src}: no such path in the repo"
+
+
+def test_build_context_filter_allows_only_what_is_copied() -> None:
+    patterns = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert patterns[0] == "*", "Dockerfile.dockerignore must start by excluding everything"
+    allowed = [p[1:].rstrip("/") for p in patterns if p.startswith("!")]
+    for private in (".run", ".venv", ".git", "deploy"):
+        assert not any(private == a or private.startswith(a + "/") for a in allowed), private
+    for keyword, args in dockerfile_instructions():
+        if keyword == "COPY":
+            for src in copy_sources(args):
+                top = src.rstrip("/")
+                assert any(top == a or top.startswith(a + "/") for a in allowed), src
+
+
+# ---------------------------------------------------------------- Compose itself
+
+
+def compose_cli() -> list[str] | None:
+    if shutil.which("docker"):
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, timeout=30
+        )
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def test_compose_config_is_valid(tmp_path: Path) -> None:
+    cli = compose_cli()
+    if cli is None:
+        pytest.skip("no Compose CLI here (neither the `docker compose` plugin nor docker-compose)")
+    # A copy, so the env_file can exist without writing secrets into the repo.
+    (tmp_path / "deploy").mkdir()
+    shutil.copytree(
+        DOCKER_DIR, tmp_path / "deploy" / "docker", ignore=shutil.ignore_patterns("secrets.env")
+    )
+    shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
+    (tmp_path / SECRETS_ENV).write_text(SECRETS_EXAMPLE.read_text(encoding="utf-8"))
+    result = subprocess.run(
+        [*cli, "-f", str(tmp_path / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
