@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status logs install test test-unit lint contracts bench
+.PHONY: help up down status logs install test test-unit lint contracts bench chaos
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -39,6 +39,9 @@ lint: ## ruff (lint and format check) and mypy
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy shared services tests deploy/local
+
+chaos: install ## Only the fault tests (kill -9, Kafka and PostgreSQL restarts, poison events)
+	.venv/bin/pytest -s -m chaos
 
 bench: install ## Benchmarks on the real stack: prints `name: value unit` lines, keeps a history
 	.venv/bin/python -m tests.bench $(BENCH)

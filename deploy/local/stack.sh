@@ -83,6 +83,8 @@ stop_orphans() {
     done
     # Services may equally be a developer's own debugging run: only warn.
     for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m (intake|triage|projection)\$" || true); do
+        # Children of a supervisord (another stack of this clone, e.g. the fault tests') are fine.
+        [ "$(ps -o comm= -p "$(ps -o ppid= -p "$pid" | tr -d ' ')" 2>/dev/null)" = supervisord ] && continue
         echo "stack: WARNING: a service runs outside supervisord: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))" >&2
     done
 }

@@ -27,6 +27,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.envelope import Envelope, EventPayload, InvalidEvent, decode
 from weiquan_shared.logging import get_logger
 from weiquan_shared.metrics import EVENTS_CONSUMED, HANDLER_RETRIES
@@ -37,19 +38,6 @@ log = get_logger(__name__)
 
 PayloadT = TypeVar("PayloadT", bound=EventPayload)
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
-
-# Errors that mean "the database is not there right now", not "this event is bad".
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.AdminShutdownError,
-)
 
 
 class EventConsumer:
@@ -145,7 +133,7 @@ class EventConsumer:
                         return "duplicate"
                     await handler(conn, envelope, payload)
                 return "applied"
-            except TRANSIENT_ERRORS as exc:
+            except DATABASE_UNAVAILABLE as exc:
                 HANDLER_RETRIES.labels("database_unavailable").inc()
                 log.warning(
                     "database unavailable while handling event, retrying",

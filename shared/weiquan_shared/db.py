@@ -16,6 +16,20 @@ from weiquan_shared.settings import Settings
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 
+# Errors worth retrying: the database is unreachable or restarting, or asked for a retry
+# (serialization failure, deadlock). Not "this event is bad".
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.AdminShutdownError,
+)
+
 
 def _target(settings: Settings) -> str:
     return f"{settings.pg_host}:{settings.pg_port}"

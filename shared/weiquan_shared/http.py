@@ -1,4 +1,8 @@
-"""HTTP plumbing: validation errors in Chinese, naming the field a person must correct."""
+"""HTTP plumbing: errors in Chinese that tell a person what to do.
+
+Validation errors (422) name the field to correct; a database outage (503) asks to retry
+instead of surfacing as an unexplained 500.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from weiquan_shared.db import DATABASE_UNAVAILABLE
+from weiquan_shared.logging import get_logger
+
+log = get_logger(__name__)
 
 _MESSAGES: dict[str, str] = {
     "missing": "必须填写",
@@ -79,6 +88,21 @@ def describe_error(error: dict[str, Any], labels: dict[str, str]) -> dict[str, s
         except (KeyError, IndexError):
             reason = template
     return {"field": field or "body", "label": label, "message": f"{label}：{reason}"}
+
+
+def install_dependency_outage_errors(app: FastAPI) -> None:
+    """Answer 503 with ``Retry-After`` while PostgreSQL is unreachable (nothing was stored)."""
+
+    async def on_outage(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("request failed: database unavailable", error=f"{type(exc).__name__}: {exc}")
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "2"},
+            content={"message": "系统暂时无法访问数据库，请稍后重试"},
+        )
+
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, on_outage)
 
 
 def install_validation_errors(app: FastAPI, labels: dict[str, str]) -> None:

@@ -272,3 +272,50 @@ class Deployment:
                 await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@dataclass
+class PrivateStack:
+    """A second PostgreSQL + Kafka of our own, for tests that stop and start them."""
+
+    infra: Infra
+    run_dir: Path
+    env: dict[str, str]
+
+    def control(self, action: str, program: str) -> None:
+        """``supervisorctl <action> <program>`` on this stack (e.g. stop kafka)."""
+        subprocess.run(
+            [
+                str(ROOT / ".venv/bin/supervisorctl"),
+                "-c",
+                str(ROOT / "deploy/local/supervisord.conf"),
+                action,
+                f"infra:{program}",
+            ],
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+
+
+@contextlib.contextmanager
+def private_stack(pg_port: int, kafka_port: int, controller_port: int) -> Iterator[PrivateStack]:
+    run_dir = Path(f"/tmp/weiquan-private-{uuid.uuid4().hex[:8]}")
+    env = {
+        **os.environ,
+        "WEIQUAN_RUN_DIR": str(run_dir),
+        "WEIQUAN_PG_PORT": str(pg_port),
+        "WEIQUAN_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}",
+        "KAFKA_CONTROLLER_PORT": str(controller_port),
+    }
+    env.pop("WEIQUAN_PG_DIR", None)
+    stack = ROOT / "deploy/local/stack.sh"
+    subprocess.run(["bash", str(stack), "infra-up"], env=env, check=True)
+    try:
+        password = _read_env_file(run_dir / "secrets.env")["WEIQUAN_PG_PASSWORD"]
+        env = {**env, "WEIQUAN_ROOT": str(ROOT), "WEIQUAN_LOG_DIR": str(run_dir / "logs")}
+        infra = Infra(f"127.0.0.1:{kafka_port}", "127.0.0.1", pg_port, "weiquan", password)
+        yield PrivateStack(infra, run_dir, env)
+    finally:
+        subprocess.run(["bash", str(stack), "down"], env=env, check=False)
+        subprocess.run(["rm", "-rf", str(run_dir)], check=False)
