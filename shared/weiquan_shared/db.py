@@ -18,7 +18,7 @@ SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Errors worth retrying: the database is unreachable or restarting, or asked for a retry
 # (serialization failure, deadlock). Not "this event is bad".
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,

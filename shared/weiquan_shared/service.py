@@ -17,10 +17,11 @@ from pathlib import Path
 import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
@@ -56,6 +57,38 @@ class Runtime:
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(self.settings, self.pool, self.producer)
+
+
+class RequestTimer:
+    """Pure ASGI middleware recording each request's latency by route and status.
+
+    Starlette's ``BaseHTTPMiddleware`` (``@app.middleware("http")``) runs each request
+    through an extra task and memory stream; this does the same job at a fraction of it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_LATENCY.labels(scope["method"], route, status).observe(
+                time.perf_counter() - started
+            )
 
 
 def _new_producer(settings: Settings) -> AIOKafkaProducer:
@@ -135,15 +168,7 @@ def create_service_app(
     install_dependency_outage_errors(app)
     app.mount("/metrics", make_asgi_app())
 
-    @app.middleware("http")
-    async def time_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        HTTP_LATENCY.labels(
-            request.method, getattr(route, "path", "unmatched"), response.status_code
-        ).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestTimer)
 
     @app.get("/healthz", tags=["ops"], summary="存活检查")
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,189 @@
+"""End to end, every service running: intake latency, intake → dashboard latency, the
+highest sustained rate, and the stack's footprint.
+
+Load is open-loop (calls start on a fixed schedule whatever the answers), bounded in count
+and time, to 127.0.0.1 only. The client runs on the same 2 cores as the stack, so it takes
+a share of the machine: figures are what the whole box does, client included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.bench.__main__ import Bench
+from tests.support.stack import Deployment
+from weiquan_shared.demo import hotline_call
+
+SERVICES = ("intake", "triage", "projection")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def offer_load(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
+    """POST hotline calls at ``rate``/s for ``seconds``; latencies and send times per case."""
+    rng = random.Random(seed)
+    calls = [hotline_call(rng) for _ in range(int(rate * seconds))]
+    latencies: list[float] = []
+    sent_at: dict[str, datetime] = {}
+    failures = 0
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+
+        async def one(call: dict[str, Any]) -> None:
+            nonlocal failures
+            started_wall = datetime.now(UTC)
+            started = time.perf_counter()
+            try:
+                response = await client.post("/api/v1/hotline-calls", json=call)
+            except httpx.HTTPError:
+                failures += 1
+                return
+            latencies.append(time.perf_counter() - started)
+            if response.status_code == 201:
+                sent_at[response.json()["case_id"]] = started_wall
+            else:
+                failures += 1
+
+        begin = time.perf_counter()
+        tasks = []
+        for i, call in enumerate(calls):
+            delay = begin + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(call)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - begin
+    return {
+        "latencies": latencies,
+        "sent_at": sent_at,
+        "failures": failures,
+        "achieved": len(sent_at) / elapsed,
+    }
+
+
+async def dashboard_arrivals(
+    deployment: Deployment, case_ids: set[str], timeout_s: float
+) -> dict[str, datetime]:
+    """When projection recorded each case's case.reported (waits until all have arrived)."""
+    conn = await deployment.connect("projection")
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            rows = await conn.fetch(
+                "SELECT case_id::text AS id, recorded_at FROM case_timeline "
+                "WHERE event_type = 'case.reported' AND case_id::text = ANY($1::text[])",
+                list(case_ids),
+            )
+            if len(rows) >= len(case_ids) or time.monotonic() > deadline:
+                return {r["id"]: r["recorded_at"] for r in rows}
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
+def stack_pids(deployment: Deployment) -> list[int]:
+    pids = [s.process.pid for s in deployment.services.values() if s.process]
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            is_postgres = cmdline.startswith(b"postgres") or b"/postgres\x00-D" in cmdline
+            if b"kafka.Kafka" in cmdline or is_postgres:
+                pids.append(int(pid))
+    return pids
+
+
+def pss_mb(pids: list[int]) -> float:
+    """Proportional set size: PostgreSQL's shared buffers counted once, not per backend."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run(bench: Bench) -> None:
+    deployment = bench.deploy(*SERVICES)
+    intake = deployment["intake"].url
+    pids = stack_pids(deployment)
+    time.sleep(5)
+    before = cpu_seconds(pids)
+    time.sleep(20)
+    bench.figure("footprint.cpu_idle", 100 * (cpu_seconds(pids) - before) / 20, "% of one core")
+    bench.figure(
+        "footprint.memory_idle",
+        pss_mb(stack_pids(deployment)),
+        "MB PSS (services + Kafka + PostgreSQL)",
+    )
+
+    # Intake latency and intake → dashboard latency at 300 cases/s.
+    result = asyncio.run(offer_load(intake, 300, 10, seed=1))
+    bench.figure("footprint.memory_under_load", pss_mb(stack_pids(deployment)), "MB (PSS)")
+    lat = result["latencies"]
+    bench.figure("intake.http_p50_at_300rps", 1000 * percentile(lat, 0.5), "ms")
+    bench.figure("intake.http_p99_at_300rps", 1000 * percentile(lat, 0.99), "ms")
+    bench.figure("intake.achieved_rate_at_300rps", result["achieved"], "cases/s")
+    arrivals = asyncio.run(dashboard_arrivals(deployment, set(result["sent_at"]), 120))
+    e2e = [
+        (arrivals[case] - sent).total_seconds()
+        for case, sent in result["sent_at"].items()
+        if case in arrivals
+    ]
+    bench.figure("e2e.intake_to_dashboard_p50_at_300", 1000 * percentile(e2e, 0.5), "ms")
+    bench.figure("e2e.intake_to_dashboard_p99_at_300", 1000 * percentile(e2e, 0.99), "ms")
+    bench.figure("e2e.cases_missing_at_300", len(result["sent_at"]) - len(e2e), "cases")
+
+    # Highest sustained rate: each step must be served at ≥95% of the offered rate and
+    # reach the dashboard within 5 s of the last call.
+    sustained = 0.0
+    for step, rate in enumerate((200, 400, 600, 800, 1000)):
+        result = asyncio.run(offer_load(intake, rate, 8, seed=100 + step))
+        finished = datetime.now(UTC)
+        arrivals = asyncio.run(dashboard_arrivals(deployment, set(result["sent_at"]), 30))
+        lag = max((t - finished).total_seconds() for t in arrivals.values()) if arrivals else 99
+        ok = (
+            result["achieved"] >= 0.95 * rate
+            and len(arrivals) == len(result["sent_at"])
+            and result["failures"] == 0
+            and lag <= 5
+        )
+        print(
+            f"   step {rate}/s: achieved {result['achieved']:.0f}/s, "
+            f"failures {result['failures']}, "
+            f"p99 {1000 * percentile(result['latencies'], 0.99):.0f} ms, "
+            f"dashboard lag {lag:.1f} s -> {'sustained' if ok else 'not sustained'}",
+            flush=True,
+        )
+        if not ok:
+            break
+        sustained = statistics.fmean([rate, result["achieved"]])
+    bench.figure("e2e.max_sustained_rate", sustained, "cases/s (target 1000)")
