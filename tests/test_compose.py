@@ -40,6 +40,7 @@ SECRETS_ENV = "deploy/docker/secrets.env"
 SECRET_VARS = {"WEIQUAN_PG_PASSWORD", "WEIQUAN_PII_KEYS", "WEIQUAN_PII_INDEX_KEY"}
 SECRETS_FILE_VARS = SECRET_VARS | {"WEIQUAN_PII_ACTIVE_KEY_ID"}
 FORBIDDEN_LITERALS = SECRET_VARS | {"POSTGRES_PASSWORD"}
+WECHAT_VARS = {"WEIQUAN_WECHAT_TOKEN", "WEIQUAN_WECHAT_ENCODING_AES_KEY", "WEIQUAN_WECHAT_APP_ID"}
 
 # Shapes of real secrets: a base64-encoded 32-byte key (44 characters with its padding),
 # and a long hex token such as secrets.token_hex(24).
@@ -317,6 +318,17 @@ def test_secrets_example_has_every_variable_and_no_usable_key() -> None:
     keys = json.loads(example["WEIQUAN_PII_KEYS"])
     assert example["WEIQUAN_PII_ACTIVE_KEY_ID"] in keys
     assert not any(is_32_byte_key(value) for value in keys.values())
+
+
+def test_secrets_example_documents_the_optional_wechat_secrets() -> None:
+    # Optional (intake's WeChat callback answers 503 without them), so commented out: the
+    # documented generator and a Docker stack without a WeChat account need none of them.
+    from intake.wechat import WeChatSettings
+
+    text = SECRETS_EXAMPLE.read_text(encoding="utf-8")
+    for name in WeChatSettings.model_fields:
+        assert f"# WEIQUAN_{name.upper()}=PLACEHOLDER" in text, name
+    assert not WECHAT_VARS & set(parse_env_file(text))
 
 
 def test_documented_generator_writes_working_secrets() -> None:

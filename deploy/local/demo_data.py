@@ -1,22 +1,33 @@
-"""Load the demo data set through intake's API, as hotline operators would.
+"""Load the demo data set through intake, on all three channels, as people would.
 
-Deterministic (seeded), so running it again (every `make up`) registers nothing new: intake
-recognises each call id and answers with the case number it already issued.
+Hotline calls and consultations as 12351 operators log them, walk-in groups as a service
+centre's clerks register them, and WeChat conversations as WeChat's servers deliver them
+(signed and encrypted with the account's secrets from ``.run/secrets.env``; skipped when
+they are not set). Deterministic (seeded call ids, desk ids and WeChat MsgIds), so running
+it again (every `make up`) registers nothing new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+import xmltodict
+from wechatpy.crypto import WeChatCrypto
 
-from weiquan_shared.demo import hotline_call
+from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 from weiquan_shared.settings import SERVICE_PORTS
 
 DEMO_CASES = 80
+DEMO_WALK_INS = 6
+DEMO_CONSULTATIONS = 30
+DEMO_WECHAT = 5
 
 
 def demo_calls() -> list[dict[str, object]]:
@@ -46,19 +57,114 @@ def demo_calls() -> list[dict[str, object]]:
     return calls
 
 
+def demo_walk_ins() -> list[dict[str, Any]]:
+    rng = random.Random(4403)
+    now = datetime.now(UTC).replace(microsecond=0)
+    return [
+        walk_in_group(
+            rng,
+            desk_submission_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"weiquan-demo-walk-in-{i}")),
+            visited_at=now - timedelta(minutes=rng.randint(10, 60 * 24 * 60)),
+            workers=12 if i == 0 else rng.choice((1, 2, 4)),
+            story=1 if i == 0 else None,
+        )
+        for i in range(DEMO_WALK_INS)
+    ]
+
+
+def demo_consultations() -> list[dict[str, Any]]:
+    rng = random.Random(12352)
+    now = datetime.now(UTC).replace(microsecond=0)
+    return [
+        consultation(
+            rng,
+            channel_ref=f"12351-DEMO-ZX-{i:04d}",
+            occurred_at=now - timedelta(minutes=rng.randint(10, 60 * 24 * 90)),
+            channel="walk_in" if i % 5 == 0 else "hotline",
+        )
+        for i in range(DEMO_CONSULTATIONS)
+    ]
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any], counts: dict[str, int]) -> None:
+    response = client.post(path, json=body)
+    if response.status_code == 201:
+        counts["created"] += 1
+    elif response.status_code == 200:
+        counts["existing"] += 1
+    else:
+        sys.exit(f"demo data: intake refused a {path} submission: {response.text}")
+
+
+def _wechat_conversations(client: httpx.Client) -> int:
+    token = os.environ.get("WEIQUAN_WECHAT_TOKEN")
+    aes_key = os.environ.get("WEIQUAN_WECHAT_ENCODING_AES_KEY")
+    app_id = os.environ.get("WEIQUAN_WECHAT_APP_ID")
+    if not (token and aes_key and app_id):
+        print("demo data: no WeChat secrets in the environment, WeChat conversations skipped")
+        return 0
+    crypto = WeChatCrypto(token, aes_key, app_id)
+    rng = random.Random(12353)
+    finished = 0
+    for person in range(DEMO_WECHAT):
+        openid = f"oDemo{hashlib.sha256(f'demo-openid-{person}'.encode()).hexdigest()[:23]}"
+        reply = ""
+        for turn, text in enumerate(wechat_answers(rng)):
+            timestamp, nonce = str(int(datetime.now(UTC).timestamp())), str(rng.getrandbits(30))
+            message = (
+                f"<xml><ToUserName><![CDATA[gh_demo_union]]></ToUserName>"
+                f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+                f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                f"<Content><![CDATA[{text}]]></Content>"
+                f"<MsgId>{7_000_000_000_000_000 + person * 100 + turn}</MsgId></xml>"
+            )
+            wrapped = xmltodict.parse(crypto.encrypt_message(message, nonce, timestamp))["xml"]
+            response = client.post(
+                "/wechat/callback",
+                params={
+                    "signature": hashlib.sha1(
+                        "".join(sorted([token, timestamp, nonce])).encode()
+                    ).hexdigest(),
+                    "timestamp": timestamp,
+                    "nonce": nonce,
+                    "openid": openid,
+                    "encrypt_type": "aes",
+                    "msg_signature": wrapped["MsgSignature"],
+                },
+                content=f"<xml><Encrypt><![CDATA[{wrapped['Encrypt']}]]></Encrypt></xml>",
+            )
+            if response.status_code != 200:
+                sys.exit(f"demo data: the WeChat callback refused a message: {response.text}")
+            answer = xmltodict.parse(response.text)["xml"]
+            plain = crypto.decrypt_message(
+                response.text, answer["MsgSignature"], answer["TimeStamp"], answer["Nonce"]
+            )
+            reply = str(xmltodict.parse(plain)["xml"]["Content"])
+        finished += reply.startswith("登记成功")
+    return finished
+
+
 def main() -> None:
     base = os.environ.get("WEIQUAN_INTAKE_URL", f"http://127.0.0.1:{SERVICE_PORTS['intake']}")
-    created = existing = 0
+    counts = {"created": 0, "existing": 0}
     with httpx.Client(base_url=base, timeout=10) as client:
         for call in demo_calls():
-            response = client.post("/api/v1/hotline-calls", json=call)
-            if response.status_code == 201:
-                created += 1
-            elif response.status_code == 200:
-                existing += 1
-            else:
-                sys.exit(f"demo data: intake refused {call['call_id']}: {response.text}")
-    print(f"demo data: {created} cases registered, {existing} already there")
+            _post(client, "/api/v1/hotline-calls", call, counts)
+        for group in demo_walk_ins():
+            _post(client, "/api/v1/walk-in-registrations", group, counts)
+        print(
+            f"demo data: {counts['created']} cases registered, {counts['existing']} already there"
+        )
+        counts = {"created": 0, "existing": 0}
+        for asked in demo_consultations():
+            _post(client, "/api/v1/consultations", asked, counts)
+        print(
+            f"demo data: {counts['created']} consultations recorded, "
+            f"{counts['existing']} already there"
+        )
+        wechat = _wechat_conversations(client)
+        if wechat:
+            print(f"demo data: {wechat} WeChat conversations ended with a case number")
 
 
 if __name__ == "__main__":

@@ -145,4 +145,21 @@ PY
         mv "$secrets.tmp" "$secrets"
     )
 fi
+# The WeChat official account's callback secrets (intake's /wechat/callback): added to an
+# existing secrets file too, so a stack installed before they existed gets them.
+if ! grep -q '^WEIQUAN_WECHAT_TOKEN=' "$secrets"; then
+    say "adding WeChat callback secrets (token, EncodingAESKey, AppID) to $secrets"
+    (
+        umask 077
+        python3 - >>"$secrets" <<'PY'
+import base64, secrets
+
+# Token: 3-32 letters or digits; EncodingAESKey: 43 characters (base64 of 32 bytes, no '=').
+# A real account's AppID comes from WeChat; the local stack gets a made-up one.
+print(f"WEIQUAN_WECHAT_TOKEN={secrets.token_hex(16)}")
+print(f"WEIQUAN_WECHAT_ENCODING_AES_KEY={base64.b64encode(secrets.token_bytes(32)).decode().rstrip('=')}")
+print(f"WEIQUAN_WECHAT_APP_ID=wx{secrets.token_hex(8)}")
+PY
+    )
+fi
 say "done"

@@ -6,8 +6,10 @@ What FastStream and aiokafka do not give us (see ENGINEERING.md), this module ad
   the event's effect *and* its inbox row has committed. A crash before the commit means
   redelivery; the inbox row makes the redelivery a no-op.
 - A message is never passed over. Because a commit moves the partition's position past
-  every earlier message, each message is settled before the next: applied, recognised as a
-  duplicate, or written to the service's dead-letter topic.
+  every earlier message, every message of a batch is settled before the batch's offsets
+  are committed: applied, recognised as a duplicate, or written to the dead-letter topic.
+- Batches. Messages arrive in batches (up to ``batch_size``) and a batch is applied in one
+  transaction; a failing batch is replayed event by event to isolate the faulty one.
 - Classification of failures. A message that cannot be parsed or validated is dead-lettered
   at once, with the reason. A database outage is transient: retried until it ends, without
   dead-lettering anything. Any other handler error is retried a few times, then
@@ -23,6 +25,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -45,7 +48,7 @@ class EventConsumer:
 
     Usage::
 
-        consumer = EventConsumer(settings, runtime)
+        consumer = runtime.consumer()
 
         @consumer.handles(CaseReported)
         async def on_case_reported(conn, envelope, payload: CaseReported) -> None: ...
@@ -58,11 +61,15 @@ class EventConsumer:
         settings: Settings,
         pool: Callable[[], asyncpg.Pool],
         producer: Callable[[], AIOKafkaProducer],
+        renew_producer: Callable[[AIOKafkaProducer], Awaitable[None]],
         max_attempts: int = 3,
+        batch_size: int = 256,
     ) -> None:
         self._settings = settings
+        self._batch_size = batch_size
         self._pool = pool
         self._producer = producer
+        self._renew_producer = renew_producer
         self._max_attempts = max_attempts
         self._handlers: dict[str, tuple[type[EventPayload], Handler]] = {}
 
@@ -85,34 +92,92 @@ class EventConsumer:
             group_id=self._settings.consumer_group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=self._batch_size,
+            batch_timeout_ms=100,
             title=f"{self._settings.service_name} events",
-        )(self.on_message)
+        )(self.on_batch)
 
-    async def on_message(self, msg: KafkaMessage) -> None:
-        record: ConsumerRecord = msg.raw_message
-        await self.process(record)
+    async def on_batch(self, msg: KafkaMessage) -> None:
+        records: tuple[ConsumerRecord, ...] = msg.raw_message
+        await self.process_batch(list(records))
         try:
             await msg.ack()
         except Exception as exc:  # e.g. CommitFailedError during a rebalance
             log.warning("offset commit failed; the inbox absorbs the redelivery", error=repr(exc))
 
-    async def process(self, record: ConsumerRecord) -> str:
-        """Settle one record; returns the outcome (applied, duplicate, dead_lettered)."""
-        try:
-            envelope, payload = decode(record.value)
-            expected_topic = self._settings.topic(envelope.event_type)
-            if record.topic != expected_topic:
-                raise InvalidEvent(
-                    f"{envelope.event_type} does not belong on {record.topic} "
-                    f"(expected {expected_topic})"
+    async def process_batch(self, records: list[ConsumerRecord]) -> None:
+        """Settle every record, in order, before the batch's offsets are committed.
+
+        The happy path is one transaction for the whole batch (one inbox insert, one
+        commit): that is where throughput comes from. If any handler fails, that
+        transaction rolls back and the batch is settled again one event at a time, so
+        only the faulty event is retried and, in the end, dead-lettered.
+        """
+        valid: list[tuple[ConsumerRecord, Envelope, EventPayload]] = []
+        for record in records:
+            try:
+                valid.append((record, *self._decode(record)))
+            except InvalidEvent as exc:
+                await self._dead_letter(record, str(exc))
+                EVENTS_CONSUMED.labels("invalid", "dead_lettered").inc()
+        while valid:
+            try:
+                outcomes = await self._apply_together(valid)
+            except DATABASE_UNAVAILABLE as exc:
+                HANDLER_RETRIES.labels("database_unavailable").inc()
+                log.warning(
+                    "database unavailable while handling events, retrying",
+                    events=len(valid),
+                    error=f"{type(exc).__name__}: {exc}",
                 )
-        except InvalidEvent as exc:
-            await self._dead_letter(record, str(exc))
-            EVENTS_CONSUMED.labels("invalid", "dead_lettered").inc()
-            return "dead_lettered"
-        outcome = await self._apply(record, envelope, payload)
-        EVENTS_CONSUMED.labels(envelope.event_type, outcome).inc()
-        return outcome
+                await asyncio.sleep(1.0)
+                continue
+            except Exception as exc:
+                log.warning(
+                    "batch failed; settling its events one by one",
+                    events=len(valid),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                outcomes = [await self._apply(*item) for item in valid]
+            for (_, envelope, _), outcome in zip(valid, outcomes, strict=True):
+                EVENTS_CONSUMED.labels(envelope.event_type, outcome).inc()
+            return
+
+    def _decode(self, record: ConsumerRecord) -> tuple[Envelope, EventPayload]:
+        envelope, payload = decode(record.value)
+        expected_topic = self._settings.topic(envelope.event_type)
+        if record.topic != expected_topic:
+            raise InvalidEvent(
+                f"{envelope.event_type} does not belong on {record.topic} "
+                f"(expected {expected_topic})"
+            )
+        return envelope, payload
+
+    async def _apply_together(
+        self, items: list[tuple[ConsumerRecord, Envelope, EventPayload]]
+    ) -> list[str]:
+        async with self._pool().acquire() as conn, conn.transaction():
+            claimed = {
+                row["event_id"]
+                for row in await conn.fetch(
+                    "INSERT INTO inbox (event_id, consumer, event_type) "
+                    "SELECT e, $2, t FROM unnest($1::uuid[], $3::text[]) AS u(e, t) "
+                    "ON CONFLICT DO NOTHING RETURNING event_id",
+                    [envelope.event_id for _, envelope, _ in items],
+                    self._settings.consumer_group,
+                    [envelope.event_type for _, envelope, _ in items],
+                )
+            }
+            outcomes = []
+            for _, envelope, payload in items:
+                if envelope.event_id in claimed:
+                    claimed.discard(envelope.event_id)  # the same event twice in one batch
+                    await self._handlers[envelope.event_type][1](conn, envelope, payload)
+                    outcomes.append("applied")
+                else:
+                    outcomes.append("duplicate")
+            return outcomes
 
     async def _apply(
         self, record: ConsumerRecord, envelope: Envelope, payload: EventPayload
@@ -178,11 +243,14 @@ class EventConsumer:
             dead_letter_topic=topic,
         )
         while True:
+            producer = self._producer()
             try:
-                await self._producer().send_and_wait(
+                await producer.send_and_wait(
                     topic, value=record.value or b"", key=record.key, headers=headers
                 )
                 return
             except Exception as exc:
                 log.warning("dead-letter publish failed, retrying", error=repr(exc))
                 await asyncio.sleep(1.0)
+                if isinstance(exc, KafkaError):
+                    await self._renew_producer(producer)

@@ -1,4 +1,5 @@
-"""Realistic Chinese demo data: hotline calls as intake's API takes them.
+"""Realistic Chinese demo data: hotline calls, walk-in groups, consultations and WeChat
+conversations, as intake's API and WeChat callback take them.
 
 Used by ``make up`` (the demo data set), the integration tests and the benchmarks. Every
 person here is invented; ID numbers carry valid GB 11643 check digits so intake accepts
@@ -8,6 +9,7 @@ them, with birth dates and region codes that belong to no real person on purpose
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +27,26 @@ EMPLOYERS = [
     ("深圳市蓝天保洁服务有限公司", "居民服务业"),
 ]
 # (category the description is about, description template, claim in yuan or None)
+# Allocated mainland mobile blocks (the phonenumbers metadata accepts all of them).
+MOBILE_PREFIXES = [
+    *(f"13{d}" for d in range(10)),
+    *("150", "151", "152", "153", "155", "156", "157", "158", "159"),
+    *("166", "176", "177", "178"),
+    *(f"18{d}" for d in range(10)),
+    *("191", "193", "195", "196", "197", "198", "199"),
+]
+CONSENT_VERSION = "2026-01"
+# What a worker asks for, by story category (LDA Art.12: the matters in dispute).
+DEMANDS = {
+    "wage_arrears": "要求支付拖欠的工资{amount}元",
+    "termination": "要求支付违法解除劳动合同赔偿金",
+    "no_written_contract": "要求支付未签劳动合同的二倍工资差额",
+    "overtime": "要求支付加班费",
+    "social_insurance": "要求补缴社会保险",
+    "work_injury": "要求申报工伤并报销医疗费",
+    "female_protection": "要求恢复原岗位和工资待遇",
+    "platform_work": "要求退还被扣的{amount}元",
+}
 STORIES: list[tuple[str, str, int | None]] = [
     ("wage_arrears", "在工地干了{m}个月，老板拖欠工资{amount}元一直不发，多次讨要都说再等等。", 1),
     ("wage_arrears", "公司已经{m}个月没发工资了，拖欠金额约{amount}元，车间几十个工友都一样。", 1),
@@ -51,7 +73,7 @@ def worker(rng: random.Random, platform: bool = False) -> dict[str, Any]:
     born = date(1970, 1, 1) + timedelta(days=rng.randint(0, 365 * 35))
     return {
         "name": name,
-        "mobile": f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}",
+        "mobile": f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 99_999_999):08d}",
         "id_number": _id_number(rng, rng.choice(["430521", "510129", "412726", "452122"]), born),
         "is_migrant_worker": rng.random() < 0.6,
         "is_platform_worker": platform,
@@ -86,11 +108,118 @@ def hotline_call(
             "industry": industry,
         },
         "description": template.format(m=rng.randint(2, 8), amount=amount),
+        "demands": DEMANDS[category].format(amount=amount),
         "claim_amount": str(amount) if has_claim else None,
         "knew_of_infringement_on": (called_at - timedelta(days=rng.randint(5, 200)))
         .date()
         .isoformat(),
+        "consent": consent(called_at),
     }
+
+
+def consent(given_at: datetime) -> dict[str, Any]:
+    return {"agreed": True, "wording_version": CONSENT_VERSION, "given_at": given_at.isoformat()}
+
+
+def walk_in_group(
+    rng: random.Random,
+    *,
+    desk_submission_id: str | None = None,
+    visited_at: datetime | None = None,
+    workers: int = 1,
+    story: int | None = None,
+    employer: int | None = None,
+    district: str | None = None,
+) -> dict[str, Any]:
+    """Co-workers of one employer registered together at a workers' service centre.
+
+    The body for ``POST /api/v1/walk-in-registrations``: the dispute as in
+    :func:`hotline_call`, with the desk's submission id, visit time, clerk and centre.
+    """
+    visited_at = visited_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
+    call = hotline_call(
+        rng,
+        called_at=visited_at,
+        workers=workers,
+        story=story,
+        employer=employer,
+        district=district,
+    )
+    for key in ("call_id", "called_at", "operator_id"):
+        call.pop(key)
+    return {
+        **call,
+        "desk_submission_id": desk_submission_id or str(uuid.UUID(int=rng.getrandbits(128))),
+        "visited_at": visited_at.isoformat(),
+        "clerk_id": f"desk-{rng.randint(1, 9):02d}",
+        "centre": rng.choice(CENTRES),
+    }
+
+
+CENTRES = ["南山区职工服务中心", "宝安区职工服务中心", "龙华区职工服务中心", "福田区工会驿站"]
+CONSULTATIONS: list[tuple[str, str, str]] = [
+    (
+        "no_written_contract",
+        "入职三个月了公司还没签劳动合同，能不能要求双倍工资？",
+        "告知劳动合同法第八十二条：用工满一个月次日起可主张二倍工资，建议保留考勤和工资记录。",
+    ),
+    (
+        "overtime",
+        "周末加班公司只给调休不给加班费，合法吗？",
+        "告知休息日加班可安排补休，不能补休的应支付不低于工资200%的报酬。",
+    ),
+    (
+        "social_insurance",
+        "试用期公司说不交社保，这样可以吗？",
+        "告知试用期包含在劳动合同期限内，用人单位应当依法缴纳社会保险。",
+    ),
+    (
+        "termination",
+        "我想辞职，需要提前多久通知公司？",
+        "告知劳动合同法第三十七条：提前三十日书面通知，试用期内提前三日。",
+    ),
+]
+
+
+def consultation(
+    rng: random.Random,
+    *,
+    channel_ref: str | None = None,
+    occurred_at: datetime | None = None,
+    channel: str = "hotline",
+) -> dict[str, Any]:
+    """A question answered on the spot, for ``POST /api/v1/consultations``."""
+    topic, question, answer = rng.choice(CONSULTATIONS)
+    occurred_at = occurred_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
+    return {
+        "channel": channel,
+        "channel_ref": channel_ref or f"12351-{occurred_at:%Y%m%d}-{rng.randint(0, 10**8):08d}",
+        "occurred_at": occurred_at.isoformat(),
+        "operator_id": f"op-{rng.randint(1, 24):03d}",
+        "district_code": rng.choice(DISTRICTS),
+        "topic": topic,
+        "question": question,
+        "answer": answer,
+    }
+
+
+def wechat_answers(rng: random.Random, story: int | None = None) -> list[str]:
+    """What a worker types to the official account, message by message, to make a case."""
+    category, template, has_claim = STORIES[rng.randrange(len(STORIES)) if story is None else story]
+    amount = rng.randint(30, 600) * 100
+    person = worker(rng)
+    employer_name, _ = rng.choice(EMPLOYERS)
+    return [
+        "登记",
+        person["name"],
+        person["mobile"],
+        employer_name,
+        str(rng.randint(1, 9)),  # the district menu's number
+        template.format(m=rng.randint(2, 8), amount=amount),
+        DEMANDS[category].format(amount=amount),
+        str(amount) if has_claim else "无",
+        "同意",
+    ]
 
 
 def story_category(call: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -27,6 +28,27 @@ def mask_personal_data(
         elif isinstance(value, str):
             event_dict[key] = redact_text(value)
     return event_dict
+
+
+class RepeatLimiter(logging.Filter):
+    """Lets one copy of a repeated message through per ``interval_s``.
+
+    While a broker is down, aiokafka logs the same connection error about a thousand
+    times a second; one line every few seconds says as much.
+    """
+
+    def __init__(self, interval_s: float = 10.0) -> None:
+        super().__init__()
+        self._interval_s = interval_s
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        if now - self._last.get(key, -self._interval_s) < self._interval_s:
+            return False
+        self._last[key] = now
+        return True
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -59,6 +81,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler.addFilter(RepeatLimiter())
     structlog.contextvars.bind_contextvars(service=service)
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from weiquan_shared.envelope import Envelope, encode, kafka_headers
 from weiquan_shared.logging import get_logger
@@ -44,41 +46,47 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: Callable[[], AIOKafkaProducer],
+        renew_producer: Callable[[AIOKafkaProducer], Awaitable[None]],
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
+        self._renew_producer = renew_producer
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wakeup = asyncio.Event()
 
     async def run(self) -> None:
-        """Publish until cancelled; never gives up on a failure, only waits and retries."""
-        listener = await self._pool.acquire()
-        try:
-            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-            delay = 0.5
-            while True:
-                try:
-                    published = await self.publish_pending()
-                    delay = 0.5
-                except (asyncio.CancelledError, KeyboardInterrupt):
-                    raise
-                except Exception as exc:
-                    log.warning("outbox relay failed, retrying", error=repr(exc), retry_in_s=delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                if published < self._batch_size:
-                    self._wakeup.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
-        finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            await self._pool.release(listener)
+        """Publish until cancelled; never gives up on a failure, only waits and retries.
+
+        A failure (Kafka or PostgreSQL away) drops the listening connection too, so a
+        database restart is followed by a fresh ``LISTEN``, not by polling alone.
+        """
+        delay = 0.5
+        while True:
+            try:
+                async with self._pool.acquire() as listener:
+                    await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                    while not listener.is_closed():
+                        # Cleared before reading, so a NOTIFY during the pass is not lost.
+                        self._wakeup.clear()
+                        published = await self.publish_pending()
+                        delay = 0.5
+                        if published < self._batch_size:
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
+                raise ConnectionError("outbox listener connection closed")
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                failed_producer = self._producer()
+                log.warning("outbox relay failed, retrying", error=repr(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                if isinstance(exc, KafkaError):
+                    await self._renew_producer(failed_producer)
 
     def _on_notify(self, *_: object) -> None:
         self._wakeup.set()
@@ -94,8 +102,9 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
+            producer = self._producer()
             deliveries = [
-                await self._producer.send(
+                await producer.send(
                     row["topic"],
                     value=bytes(row["body"]),
                     key=row["key"].encode(),

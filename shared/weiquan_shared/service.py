@@ -43,6 +43,7 @@ class Runtime:
     _pool: asyncpg.Pool | None = None
     _producer: AIOKafkaProducer | None = None
     ready: bool = False
+    _renewing: asyncio.Lock = field(default_factory=asyncio.Lock)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def pool(self) -> asyncpg.Pool:
@@ -56,7 +57,37 @@ class Runtime:
         return self._producer
 
     def consumer(self) -> EventConsumer:
-        return EventConsumer(self.settings, self.pool, self.producer)
+        return EventConsumer(self.settings, self.pool, self.producer, self.renew_producer)
+
+    async def start_producer(self) -> None:
+        """An idempotent producer (acks=all), waiting for Kafka as long as it takes."""
+
+        async def attempt() -> None:
+            producer = _new_producer(self.settings)
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()  # a producer that failed to start cannot be reused
+                raise
+            self._producer = producer
+
+        await wait_for_dependency(
+            "Kafka", self.settings.kafka_bootstrap, attempt, self.settings.startup_timeout_s
+        )
+
+    async def renew_producer(self, failed: AIOKafkaProducer) -> None:
+        """Replace a producer Kafka no longer accepts (e.g. sequence numbers out of order
+        after a broker restart): a new one gets a new producer id. Events it had sent but
+        not confirmed go out again, and consumers drop the copies by event id. Several
+        callers may report the same failed producer; it is replaced once."""
+        async with self._renewing:
+            current = self._producer
+            if current is None or current is not failed:
+                return  # already replaced by another caller
+            self._producer = None
+            with contextlib.suppress(Exception):
+                await current.stop()
+            await self.start_producer()
 
 
 class RequestTimer:
@@ -130,21 +161,9 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime._pool = await prepare_database(settings, migrations)
-        producer = _new_producer(settings)
-
-        async def start_producer() -> None:
-            nonlocal producer
-            try:
-                await producer.start()
-            except Exception:
-                await producer.stop()
-                producer = _new_producer(settings)  # a failed producer cannot be restarted
-                raise
-
-        await _start_kafka_client(settings, start_producer)
-        runtime._producer = producer
+        await runtime.start_producer()
         if publishes_events:
-            relay = OutboxRelay(runtime.pool(), producer)
+            relay = OutboxRelay(runtime.pool(), runtime.producer, runtime.renew_producer)
             runtime.background.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             await _start_kafka_client(settings, broker.start)
@@ -159,7 +178,7 @@ def create_service_app(
             for task in runtime.background:
                 task.cancel()
             await asyncio.gather(*runtime.background, return_exceptions=True)
-            await producer.stop()
+            await runtime.producer().stop()
             await runtime.pool().close()
             log.info("service stopped")
 

@@ -136,7 +136,7 @@ def _run_faults(stack: PrivateStack, deployment: Deployment) -> None:
     injected = 0
     for logical in ("case.reported", "case.triaged"):
         topic = settings.topic(logical)
-        records = asyncio.run(read_topic(bootstrap, topic, idle_s=1))
+        records = asyncio.run(read_topic(bootstrap, topic))
         sample = random.Random(3).sample(records, 5)
         asyncio.run(produce_raw(bootstrap, topic, poison_for(sample[0].value)))
         injected += 4
@@ -175,7 +175,7 @@ def _run_faults(stack: PrivateStack, deployment: Deployment) -> None:
 
     counts = asyncio.run(stores())
     dead = {
-        consumer: asyncio.run(read_topic(bootstrap, settings.topic(f"dlq.{consumer}"), 1))
+        consumer: asyncio.run(read_topic(bootstrap, settings.topic(f"dlq.{consumer}")))
         for consumer in ("triage", "projection")
     }
     for records in dead.values():

@@ -9,24 +9,32 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 
-async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5) -> list[ConsumerRecord]:
-    """Every message on ``topic`` from the beginning, until none arrives for ``idle_s``."""
+async def read_topic(bootstrap: str, topic: str, timeout_s: float = 60) -> list[ConsumerRecord]:
+    """Every message on ``topic`` up to its end as of this call (later arrivals excluded)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
-        group_id=None,
+        group_id=None,  # no group: every partition is assigned to us once metadata is in
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
     records: list[ConsumerRecord] = []
     try:
-        while True:
-            batch = await consumer.getmany(timeout_ms=int(idle_s * 1000))
-            if not batch:
-                return records
-            for partition_records in batch.values():
-                records.extend(partition_records)
+        deadline = time.monotonic() + timeout_s
+        while not consumer.assignment():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no partitions of {topic} assigned in {timeout_s}s")
+            await asyncio.sleep(0.05)
+        partitions = sorted(consumer.assignment())
+        end = await consumer.end_offsets(partitions)
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to its end in {timeout_s}s")
+            batch = await consumer.getmany(*partitions, timeout_ms=500)
+            for tp, partition_records in batch.items():
+                records.extend(r for r in partition_records if r.offset < end[tp])
+        return records
     finally:
         await consumer.stop()
 
@@ -48,7 +56,7 @@ async def wait_for_records(
 ) -> list[ConsumerRecord]:
     deadline = time.monotonic() + timeout_s
     while True:
-        records = await read_topic(bootstrap, topic, idle_s=0.5)
+        records = await read_topic(bootstrap, topic)
         if len(records) >= count or time.monotonic() > deadline:
             return records
         await asyncio.sleep(0.5)

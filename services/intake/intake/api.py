@@ -1,4 +1,4 @@
-"""Intake's HTTP API (OpenAPI at /docs)."""
+"""Intake's HTTP API (OpenAPI at /docs): one thin handler per operation."""
 
 from __future__ import annotations
 
@@ -6,26 +6,52 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from intake.domain import HotlineCallIn, identify
+from intake.domain import (
+    CaseReport,
+    ConsultationIn,
+    HotlineCallIn,
+    Mobile,
+    WalkInGroupIn,
+    identify,
+    mobile_index,
+    warnings_for,
+)
 from intake.store import CaseStore
 from weiquan_shared.pii import PiiCipher
+
+
+class FieldWarningOut(BaseModel):
+    field: str = Field(examples=["employer.credit_code"])
+    message: str = Field(
+        examples=["统一社会信用代码：校验位与前17位不符，请与职工或营业执照核对（不影响登记）"]
+    )
 
 
 class CaseAccepted(BaseModel):
     case_id: uuid.UUID
     case_number: str = Field(
-        description="向来电职工读出的案件编号", examples=["440305-2026-000123"]
+        description="向职工读出或告知的案件编号", examples=["440305-2026-000123"]
     )
-    duplicate: bool = Field(description="同一来电流水号此前已登记时为 true，案件编号不变")
+    duplicate: bool = Field(description="同一渠道编号此前已登记时为 true，案件编号不变")
+    warnings: list[FieldWarningOut] = Field(
+        default_factory=list, description="需要核对但不阻止登记的问题"
+    )
+
+
+class ConsultationAccepted(BaseModel):
+    consultation_id: uuid.UUID
+    duplicate: bool = Field(description="同一来电流水号或登记单号此前已记录时为 true")
 
 
 class MaskedWorker(BaseModel):
     name: str = Field(examples=["王*国"])
     mobile: str = Field(examples=["139****5678"])
+    id_number: str | None = Field(examples=["110105********002X"])
 
 
 class CaseView(BaseModel):
@@ -35,46 +61,164 @@ class CaseView(BaseModel):
     channel_ref: str
     district_code: str
     employer_name: str
+    employer_credit_code: str | None
     claim_amount: Decimal | None
     reported_at: datetime
+    status: str = Field(examples=["已受理"])
     workers: list[MaskedWorker]
+
+
+class CaseSummary(BaseModel):
+    case_number: str
+    channel: str
+    district_code: str
+    employer_name: str
+    reported_at: datetime
+    status: str
+
+
+class MobileSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    mobile: Mobile
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "内容有误：message 用中文指出需要修改的字段，errors 逐项列出",
+        "content": {
+            "application/json": {
+                "example": {
+                    "message": "提交的内容有误，请按提示修改：手机号：格式不正确",
+                    "errors": [
+                        {
+                            "field": "workers.mobile",
+                            "path": "workers.0.mobile",
+                            "label": "手机号",
+                            "message": "手机号：格式不正确",
+                        }
+                    ],
+                }
+            }
+        },
+    },
+    503: {"description": "数据库暂时不可用，本次提交未保存，可直接重试"},
+}
+
+
+def _accepted(registered: Any, response: Response, report: CaseReport) -> CaseAccepted:
+    if not registered.created:
+        response.status_code = status.HTTP_200_OK
+    return CaseAccepted(
+        case_id=registered.case_id,
+        case_number=registered.case_number,
+        duplicate=not registered.created,
+        warnings=[
+            FieldWarningOut(field=w.field, message=w.message) for w in warnings_for(report.dispute)
+        ],
+    )
 
 
 def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["intake"])
+
+    async def register(report: CaseReport, response: Response) -> CaseAccepted:
+        identities = [identify(worker, cipher) for worker in report.dispute.workers]
+        registered = await store().register(report, identities)
+        return _accepted(registered, response, report)
 
     @router.post(
         "/hotline-calls",
         response_model=CaseAccepted,
         status_code=status.HTTP_201_CREATED,
         summary="登记12351热线来电",
-        description="接线员在通话中登记职工诉求，返回案件编号。以来电流水号去重：重复提交返回同一案件编号（200）。",
+        description=(
+            "接线员在通话中登记职工诉求，返回案件编号供当场读给职工。以来电流水号去重："
+            "重复提交返回同一案件编号（200），不会重复登记。"
+            "示例：来电流水号 12351-20261124-0001，职工王建国反映深圳市鹏程建筑劳务有限公司"
+            "拖欠工资24000元，诉求为支付拖欠工资。"
+        ),
         responses={
             200: {"description": "该来电流水号已登记，返回原案件编号", "model": CaseAccepted},
-            422: {"description": "内容有误，message 用中文指出需要修改的字段"},
+            **_ERRORS,
         },
     )
     async def register_hotline_call(call: HotlineCallIn, response: Response) -> CaseAccepted:
-        identities = [identify(worker, cipher) for worker in call.workers]
-        registered = await store().register_hotline_call(call, identities)
-        if not registered.created:
+        return await register(CaseReport.from_hotline(call), response)
+
+    @router.post(
+        "/walk-in-registrations",
+        response_model=CaseAccepted,
+        status_code=status.HTTP_201_CREATED,
+        summary="来访窗口登记（可一次登记同一单位的多名职工）",
+        description=(
+            "职工服务中心窗口登记来访职工。同一用人单位的多名工友一起来访时，一张登记单即一个"
+            "案件，包含全部职工（集体争议，劳动争议调解仲裁法第七条）；分诊服务据此识别群体性"
+            "争议。以登记单号去重：重复提交返回同一案件编号（200）。"
+            "示例：南山区职工服务中心登记某建筑劳务公司12名工友被拖欠工资。"
+        ),
+        responses={
+            200: {"description": "该登记单已提交过，返回原案件编号", "model": CaseAccepted},
+            **_ERRORS,
+        },
+    )
+    async def register_walk_in(group: WalkInGroupIn, response: Response) -> CaseAccepted:
+        return await register(CaseReport.from_walk_in(group), response)
+
+    @router.post(
+        "/consultations",
+        response_model=ConsultationAccepted,
+        status_code=status.HTTP_201_CREATED,
+        summary="记录当场解答的咨询（不立案）",
+        description=(
+            "热线或窗口当场解答的咨询计入工会的咨询统计，不登记案件，也不收集姓名、手机号。"
+            "以来电流水号或登记单号去重。"
+            "示例：职工来电咨询入职三个月未签劳动合同能否要求双倍工资，接线员当场答复。"
+        ),
+        responses={
+            200: {"description": "已记录过，返回原记录", "model": ConsultationAccepted},
+            **_ERRORS,
+        },
+    )
+    async def record_consultation(
+        consultation: ConsultationIn, response: Response
+    ) -> ConsultationAccepted:
+        recorded = await store().record_consultation(consultation)
+        if not recorded.created:
             response.status_code = status.HTTP_200_OK
-        return CaseAccepted(
-            case_id=registered.case_id,
-            case_number=registered.case_number,
-            duplicate=not registered.created,
+        return ConsultationAccepted(
+            consultation_id=recorded.consultation_id, duplicate=not recorded.created
         )
 
     @router.get(
         "/cases/{case_number}",
         response_model=CaseView,
         summary="按案件编号查看案件（个人信息已脱敏）",
+        description="示例：GET /api/v1/cases/440305-2026-000123，姓名、手机号、身份证号均已脱敏。",
         responses={404: {"description": "没有这个案件编号"}},
     )
     async def get_case(case_number: str) -> CaseView:
-        case = await store().masked_case(case_number)
+        case = await store().masked_case(case_number[:40])
         if case is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"未找到案件编号 {case_number}")
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"未找到案件编号 {case_number[:40]}，请核对（格式如 440305-2026-000123）",
+            )
         return CaseView.model_validate(case)
+
+    @router.post(
+        "/case-searches/by-mobile",
+        response_model=list[CaseSummary],
+        summary="按手机号查找案件",
+        description=(
+            "按手机号的密钥哈希（盲索引）查找该号码出现过的全部案件，最新的在前；"
+            "手机号放在请求体而不是地址中，以免留在访问记录里。"
+            '示例：{"mobile": "13912345678"}'
+        ),
+        responses={**_ERRORS},
+    )
+    async def search_by_mobile(search: MobileSearch) -> list[CaseSummary]:
+        rows = await store().cases_by_mobile(mobile_index(search.mobile, cipher))
+        return [CaseSummary.model_validate(row) for row in rows]
 
     return router

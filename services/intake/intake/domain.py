@@ -1,52 +1,117 @@
-"""Intake's rules, free of I/O: what a valid report is and what leaves the service."""
+"""Intake's rules, free of I/O: what a valid report is and what leaves the service.
+
+Every channel ends in the same :class:`CaseReport`: the hotline form (:class:`HotlineCallIn`),
+the walk-in desk (:class:`WalkInGroupIn`) and the WeChat conversation (``domain_wechat``)
+each add their own channel reference and time to one :class:`DisputeIn`. Oral applications
+(LDA Art.12) must record the applicant's details, the matters in dispute (``demands``), the
+grounds (``description``) and the time, so all four are required on every channel.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
-from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
+from intake.domain_identifiers import credit_code_problem, id_number_problem, normalise_mobile
+from weiquan_shared.events import (
+    CaseReported,
+    Category,
+    Channel,
+    ConsultationRecorded,
+    EmployerRef,
+    WorkerRef,
+)
 from weiquan_shared.pii import PiiCipher, redact_text
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+# The consent wording read to (or shown to) the worker, by version. A new wording is a new
+# version; the version given is stored with each case, so what a worker agreed to is known.
+CONSENT_WORDINGS: dict[str, str] = {
+    "2026-01": (
+        "为受理和处理您反映的劳动争议，工会将收集您的姓名、手机号、身份证号、用人单位和"
+        "您反映的情况，加密保存，仅用于本案的受理、调解、法律援助和工会统计。"
+        "未经您单独同意，不会提供给法院、仲裁委、人社部门或律师。"
+        "您可以随时要求查阅、更正或删除您的信息。"
+    ),
+}
+CURRENT_CONSENT_VERSION = "2026-01"
+
+# The earliest date any field may hold: older ones are typing mistakes.
+EARLIEST = date(1950, 1, 1)
 
 
-def id_number_problem(id_number: str) -> str | None:
-    """Why a citizen ID number (GB 11643-1999) is invalid, or None when it is valid."""
-    if not re.fullmatch(r"\d{17}[\dX]", id_number):
-        return "应为18位，前17位为数字，最后一位为数字或X"
-    try:
-        date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return "出生日期部分无效"
-    total = sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != id_number[17]:
-        return "校验码不正确，请核对"
-    return None
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\t\r" for c in value):
+        raise ValueError("含有无法识别的控制字符，请删除后重新输入")
+    return value
 
 
-def _not_in_future(value: date | datetime | None, label: str) -> None:
-    if value is None:
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+def check_date(value: date | datetime, label: str, now: datetime | None = None) -> None:
+    """Dates must not be in the future (nor before 1950, which is a typing mistake)."""
+    now = now or datetime.now(UTC)
+    if isinstance(value, datetime):
+        if value > now:
+            raise ValueError(f"{label}不能晚于现在")
+        if value.date() < EARLIEST:
+            raise ValueError(f"{label}不能早于{EARLIEST.year}年")
         return
-    today = datetime.now(UTC)
-    if (isinstance(value, datetime) and value > today) or (
-        not isinstance(value, datetime) and value > today.date()
-    ):
+    if value > now.date():
         raise ValueError(f"{label}不能晚于今天")
+    if value < EARLIEST:
+        raise ValueError(f"{label}不能早于{EARLIEST.year}年")
+
+
+def _mobile(value: str) -> str:
+    normalised = normalise_mobile(value)
+    if normalised is None:
+        raise ValueError("不是在用的中国大陆手机号段，请核对")
+    return normalised
+
+
+Mobile = Annotated[
+    str,
+    Field(
+        title="手机号",
+        pattern=r"^(?:\+?86)?1[3-9]\d{9}$",
+        examples=["13912345678"],
+        description="中国大陆手机号，保存为 +86 开头的国际格式",
+    ),
+    AfterValidator(_mobile),
+]
+
+HouseholdType = Literal["local_urban", "local_rural", "nonlocal_urban", "nonlocal_rural"]
+HOUSEHOLD_TYPES: dict[str, str] = {
+    "local_urban": "本地城镇户籍",
+    "local_rural": "本地农业户籍",
+    "nonlocal_urban": "外地城镇户籍",
+    "nonlocal_rural": "外地农业户籍",
+}
 
 
 class WorkerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(title="职工姓名", min_length=1, max_length=50, examples=["王建国"])
-    mobile: str = Field(title="手机号", pattern=r"^1[3-9]\d{9}$", examples=["13912345678"])
+    name: Text = Field(title="职工姓名", min_length=1, max_length=50, examples=["王建国"])
+    mobile: Mobile
     id_number: str | None = Field(default=None, title="身份证号", examples=["11010519491231002X"])
+    household_type: HouseholdType | None = Field(
+        default=None, title="户籍类型", examples=["nonlocal_rural"]
+    )
+    occupation: Text | None = Field(default=None, title="工种/岗位", max_length=50)
     is_migrant_worker: bool = Field(default=False, title="是否农民工")
     is_platform_worker: bool = Field(default=False, title="是否新就业形态劳动者")
 
@@ -65,51 +130,239 @@ class WorkerIn(BaseModel):
 class EmployerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(
+    name: Text = Field(
         title="用人单位名称", min_length=2, max_length=200, examples=["深圳市鹏程建筑劳务有限公司"]
     )
     credit_code: str | None = Field(
-        default=None, title="统一社会信用代码", pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+        default=None,
+        title="统一社会信用代码",
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+        examples=["91350100M000100Y43"],
+        description="知道时填写；校验位不符只提示，不阻止登记",
     )
+    address: Text | None = Field(default=None, title="单位地址", max_length=200)
     district_code: str = Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"])
-    industry: str | None = Field(default=None, title="行业", max_length=50, examples=["建筑业"])
+    industry: Text | None = Field(default=None, title="行业", max_length=50, examples=["建筑业"])
+
+    @field_validator("credit_code", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        if value == "":
+            return None
+        return value.upper() if isinstance(value, str) else value
 
 
-class HotlineCallIn(BaseModel):
-    """A 12351 hotline call, as the operator logs it while the worker is on the line."""
+class ConsentIn(BaseModel):
+    """The worker's consent to processing personal data, with when and to which wording."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agreed: bool = Field(title="职工同意", description="职工已听取（或阅读）告知内容并同意")
+    wording_version: str = Field(
+        title="告知文本版本", examples=[CURRENT_CONSENT_VERSION], max_length=20
+    )
+    given_at: AwareDatetime = Field(title="同意时间", examples=["2026-11-24T09:31:00+08:00"])
+
+    @field_validator("agreed")
+    @classmethod
+    def _must_agree(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("须经职工同意处理个人信息后才能登记；不同意的可按咨询登记")
+        return value
+
+    @field_validator("wording_version")
+    @classmethod
+    def _known_wording(cls, value: str) -> str:
+        if value not in CONSENT_WORDINGS:
+            raise ValueError(f"没有这个版本的告知文本，当前版本为 {CURRENT_CONSENT_VERSION}")
+        return value
+
+    @field_validator("given_at")
+    @classmethod
+    def _given_at(cls, value: datetime) -> datetime:
+        check_date(value, "同意时间")
+        return value
+
+
+class DisputeIn(BaseModel):
+    """What every channel records about a dispute (LDA Art.12: who, what, why, when)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    call_id: str = Field(
-        title="来电流水号", min_length=1, max_length=64, examples=["12351-20261124-0001"]
-    )
-    called_at: AwareDatetime = Field(title="来电时间", examples=["2026-11-24T09:30:00+08:00"])
-    operator_id: str = Field(title="接线员工号", min_length=1, max_length=32, examples=["op-017"])
     workers: list[WorkerIn] = Field(title="职工", min_length=1, max_length=500)
     employer: EmployerIn = Field(title="用人单位")
-    description: str = Field(
+    description: Text = Field(
         title="事情经过",
         min_length=5,
         max_length=5000,
         examples=["公司拖欠2026年8月至10月工资共计24000元，多次讨要未果。"],
+    )
+    demands: Text = Field(
+        title="诉求事项",
+        min_length=2,
+        max_length=1000,
+        examples=["要求支付拖欠的工资24000元"],
     )
     claim_amount: Decimal | None = Field(
         default=None, title="诉求金额（元）", ge=0, max_digits=12, decimal_places=2
     )
     knew_of_infringement_on: date | None = Field(default=None, title="知道权利受侵害的日期")
     employment_ended_on: date | None = Field(default=None, title="劳动关系终止日期")
+    consent: ConsentIn = Field(title="个人信息处理同意")
+
+    @field_validator("knew_of_infringement_on")
+    @classmethod
+    def _knew_on(cls, value: date | None) -> date | None:
+        if value is not None:
+            check_date(value, "知道权利受侵害的日期")
+        return value
+
+    @field_validator("employment_ended_on")
+    @classmethod
+    def _ended_on(cls, value: date | None) -> date | None:
+        if value is not None:
+            check_date(value, "劳动关系终止日期")
+        return value
+
+
+class HotlineCallIn(DisputeIn):
+    """A 12351 hotline call, as the operator logs it while the worker is on the line."""
+
+    call_id: str = Field(
+        title="来电流水号",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z_.:-]+$",
+        examples=["12351-20261124-0001"],
+    )
+    called_at: AwareDatetime = Field(title="来电时间", examples=["2026-11-24T09:30:00+08:00"])
+    operator_id: str = Field(
+        title="接线员工号", min_length=1, max_length=32, pattern=r"^\S+$", examples=["op-017"]
+    )
 
     @field_validator("called_at")
     @classmethod
-    def _called_at_not_future(cls, value: datetime) -> datetime:
-        _not_in_future(value, "来电时间")
+    def _called_at(cls, value: datetime) -> datetime:
+        check_date(value, "来电时间")
         return value
 
-    @field_validator("knew_of_infringement_on", "employment_ended_on")
+
+class WalkInGroupIn(DisputeIn):
+    """Workers registered in person at a workers' service centre: one or a whole group."""
+
+    desk_submission_id: uuid.UUID = Field(
+        title="登记单号",
+        description="窗口页面打开时生成；同一登记单重复提交只登记一次",
+        examples=["0b6f3c0e-8d1a-4f5e-9a51-6f2d1f0b7c11"],
+    )
+    visited_at: AwareDatetime = Field(title="来访时间", examples=["2026-11-24T10:05:00+08:00"])
+    clerk_id: str = Field(
+        title="窗口工作人员工号",
+        min_length=1,
+        max_length=32,
+        pattern=r"^\S+$",
+        examples=["desk-03"],
+    )
+    centre: Text = Field(
+        title="服务中心", min_length=2, max_length=100, examples=["南山区职工服务中心"]
+    )
+
+    @field_validator("visited_at")
     @classmethod
-    def _dates_not_future(cls, value: date | None) -> date | None:
-        _not_in_future(value, "日期")
+    def _visited_at(cls, value: datetime) -> datetime:
+        check_date(value, "来访时间")
         return value
+
+
+ConsultationChannel = Literal["hotline", "walk_in"]
+
+
+class ConsultationIn(BaseModel):
+    """A question answered on the spot: counted in the union's figures, no dispute opened.
+
+    No name, mobile or ID number is asked for (only what the figures need); mobiles and ID
+    numbers a caller mentions are removed from the text before it is stored.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: ConsultationChannel = Field(title="渠道", examples=["hotline"])
+    channel_ref: str = Field(
+        title="来电流水号或登记单号",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z_.:-]+$",
+        examples=["12351-20261124-0002"],
+    )
+    occurred_at: AwareDatetime = Field(title="咨询时间", examples=["2026-11-24T09:40:00+08:00"])
+    operator_id: str = Field(
+        title="接线员或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
+    )
+    district_code: str = Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"])
+    topic: Category = Field(title="咨询类别", examples=["no_written_contract"])
+    question: Text = Field(
+        title="咨询内容",
+        min_length=2,
+        max_length=2000,
+        examples=["入职三个月公司没签劳动合同，能否要求双倍工资？"],
+    )
+    answer: Text = Field(
+        title="答复要点",
+        min_length=2,
+        max_length=2000,
+        examples=["告知劳动合同法第八十二条：自用工满一个月次日起可主张二倍工资。"],
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at(cls, value: datetime) -> datetime:
+        check_date(value, "咨询时间")
+        return value
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """A dispute from any channel, ready to be stored and announced."""
+
+    channel: Channel
+    channel_ref: str
+    reported_at: datetime
+    recorded_by: str | None
+    dispute: DisputeIn
+    centre: str | None = None
+
+    @classmethod
+    def from_hotline(cls, call: HotlineCallIn) -> CaseReport:
+        return cls("hotline", call.call_id, call.called_at, call.operator_id, call)
+
+    @classmethod
+    def from_walk_in(cls, group: WalkInGroupIn) -> CaseReport:
+        return cls(
+            "walk_in",
+            str(group.desk_submission_id),
+            group.visited_at,
+            group.clerk_id,
+            group,
+            centre=group.centre,
+        )
+
+
+@dataclass(frozen=True)
+class FieldWarning:
+    """Something the clerk should check; the case is registered all the same."""
+
+    field: str
+    message: str
+
+
+def warnings_for(dispute: DisputeIn) -> list[FieldWarning]:
+    warnings = []
+    code = dispute.employer.credit_code
+    if code:
+        problem = credit_code_problem(code)
+        if problem:
+            warnings.append(FieldWarning("employer.credit_code", f"统一社会信用代码：{problem}"))
+    return warnings
 
 
 def case_number(district_code: str, year: int, sequence: int) -> str:
@@ -129,39 +382,66 @@ class WorkerIdentity:
 def identify(worker: WorkerIn, cipher: PiiCipher) -> WorkerIdentity:
     return WorkerIdentity(
         ref=cipher.blind_index(worker.id_number or worker.mobile, "worker"),
-        mobile_index=cipher.blind_index(worker.mobile, "mobile"),
+        mobile_index=mobile_index(worker.mobile, cipher),
         id_number_index=cipher.blind_index(worker.id_number, "id_number")
         if worker.id_number
         else None,
     )
 
 
+def mobile_index(normalised_mobile: str, cipher: PiiCipher) -> str:
+    """The blind index of a mobile already in ``+86…`` form."""
+    return cipher.blind_index(normalised_mobile, "mobile")
+
+
 def case_reported(
-    call: HotlineCallIn,
+    report: CaseReport,
     *,
     case_id: uuid.UUID,
     number: str,
     identities: list[WorkerIdentity],
 ) -> CaseReported:
-    """The event other services see: pseudonymous workers, redacted description."""
+    """The event other services see: pseudonymous workers, redacted free text."""
+    dispute = report.dispute
+    names = tuple(w.name for w in dispute.workers)
     return CaseReported(
         case_id=case_id,
         case_number=number,
-        channel="hotline",
-        channel_ref=call.call_id,
-        reported_at=call.called_at,
-        district_code=call.employer.district_code,
-        employer=EmployerRef(**call.employer.model_dump()),
+        channel=report.channel,
+        channel_ref=report.channel_ref,
+        reported_at=report.reported_at,
+        district_code=dispute.employer.district_code,
+        employer=EmployerRef(
+            name=dispute.employer.name,
+            credit_code=dispute.employer.credit_code,
+            district_code=dispute.employer.district_code,
+            industry=dispute.employer.industry,
+        ),
         workers=[
             WorkerRef(
                 worker_ref=identity.ref,
                 is_migrant_worker=worker.is_migrant_worker,
                 is_platform_worker=worker.is_platform_worker,
             )
-            for worker, identity in zip(call.workers, identities, strict=True)
+            for worker, identity in zip(dispute.workers, identities, strict=True)
         ],
-        summary=redact_text(call.description, tuple(w.name for w in call.workers)),
-        claim_amount=call.claim_amount,
-        knew_of_infringement_on=call.knew_of_infringement_on,
-        employment_ended_on=call.employment_ended_on,
+        summary=redact_text(dispute.description, names),
+        demands=redact_text(dispute.demands, names),
+        claim_amount=dispute.claim_amount,
+        knew_of_infringement_on=dispute.knew_of_infringement_on,
+        employment_ended_on=dispute.employment_ended_on,
+    )
+
+
+def consultation_recorded(
+    consultation: ConsultationIn, *, consultation_id: uuid.UUID
+) -> ConsultationRecorded:
+    return ConsultationRecorded(
+        consultation_id=consultation_id,
+        channel=consultation.channel,
+        channel_ref=consultation.channel_ref,
+        occurred_at=consultation.occurred_at,
+        district_code=consultation.district_code,
+        topic=consultation.topic,
+        summary=redact_text(consultation.question),
     )

@@ -1,17 +1,56 @@
-"""Intake's PostgreSQL store: a case, its workers and its ``case.reported`` in one transaction."""
+"""Intake's PostgreSQL store: a case, its workers and its event in one transaction.
+
+Personal data is written only as AES-GCM ciphertext bound to its table, column and row,
+and found only by keyed hash; what it returns to the API is already masked.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from intake.domain import HotlineCallIn, WorkerIdentity, case_number, case_reported
+from intake.domain import (
+    CaseReport,
+    ConsultationIn,
+    DisputeIn,
+    WorkerIdentity,
+    case_number,
+    case_reported,
+    consultation_recorded,
+)
+from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
 from weiquan_shared.envelope import new_event
 from weiquan_shared.outbox import add_to_outbox
-from weiquan_shared.pii import PiiCipher, mask_mobile, mask_name
+from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name, redact_text
 from weiquan_shared.settings import Settings
+
+STATUS_TEXT = {"accepted": "已受理"}
+
+_INSERT_CASE = """
+INSERT INTO cases (id, case_number, channel, channel_ref, district_code, employer_name,
+    employer_credit_code, employer_industry, employer_address, description_enc, demands_enc,
+    claim_amount, knew_of_infringement_on, employment_ended_on, reported_at, operator_id,
+    centre, consent_wording_version, consent_given_at, wechat_openid_index)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+    $19, $20)
+"""
+_INSERT_WORKER = """
+INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
+    id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
+    occupation)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+"""
+_NEXT_SEQUENCE = """
+INSERT INTO case_number_counters AS c (district_code, year, last_value) VALUES ($1, $2, 1)
+ON CONFLICT (district_code, year) DO UPDATE SET last_value = c.last_value + 1
+RETURNING last_value
+"""
 
 
 @dataclass(frozen=True)
@@ -21,134 +60,276 @@ class Registered:
     created: bool  # False when the same channel reference was registered before
 
 
+@dataclass(frozen=True)
+class RecordedConsultation:
+    consultation_id: uuid.UUID
+    created: bool
+
+
 class CaseStore:
     def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, settings: Settings) -> None:
         self._pool = pool
         self._cipher = cipher
         self._settings = settings
 
-    async def register_hotline_call(
-        self, call: HotlineCallIn, identities: list[WorkerIdentity]
+    # ------------------------------------------------------------------ cases
+
+    async def register(self, report: CaseReport, identities: list[WorkerIdentity]) -> Registered:
+        """Register ``report`` once per channel reference; a retry gets the same number.
+
+        New submissions are the common case, so the insert is tried first (one round trip
+        fewer than looking up first); a retry hits the unique (channel, channel_ref), its
+        transaction rolls back with the counter increment, and the case already there is
+        the answer. No number is used up and no event is written twice.
+        """
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    return await self._insert(conn, report, identities, openid_index=None)
+            except asyncpg.UniqueViolationError:
+                existing = await _find(conn, report.channel, report.channel_ref)
+                if existing is None:
+                    raise
+                return existing
+
+    async def _insert(
+        self,
+        conn: asyncpg.Connection,
+        report: CaseReport,
+        identities: list[WorkerIdentity],
+        openid_index: str | None,
     ) -> Registered:
-        existing = await self._find("hotline", call.call_id)
-        if existing:
-            return existing
-        try:
-            return await self._insert(call, identities)
-        except asyncpg.UniqueViolationError:
-            # A concurrent retry of the same call committed first: answer with its case.
-            existing = await self._find("hotline", call.call_id)
-            if existing is None:
-                raise
-            return existing
-
-    async def _find(self, channel: str, channel_ref: str) -> Registered | None:
-        row = await self._pool.fetchrow(
-            "SELECT id, case_number FROM cases WHERE channel = $1 AND channel_ref = $2",
-            channel,
-            channel_ref,
-        )
-        return Registered(row["id"], row["case_number"], created=False) if row else None
-
-    async def _insert(self, call: HotlineCallIn, identities: list[WorkerIdentity]) -> Registered:
+        dispute = report.dispute
+        employer = dispute.employer
         case_id = uuid.uuid4()
         encrypt = self._cipher.encrypt
-        async with self._pool.acquire() as conn, conn.transaction():
-            sequence = await conn.fetchval(
-                """
-                INSERT INTO case_number_counters AS c (district_code, year, last_value)
-                VALUES ($1, $2, 1)
-                ON CONFLICT (district_code, year) DO UPDATE SET last_value = c.last_value + 1
-                RETURNING last_value
-                """,
-                call.employer.district_code,
-                call.called_at.year,
-            )
-            number = case_number(call.employer.district_code, call.called_at.year, sequence)
-            await conn.execute(
-                """
-                INSERT INTO cases (id, case_number, channel, channel_ref, district_code,
-                    employer_name, employer_credit_code, employer_industry, description_enc,
-                    claim_amount, knew_of_infringement_on, employment_ended_on, reported_at,
-                    operator_id)
-                VALUES ($1, $2, 'hotline', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                """,
-                case_id,
-                number,
-                call.call_id,
-                call.employer.district_code,
-                call.employer.name,
-                call.employer.credit_code,
-                call.employer.industry,
-                encrypt(call.description, f"cases.description:{case_id}"),
-                call.claim_amount,
-                call.knew_of_infringement_on,
-                call.employment_ended_on,
-                call.called_at,
-                call.operator_id,
-            )
-            rows = []
-            for position, (worker, identity) in enumerate(
-                zip(call.workers, identities, strict=True)
-            ):
-                worker_id = uuid.uuid4()
-                rows.append(
-                    (
-                        worker_id,
-                        case_id,
-                        position,
-                        encrypt(worker.name, f"case_workers.name:{worker_id}"),
-                        encrypt(worker.mobile, f"case_workers.mobile:{worker_id}"),
-                        identity.mobile_index,
-                        encrypt(worker.id_number, f"case_workers.id_number:{worker_id}")
-                        if worker.id_number
-                        else None,
-                        identity.id_number_index,
-                        worker.is_migrant_worker,
-                        worker.is_platform_worker,
-                    )
+        sequence = await conn.fetchval(
+            _NEXT_SEQUENCE, employer.district_code, report.reported_at.year
+        )
+        number = case_number(employer.district_code, report.reported_at.year, sequence)
+        await conn.execute(
+            _INSERT_CASE,
+            case_id,
+            number,
+            report.channel,
+            report.channel_ref,
+            employer.district_code,
+            employer.name,
+            employer.credit_code,
+            employer.industry,
+            employer.address,
+            encrypt(dispute.description, f"cases.description:{case_id}"),
+            encrypt(dispute.demands, f"cases.demands:{case_id}"),
+            dispute.claim_amount,
+            dispute.knew_of_infringement_on,
+            dispute.employment_ended_on,
+            report.reported_at,
+            report.recorded_by,
+            report.centre,
+            dispute.consent.wording_version,
+            dispute.consent.given_at,
+            openid_index,
+        )
+        rows = []
+        for position, (worker, identity) in enumerate(
+            zip(dispute.workers, identities, strict=True)
+        ):
+            worker_id = uuid.uuid4()
+            rows.append(
+                (
+                    worker_id,
+                    case_id,
+                    position,
+                    encrypt(worker.name, f"case_workers.name:{worker_id}"),
+                    encrypt(worker.mobile, f"case_workers.mobile:{worker_id}"),
+                    identity.mobile_index,
+                    encrypt(worker.id_number, f"case_workers.id_number:{worker_id}")
+                    if worker.id_number
+                    else None,
+                    identity.id_number_index,
+                    worker.is_migrant_worker,
+                    worker.is_platform_worker,
+                    worker.household_type,
+                    worker.occupation,
                 )
-            await conn.executemany(
-                """
-                INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc,
-                    mobile_index, id_number_enc, id_number_index, is_migrant_worker,
-                    is_platform_worker)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                """,
-                rows,
             )
+        await conn.executemany(_INSERT_WORKER, rows)
+        event = new_event(
+            case_reported(report, case_id=case_id, number=number, identities=identities),
+            subject=str(case_id),
+            producer=self._settings.service_name,
+        )
+        await add_to_outbox(conn, self._settings, event)
+        return Registered(case_id, number, created=True)
+
+    async def masked_case(self, number: str) -> dict[str, Any] | None:
+        """A case as operators see it by default: names, mobiles and ID numbers masked."""
+        async with self._pool.acquire() as conn:
+            case = await conn.fetchrow(
+                """SELECT id, case_number, channel, channel_ref, district_code, employer_name,
+                          employer_credit_code, claim_amount, reported_at, status
+                   FROM cases WHERE case_number = $1""",
+                number,
+            )
+            if case is None:
+                return None
+            workers = await conn.fetch(
+                "SELECT id, name_enc, mobile_enc, id_number_enc FROM case_workers "
+                "WHERE case_id = $1 ORDER BY position",
+                case["id"],
+            )
+        return {
+            **dict(case),
+            "status": STATUS_TEXT.get(case["status"], case["status"]),
+            "workers": [self._masked_worker(w) for w in workers],
+        }
+
+    def _masked_worker(self, row: asyncpg.Record) -> dict[str, str | None]:
+        decrypt = self._cipher.decrypt
+        worker_id = row["id"]
+        id_number = (
+            decrypt(row["id_number_enc"], f"case_workers.id_number:{worker_id}")
+            if row["id_number_enc"]
+            else None
+        )
+        return {
+            "name": mask_name(decrypt(row["name_enc"], f"case_workers.name:{worker_id}")),
+            "mobile": mask_mobile(decrypt(row["mobile_enc"], f"case_workers.mobile:{worker_id}")),
+            "id_number": mask_id_number(id_number) if id_number else None,
+        }
+
+    async def cases_by_mobile(self, index: str) -> list[dict[str, Any]]:
+        """Every case a mobile appears in (found by its keyed hash), newest first."""
+        rows = await self._pool.fetch(
+            """SELECT DISTINCT c.id, c.case_number, c.channel, c.district_code, c.employer_name,
+                      c.reported_at, c.status
+               FROM case_workers w JOIN cases c ON c.id = w.case_id
+               WHERE w.mobile_index = $1
+               ORDER BY c.reported_at DESC LIMIT 200""",
+            index,
+        )
+        return [{**dict(r), "status": STATUS_TEXT.get(r["status"], r["status"])} for r in rows]
+
+    # ------------------------------------------------------------------ consultations
+
+    async def record_consultation(self, consultation: ConsultationIn) -> RecordedConsultation:
+        """Record once per channel reference, with its event; a retry changes nothing."""
+        consultation_id = uuid.uuid4()
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                """INSERT INTO consultations (id, channel, channel_ref, occurred_at, operator_id,
+                       district_code, topic, question, answer)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   ON CONFLICT (channel, channel_ref) DO NOTHING RETURNING id""",
+                consultation_id,
+                consultation.channel,
+                consultation.channel_ref,
+                consultation.occurred_at,
+                consultation.operator_id,
+                consultation.district_code,
+                consultation.topic,
+                redact_text(consultation.question),
+                redact_text(consultation.answer),
+            )
+            if inserted is None:
+                existing = await conn.fetchval(
+                    "SELECT id FROM consultations WHERE channel = $1 AND channel_ref = $2",
+                    consultation.channel,
+                    consultation.channel_ref,
+                )
+                return RecordedConsultation(existing, created=False)
             event = new_event(
-                case_reported(call, case_id=case_id, number=number, identities=identities),
-                subject=str(case_id),
+                consultation_recorded(consultation, consultation_id=consultation_id),
+                subject=str(consultation_id),
                 producer=self._settings.service_name,
             )
             await add_to_outbox(conn, self._settings, event)
-        return Registered(case_id, number, created=True)
+        return RecordedConsultation(consultation_id, created=True)
 
-    async def masked_case(self, number: str) -> dict[str, object] | None:
-        """A case as operators see it by default: names and mobiles masked."""
-        case = await self._pool.fetchrow(
-            """SELECT id, case_number, channel, channel_ref, district_code, employer_name,
-                      claim_amount, reported_at FROM cases WHERE case_number = $1""",
-            number,
-        )
-        if case is None:
-            return None
-        workers = await self._pool.fetch(
-            "SELECT id, name_enc, mobile_enc FROM case_workers "
-            "WHERE case_id = $1 ORDER BY position",
-            case["id"],
-        )
-        decrypt = self._cipher.decrypt
-        return {
-            **dict(case),
-            "workers": [
-                {
-                    "name": mask_name(decrypt(w["name_enc"], f"case_workers.name:{w['id']}")),
-                    "mobile": mask_mobile(
-                        decrypt(w["mobile_enc"], f"case_workers.mobile:{w['id']}")
-                    ),
-                }
-                for w in workers
-            ],
-        }
+    # ------------------------------------------------------------------ WeChat
+
+    async def wechat_message(
+        self,
+        openid_index: str,
+        msg_id: str,
+        received_at: datetime,
+        advance: Callable[[Conversation], Turn],
+        identify: Callable[[DisputeIn], list[WorkerIdentity]],
+    ) -> str:
+        """Handle one WeChat text message exactly once; returns the reply to send.
+
+        ``advance(conversation) -> Turn`` is the pure conversation step; ``identify`` turns a
+        completed dispute's workers into their keyed hashes. Messages of one OpenID are
+        serialised by the conversation row's lock, so WeChat's redelivery of a message
+        (same MsgId) waits for the first delivery and then gets the same reply.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO wechat_conversations (openid_index, step) VALUES ($1, 'idle') "
+                "ON CONFLICT DO NOTHING",
+                openid_index,
+            )
+            state = await conn.fetchrow(
+                "SELECT step, answers_enc FROM wechat_conversations "
+                "WHERE openid_index = $1 FOR UPDATE",
+                openid_index,
+            )
+            earlier = await conn.fetchval(
+                "SELECT reply FROM wechat_messages WHERE msg_id = $1", msg_id
+            )
+            if earlier is not None:
+                return str(earlier)
+            context = f"wechat_conversations.answers:{openid_index}"
+            answers = (
+                json.loads(self._cipher.decrypt(state["answers_enc"], context))
+                if state["answers_enc"]
+                else {}
+            )
+            turn = advance(Conversation(state["step"], answers))
+            reply = turn.reply
+            if turn.dispute is not None:
+                report = CaseReport("wechat", msg_id, received_at, None, turn.dispute)
+                registered = await self._insert(
+                    conn, report, identify(turn.dispute), openid_index=openid_index
+                )
+                reply = registered_reply(registered.case_number)
+            elif turn.query is not None:
+                row = await conn.fetchrow(
+                    "SELECT status, reported_at FROM cases "
+                    "WHERE case_number = $1 AND wechat_openid_index = $2",
+                    turn.query,
+                    openid_index,
+                )
+                reply = status_reply(
+                    turn.query,
+                    STATUS_TEXT.get(row["status"], row["status"]) if row else None,
+                    f"{row['reported_at']:%Y-%m-%d}" if row else None,
+                )
+            kept = turn.conversation
+            await conn.execute(
+                "UPDATE wechat_conversations SET step = $2, answers_enc = $3, updated_at = now() "
+                "WHERE openid_index = $1",
+                openid_index,
+                kept.step,
+                self._cipher.encrypt(json.dumps(kept.answers, ensure_ascii=False), context)
+                if kept.answers
+                else None,
+            )
+            await conn.execute(
+                "INSERT INTO wechat_messages (msg_id, openid_index, reply, received_at) "
+                "VALUES ($1, $2, $3, $4)",
+                msg_id,
+                openid_index,
+                reply,
+                received_at,
+            )
+        return reply
+
+
+async def _find(conn: asyncpg.Connection, channel: str, channel_ref: str) -> Registered | None:
+    row = await conn.fetchrow(
+        "SELECT id, case_number FROM cases WHERE channel = $1 AND channel_ref = $2",
+        channel,
+        channel_ref,
+    )
+    return Registered(row["id"], row["case_number"], created=False) if row else None

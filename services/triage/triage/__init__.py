@@ -1,6 +1,8 @@
-"""Triage: decides each reported case's category, urgency and route.
+"""Triage: decides each reported case's category, urgency, route and statutory clocks.
 
 Entry point ``python -m triage`` (``app.py``); the event handler in ``handlers.py``; the
-rules in ``domain.py`` (pure, no I/O) with the keyword lexicon in ``lexicon.json``; the
-decision history in ``store.py`` / ``migrations/``.
+override API and page in ``api.py``; the rules in ``domain.py`` (with ``classification.py``,
+``clocks.py``, ``grouping.py``; pure, no I/O), reading ``lexicon.json`` (keywords),
+``rules.json`` (versioned legal numbers) and the shared holiday calendar; the store in
+``store.py`` / ``migrations/``; the daily clock re-evaluation in ``sweeper.py``.
 """

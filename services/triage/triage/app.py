@@ -1,37 +1,62 @@
-"""Composition root for triage."""
+"""Composition root for triage: policy data, the event handler, the API and the clock sweep."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from triage.domain import Lexicon
+from triage.api import build_router, override_labels
+from triage.domain import Policy
 from triage.handlers import register_handlers
-from triage.store import count_decisions
+from triage.sweeper import run_daily
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.settings import Settings
 
 
+class TriageSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_TRIAGE_", extra="ignore")
+
+    # How often the clock sweep checks whether today's re-evaluation is done.
+    clock_check_interval_s: float = 3600.0
+
+
 def create_app() -> tuple[FastAPI, Settings]:
     settings = bootstrap_settings("triage")
+    own = TriageSettings()
     runtime = Runtime(settings)
+    policy = Policy.load()
     consumer = runtime.consumer()
-    register_handlers(consumer, settings, Lexicon.load())
-
-    router = APIRouter(prefix="/api/v1", tags=["triage"])
-
-    @router.get("/stats", summary="分流决定计数")
-    async def stats() -> dict[str, int]:
-        return await count_decisions(runtime.pool())
+    register_handlers(consumer, settings, policy)
 
     app = create_service_app(
         runtime,
         title="维权 · 分流服务 (triage)",
-        description="按类别、紧急程度与法定时限为案件分流。",
+        description="按类别、紧急程度与法定时限为案件分流；群体性争议、重复投诉单位、人工改判。",
         migrations=Path(__file__).parent / "migrations",
-        routers=[router],
+        routers=[build_router(runtime, policy)],
         consumer=consumer,
         publishes_events=True,
+        field_labels=override_labels(),
     )
+    service_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        async with service_lifespan(application):
+            sweeper = asyncio.create_task(
+                run_daily(runtime.pool(), settings, policy, own.clock_check_interval_s),
+                name="clock-sweep",
+            )
+            try:
+                yield
+            finally:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
+
+    app.router.lifespan_context = lifespan
     return app, settings

@@ -19,16 +19,36 @@ from weiquan_shared.events._common import (
     Urgency,
     WorkerRef,
 )
-from weiquan_shared.events.intake import CaseReported
-from weiquan_shared.events.triage import CaseTriaged, TriageReason
+from weiquan_shared.events.intake import CaseReported, ConsultationRecorded
+from weiquan_shared.events.triage import (
+    CaseDeadlinesUpdated,
+    CaseGrouped,
+    CaseRetriaged,
+    CaseTriaged,
+    ClockKind,
+    DecisionSnapshot,
+    EmployerFlagged,
+    RouteDetail,
+    StatutoryClock,
+    TriageReason,
+)
 
 __all__ = [
+    "CaseDeadlinesUpdated",
+    "CaseGrouped",
     "CaseReported",
+    "CaseRetriaged",
     "CaseTriaged",
     "Category",
     "Channel",
+    "ClockKind",
+    "ConsultationRecorded",
+    "DecisionSnapshot",
+    "EmployerFlagged",
     "EmployerRef",
     "Route",
+    "RouteDetail",
+    "StatutoryClock",
     "TriageReason",
     "Urgency",
     "WorkerRef",

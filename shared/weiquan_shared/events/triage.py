@@ -1,14 +1,44 @@
-"""Events triage publishes."""
+"""Events triage publishes.
+
+- ``case.triaged``: the first decision on a case (category, urgency, route, clocks).
+- ``case.retriaged``: any later decision: a triage officer's override, or triage itself
+  upgrading an earlier case when it joins a group dispute (``retriaged_by`` says which).
+- ``case.grouped``: a group dispute formed or gained members (subject: the group id).
+- ``employer.flagged``: an employer reached the repeat-employer threshold and is referred
+  for the union's labour-law supervision (subject: the employer id).
+- ``case.deadlines_updated``: the daily re-evaluation found a statutory clock that moved
+  (a new holiday calendar) or entered its at-risk window.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from datetime import date
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from weiquan_shared.envelope import EventPayload, register
-from weiquan_shared.events._common import Category, Route, Urgency
+from weiquan_shared.events._common import Category, EmployerRef, Route, Urgency
+
+RouteDetail = Literal[
+    "consultation.answered",
+    "mediation.union",
+    "mediation.court_union_room",
+    "mediation.labour_bureau",
+    "mediation.industry_committee",
+    "legal_aid.union",
+    "referral.labour_inspection",
+    "referral.arbitration",
+    "referral.court",
+]
+ClockKind = Literal[
+    "arbitration_limitation",
+    "mediation_window",
+    "legal_aid_review",
+    "injury_recognition_employer",
+    "injury_recognition_worker",
+]
 
 
 class TriageReason(BaseModel):
@@ -16,6 +46,35 @@ class TriageReason(BaseModel):
 
     rule: str = Field(description="Stable rule id, e.g. urgency.group_dispute")
     text: str = Field(description="The reason as shown to people (Chinese)")
+
+
+class StatutoryClock(BaseModel):
+    """A deadline the law sets for this case, counted by weiquan_shared.legal_calendar."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClockKind
+    rule_id: str = Field(description="The versioned rule the period comes from")
+    starts_on: date | None = Field(description="The day the period is counted from (excluded)")
+    due_on: date | None = Field(
+        description="Last day to act, after roll-forward; null when no period runs"
+    )
+    at_risk_from: date | None = Field(
+        description="From this day the deadline counts as at risk on dashboards"
+    )
+    review: list[str] = Field(
+        default_factory=list, description="Why a person must confirm the date, if they must"
+    )
+    note: str = Field(description="The clock as explained to people (Chinese)")
+
+
+class DecisionSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: Category
+    urgency: Urgency
+    route: Route
+    route_detail: RouteDetail | None = None
 
 
 @register
@@ -35,3 +94,96 @@ class CaseTriaged(EventPayload):
     route: Route
     reasons: list[TriageReason]
     triaged_at: AwareDatetime
+    route_detail: RouteDetail | None = Field(
+        default=None, description="Which organisation or referral within the route"
+    )
+    clocks: list[StatutoryClock] = Field(default_factory=list)
+    group_id: uuid.UUID | None = Field(
+        default=None, description="The group dispute this case belongs to, if any"
+    )
+    employer_flagged: bool = Field(
+        default=False, description="The employer is flagged as a repeat employer"
+    )
+
+
+@register
+class CaseRetriaged(EventPayload):
+    """A case's decision changed: an officer's override or a system upgrade (group dispute)."""
+
+    event_type: ClassVar[str] = "case.retriaged"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "triage"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    case_id: uuid.UUID
+    case_number: str
+    category: Category
+    secondary_categories: list[Category] = Field(default_factory=list)
+    urgency: Urgency
+    route: Route
+    route_detail: RouteDetail | None = None
+    reasons: list[TriageReason]
+    previous: DecisionSnapshot
+    retriaged_by: Literal["officer", "system"]
+    officer_id: str | None = Field(
+        default=None, description="Staff id of the triage officer (overrides only)"
+    )
+    note: str = Field(description="Why the decision changed (Chinese)")
+    group_id: uuid.UUID | None = None
+    retriaged_at: AwareDatetime
+
+
+@register
+class CaseGrouped(EventPayload):
+    """Cases against one employer with a common claim form (or grew) a group dispute."""
+
+    event_type: ClassVar[str] = "case.grouped"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "triage"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    group_id: uuid.UUID
+    group_number: str = Field(description="Human-readable, e.g. QT-440305-2026-000123")
+    employer: EmployerRef
+    category: Category
+    case_ids: list[uuid.UUID] = Field(min_length=1, description="Every linked worker case")
+    case_numbers: list[str]
+    new_case_ids: list[uuid.UUID] = Field(description="Cases linked by this event")
+    worker_count: int = Field(ge=1, description="Distinct workers across the linked cases")
+    formed_at: AwareDatetime
+    reason: TriageReason
+
+
+@register
+class EmployerFlagged(EventPayload):
+    """An employer had too many cases in a window: refer for labour-law supervision (一函两书)."""
+
+    event_type: ClassVar[str] = "employer.flagged"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "triage"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    employer_id: uuid.UUID = Field(description="Stable id of the employer within triage")
+    employer: EmployerRef
+    case_count: int = Field(ge=1)
+    window_days: int = Field(ge=1)
+    case_ids: list[uuid.UUID]
+    reason: TriageReason
+    flagged_at: AwareDatetime
+
+
+@register
+class CaseDeadlinesUpdated(EventPayload):
+    """Daily re-evaluation: a statutory clock moved or entered its at-risk window."""
+
+    event_type: ClassVar[str] = "case.deadlines_updated"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "triage"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    case_id: uuid.UUID
+    case_number: str
+    clocks: list[StatutoryClock] = Field(description="Every clock of the case, as now computed")
+    at_risk: list[ClockKind] = Field(description="Clocks that entered the at-risk window today")
+    moved: list[ClockKind] = Field(description="Clocks whose due date changed")
+    evaluated_on: date

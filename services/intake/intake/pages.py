@@ -1,0 +1,239 @@
+"""The operator page (12351 hotline) and the walk-in desk page, in Chinese.
+
+Plain HTML rendered here, with one small script (``pages/intake.js``) that posts the form
+as JSON to the API and puts each Chinese validation message next to its field: no
+JavaScript build step, nothing to install. Keyboard first: the first field has autofocus,
+the tab order is the reading order, Enter submits (Ctrl+Enter from a multi-line field).
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
+from intake.domain_wechat import DISTRICTS
+
+HERE = Path(__file__).parent / "pages"
+
+TOPICS = {
+    "wage_arrears": "拖欠工资",
+    "termination": "解除劳动合同/经济补偿",
+    "no_written_contract": "未签书面劳动合同",
+    "overtime": "加班与工时",
+    "social_insurance": "社会保险",
+    "work_injury": "工伤",
+    "female_protection": "女职工特殊保护",
+    "platform_work": "新就业形态（平台用工）",
+    "other": "其他",
+}
+
+
+def _options(choices: dict[str, str], blank: str | None = None) -> str:
+    head = f'<option value="">{escape(blank)}</option>' if blank is not None else ""
+    return head + "".join(
+        f'<option value="{escape(k)}">{escape(v)}</option>' for k, v in choices.items()
+    )
+
+
+def field(
+    name: str,
+    label: str,
+    kind: str = "text",
+    *,
+    required: bool = False,
+    autofocus: bool = False,
+    hint: str = "",
+    options: dict[str, str] | None = None,
+    extra: str = "",
+) -> str:
+    """One labelled input with its error slot (``data-error-for`` = the API's field path)."""
+    ident = name.replace(".", "-")
+    attrs = f'id="{ident}" name="{name}"'
+    attrs += " required" if required else ""
+    attrs += " autofocus" if autofocus else ""
+    attrs += f" {extra}" if extra else ""
+    mark = " *" if required else ""
+    if kind == "checkbox":
+        control = f'<label class="inline"><input type="checkbox" {attrs}> {escape(label)}</label>'
+        return f'<div>{control}<span class="error" data-error-for="{name}"></span></div>'
+    if kind == "textarea":
+        control = f"<textarea {attrs}></textarea>"
+    elif kind == "select":
+        control = f"<select {attrs}>{_options(options or {}, '（请选择）')}</select>"
+    else:
+        control = f'<input type="{kind}" {attrs}>'
+    hint_html = f'<span class="hint">{escape(hint)}</span>' if hint else ""
+    return (
+        f'<div><label for="{ident}">{escape(label)}{mark}</label>{control}{hint_html}'
+        f'<span class="error" data-error-for="{name}"></span></div>'
+    )
+
+
+def worker_fields(index: int, *, autofocus: bool = False) -> str:
+    p = f"workers.{index}"
+    return (
+        f'<fieldset class="worker" data-index="{index}"><legend>职工 {index + 1}</legend>'
+        '<div class="row">'
+        + field(f"{p}.name", "姓名", required=True, autofocus=autofocus)
+        + field(f"{p}.mobile", "手机号", "tel", required=True, extra='inputmode="numeric"')
+        + field(f"{p}.id_number", "身份证号")
+        + field(f"{p}.household_type", "户籍类型", "select", options=HOUSEHOLD_TYPES)
+        + field(f"{p}.occupation", "工种/岗位")
+        + "</div>"
+        + field(f"{p}.is_migrant_worker", "农民工", "checkbox")
+        + field(f"{p}.is_platform_worker", "新就业形态劳动者（平台骑手、司机等）", "checkbox")
+        + "</fieldset>"
+    )
+
+
+def _employer_and_dispute() -> str:
+    districts = dict(DISTRICTS)
+    wording = CONSENT_WORDINGS[CURRENT_CONSENT_VERSION]
+    return (
+        "<fieldset><legend>用人单位</legend><div class='row'>"
+        + field("employer.name", "单位名称", required=True)
+        + field("employer.credit_code", "统一社会信用代码", hint="知道时填写")
+        + field("employer.district_code", "所在区", "select", required=True, options=districts)
+        + field("employer.industry", "行业")
+        + "</div>"
+        + field("employer.address", "单位地址")
+        + "</fieldset><fieldset><legend>争议事项（劳动争议调解仲裁法第十二条）</legend>"
+        + field("description", "事情经过（理由）", "textarea", required=True)
+        + field("demands", "诉求事项", "textarea", required=True)
+        + "<div class='row'>"
+        + field("claim_amount", "诉求金额（元）", "number", extra='min="0" step="0.01"')
+        + field("knew_of_infringement_on", "知道权利受侵害的日期", "date")
+        + field("employment_ended_on", "劳动关系终止日期", "date")
+        + "</div></fieldset>"
+        + f"<fieldset><legend>个人信息处理告知（{CURRENT_CONSENT_VERSION}）</legend>"
+        + f'<p class="consent">{escape(wording)}</p>'
+        + f'<input type="hidden" name="consent.wording_version" value="{CURRENT_CONSENT_VERSION}">'
+        + field("consent.agreed", "已向职工宣读（出示）以上告知，职工同意", "checkbox")
+        + "</fieldset>"
+    )
+
+
+def _page(title: str, body: str, script: str) -> str:
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><link rel="stylesheet" href="/static/intake.css"></head>
+<body><nav><a href="/operator">12351 热线登记</a><a href="/walk-in">来访窗口登记</a>
+<a href="/docs">接口文档</a></nav><h1>{escape(title)}</h1>
+{body}
+<script src="/static/intake.js"></script><script>{script}</script></body></html>"""
+
+
+def operator_page() -> str:
+    case_form = (
+        '<form id="case-form" novalidate>'
+        "<fieldset><legend>来电</legend><div class='row'>"
+        + field("call_id", "来电流水号", required=True, autofocus=True, hint="电话系统显示的编号")
+        + field("called_at", "来电时间", "datetime-local", required=True, extra="data-now")
+        + field("operator_id", "接线员工号", required=True)
+        + "</div></fieldset>"
+        + worker_fields(0)
+        + _employer_and_dispute()
+        + '<button type="submit">登记案件（Enter）</button>'
+        '<div class="result" role="status" aria-live="polite"></div></form>'
+    )
+    consultation_form = (
+        '<h2>当场解答的咨询（不立案）</h2><form id="consultation-form" novalidate>'
+        '<input type="hidden" name="channel" value="hotline"><div class="row">'
+        + field("channel_ref", "来电流水号", required=True)
+        + field("occurred_at", "咨询时间", "datetime-local", required=True, extra="data-now")
+        + field("operator_id", "接线员工号", required=True)
+        + field("district_code", "所在区", "select", required=True, options=dict(DISTRICTS))
+        + field("topic", "咨询类别", "select", required=True, options=TOPICS)
+        + "</div>"
+        + field("question", "咨询内容", "textarea", required=True)
+        + field("answer", "答复要点", "textarea", required=True)
+        + '<button type="submit">记录咨询</button>'
+        '<div class="result" role="status" aria-live="polite"></div></form>'
+    )
+    search_form = (
+        '<h2>按手机号查找案件</h2><form id="search-form" novalidate>'
+        + field("mobile", "手机号", "tel", required=True)
+        + '<button type="submit">查找</button>'
+        '<div class="result" role="status" aria-live="polite"></div></form>'
+    )
+    script = """
+wire(document.getElementById("case-form"), "/api/v1/hotline-calls", caseAccepted);
+wire(document.getElementById("consultation-form"), "/api/v1/consultations",
+  (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; });
+wire(document.getElementById("search-form"), "/api/v1/case-searches/by-mobile",
+  (rows, result) => {
+    result.textContent = rows.length ? rows.map((r) =>
+      r.case_number + "  " + r.employer_name + "  " + r.status).join("\\n") : "没有找到案件。";
+  });
+"""
+    return _page("12351 热线来电登记", case_form + consultation_form + search_form, script)
+
+
+def walk_in_page() -> str:
+    form = (
+        '<form id="walk-in-form" novalidate>'
+        '<input type="hidden" name="desk_submission_id" id="desk_submission_id">'
+        "<fieldset><legend>来访</legend><div class='row'>"
+        + field("centre", "服务中心", required=True, autofocus=True)
+        + field("clerk_id", "窗口工作人员工号", required=True)
+        + field("visited_at", "来访时间", "datetime-local", required=True, extra="data-now")
+        + "</div>"
+        + '<span class="error" data-error-for="desk_submission_id"></span>'
+        + '<span class="error" data-error-for="workers"></span></fieldset>'
+        + '<div id="workers">'
+        + worker_fields(0)
+        + "</div>"
+        + '<button type="button" id="add-worker" accesskey="a">添加同一单位的工友（Alt+A）</button>'
+        + _employer_and_dispute()
+        + '<button type="submit">登记（Enter）</button>'
+        '<div class="result" role="status" aria-live="polite"></div></form>'
+    )
+    template = (
+        worker_fields(0)
+        .replace("workers.0.", "workers.__I__.")
+        .replace("workers-0-", "workers-__I__-")
+    )
+    script = f"""
+const form = document.getElementById("walk-in-form");
+const newSubmission = () => {{ form.desk_submission_id.value = crypto.randomUUID(); }};
+newSubmission();
+const template = {json.dumps(template, ensure_ascii=False)};
+document.getElementById("add-worker").addEventListener("click", () => {{
+  const box = document.getElementById("workers");
+  const index = box.querySelectorAll("fieldset.worker").length;
+  box.insertAdjacentHTML("beforeend", template.replaceAll("__I__", String(index))
+    .replace("职工 1", "职工 " + (index + 1)));
+  document.getElementById("workers-" + index + "-name").focus();
+}});
+wire(form, "/api/v1/walk-in-registrations", caseAccepted);
+"""
+    return _page("职工服务中心来访登记", form, script)
+
+
+def build_pages_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    operator_html = operator_page()
+    walk_in_html = walk_in_page()
+
+    @router.get("/operator", response_class=HTMLResponse)
+    async def operator() -> str:
+        return operator_html
+
+    @router.get("/walk-in", response_class=HTMLResponse)
+    async def walk_in() -> str:
+        return walk_in_html
+
+    @router.get("/static/{name}")
+    async def static(name: str) -> Response:
+        media = {"intake.js": "text/javascript", "intake.css": "text/css"}
+        if name not in media:
+            return Response("没有这个文件", status_code=404, media_type="text/plain")
+        return Response((HERE / name).read_bytes(), media_type=f"{media[name]}; charset=utf-8")
+
+    return router

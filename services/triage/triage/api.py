@@ -1,0 +1,132 @@
+"""Triage's HTTP API: decision history and the officer's override (and its Chinese page)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from triage import store
+from triage.clocks import china_date
+from triage.domain import NothingToChange, OverrideRequest, Policy, override
+from weiquan_shared.envelope import new_event
+from weiquan_shared.events import CaseRetriaged, Category, Route, RouteDetail, Urgency
+from weiquan_shared.outbox import add_to_outbox
+from weiquan_shared.service import Runtime
+
+PAGE = Path(__file__).with_name("static") / "override.html"
+
+
+class OverrideIn(BaseModel):
+    """A triage officer's change to a case's category, urgency or route, with the reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    officer_id: str = Field(title="分流员工号", min_length=1, max_length=32, examples=["op-017"])
+    reason: str = Field(
+        title="改判理由", min_length=4, max_length=500, examples=["职工补充说明已被口头辞退"]
+    )
+    category: Category | None = Field(default=None, title="类别")
+    urgency: Urgency | None = Field(default=None, title="紧急程度")
+    route: Route | None = Field(default=None, title="去向")
+    route_detail: RouteDetail | None = Field(default=None, title="承办机构或转介去向")
+
+    @model_validator(mode="after")
+    def _something_and_consistent(self) -> OverrideIn:
+        if not (self.category or self.urgency or self.route or self.route_detail):
+            raise ValueError("请至少修改类别、紧急程度或去向中的一项")
+        if self.route_detail:
+            implied = self.route_detail.split(".")[0]
+            if self.route and self.route != implied:
+                raise ValueError("承办机构或转介去向与所选去向不一致")
+            self.route = self.route or implied  # type: ignore[assignment]
+        return self
+
+
+def override_labels() -> dict[str, str]:
+    return {name: info.title for name, info in OverrideIn.model_fields.items() if info.title}
+
+
+def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
+    router = APIRouter(tags=["triage"])
+
+    @router.get("/api/v1/stats", summary="分流决定计数")
+    async def stats() -> dict[str, int]:
+        return await store.count_decisions(runtime.pool())
+
+    @router.get("/api/v1/cases/{case_number}/decisions", summary="案件的分流决定历史")
+    async def history(case_number: str) -> list[dict[str, Any]]:
+        rows = await store.decision_history(runtime.pool(), case_number)
+        if not rows:
+            raise HTTPException(404, "案件不存在或尚未分流")
+        return rows
+
+    @router.post("/api/v1/cases/{case_number}/override", summary="分流员改判类别、紧急程度或去向")
+    async def override_case(case_number: str, body: OverrideIn) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        request = OverrideRequest(
+            officer_id=body.officer_id,
+            reason=body.reason,
+            category=body.category,
+            urgency=body.urgency,
+            route=body.route,
+            route_detail=body.route_detail,
+        )
+        async with runtime.pool().acquire() as conn, conn.transaction():
+            current = await store.current_decision(conn, case_number)
+            if current is None:
+                raise HTTPException(404, "案件不存在或尚未分流")
+            try:
+                decision = override(
+                    current.decision, current.facts, request, china_date(now), policy
+                )
+            except NothingToChange as exc:
+                raise HTTPException(409, str(exc)) from exc
+            event = new_event(
+                CaseRetriaged(
+                    case_id=current.case_id,
+                    case_number=case_number,
+                    category=decision.category,
+                    secondary_categories=decision.secondary_categories,
+                    urgency=decision.urgency,
+                    route=decision.route,
+                    route_detail=decision.route_detail,
+                    reasons=decision.reasons,
+                    previous=current.decision.snapshot(),
+                    retriaged_by="officer",
+                    officer_id=body.officer_id,
+                    note=body.reason,
+                    group_id=decision.group_id,
+                    retriaged_at=now,
+                ),
+                subject=str(current.case_id),
+                producer="triage",
+            )
+            await store.record_decision(
+                conn,
+                case_id=current.case_id,
+                case_number=case_number,
+                kind="override",
+                decision=decision,
+                source_event_id=event.event_id,
+                actor=body.officer_id,
+                note=body.reason,
+                previous=current.decision,
+            )
+            await add_to_outbox(conn, runtime.settings, event)
+        return {
+            "case_number": case_number,
+            "event_id": str(event.event_id),
+            "previous": current.decision.snapshot().model_dump(),
+            "current": decision.snapshot().model_dump(),
+        }
+
+    @router.get("/override", response_class=HTMLResponse, summary="分流改判页面", tags=["pages"])
+    async def override_page() -> str:
+        return PAGE.read_text(encoding="utf-8")
+
+    return router
