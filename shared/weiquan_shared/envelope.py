@@ -1,7 +1,7 @@
 """The event envelope: what every message on Kafka carries, whatever its payload.
 
-Wire format: UTF-8 JSON of :class:`EventEnvelope`; Kafka key = ``subject`` (the case id, so
-a case's events keep their order within a topic); headers repeat ``event_type``,
+Wire format: UTF-8 JSON of :class:`EventEnvelope`; Kafka key = ``subject`` (the case id for
+case events, so a case's events keep their order within a topic); headers repeat ``event_type``,
 ``schema_version`` and ``event_id`` so tools can route without parsing the body.
 """
 
@@ -35,7 +35,11 @@ class EventEnvelope(BaseModel, Generic[P]):
     event_id: uuid.UUID = Field(description="Unique per event; consumers deduplicate on it")
     event_type: str = Field(description="e.g. case.reported; also the topic's logical name")
     schema_version: int = Field(ge=1, description="Version of the payload schema")
-    subject: str = Field(min_length=1, description="The case id; also the Kafka key")
+    subject: str = Field(
+        min_length=1,
+        description="What the event is about, and the Kafka key: the case id for case "
+        "events, the group or employer id for group and employer events",
+    )
     occurred_at: AwareDatetime
     correlation_id: uuid.UUID = Field(description="Shared by every event caused by one request")
     causation_id: uuid.UUID | None = Field(
