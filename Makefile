@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status logs install test test-unit lint contracts bench chaos
+.PHONY: help up down status logs install test test-unit lint contracts bench chaos rebuild-projection
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -45,6 +45,9 @@ chaos: install ## Only the fault tests (kill -9, Kafka and PostgreSQL restarts, 
 
 bench: install ## Benchmarks on the real stack: prints `name: value unit` lines, keeps a history
 	.venv/bin/python -m tests.bench $(BENCH)
+
+rebuild-projection: ## Rebuild projection's read models from Kafka (stop projection first)
+	.venv/bin/python -m projection rebuild
 
 contracts: ## Regenerate contracts/ (event JSON Schemas, AsyncAPI) from the code
 	.venv/bin/python -m weiquan_shared.contracts write

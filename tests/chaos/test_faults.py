@@ -14,7 +14,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -77,7 +77,7 @@ class LoadGenerator:
         raise AssertionError(f"call {call['call_id']} never accepted")
 
 
-def wait_until(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
         if time.monotonic() > deadline:
@@ -158,14 +158,15 @@ def _run_faults(stack: PrivateStack, deployment: Deployment) -> None:
 
     async def stores() -> dict[str, tuple[int, int]]:
         counts = {}
-        for service, table, column in (
-            ("intake", "cases", "id"),
-            ("triage", "decisions", "case_id"),
-            ("projection", "case_summary", "case_id"),
+        # Triage keeps a decision history (group upgrades, overrides): count first decisions.
+        for service, query in (
+            ("intake", "SELECT id::text AS id FROM cases"),
+            ("triage", "SELECT case_id::text AS id FROM decisions WHERE kind = 'initial'"),
+            ("projection", "SELECT case_id::text AS id FROM case_summary"),
         ):
             conn = await deployment.connect(service)
             try:
-                rows = await conn.fetch(f"SELECT {column}::text AS id FROM {table}")
+                rows = await conn.fetch(query)
             finally:
                 await conn.close()
             ids = [r["id"] for r in rows]

@@ -70,7 +70,10 @@ def test_triage_killed_mid_stream_loses_and_duplicates_nothing(deployment: Deplo
                 await triage_db.fetchval("SELECT count(*) FROM decisions"),
                 await triage_db.fetchval("SELECT count(DISTINCT case_id) FROM decisions"),
                 await projection_db.fetchval("SELECT count(*) FROM case_summary"),
-                await projection_db.fetchval("SELECT count(*) FROM case_timeline"),
+                await projection_db.fetchval(
+                    "SELECT count(*) FROM case_timeline "
+                    "WHERE event_type IN ('case.reported', 'case.triaged')"
+                ),
             )
         finally:
             await triage_db.close()

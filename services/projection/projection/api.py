@@ -1,26 +1,48 @@
-"""The supervisors' API and dashboard page."""
+"""The supervisors' API, dashboard page and report download."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from projection import store
-from projection.labels import DISTRICTS
+from projection import labels, periods, report, store
+from projection.periods import Period
 
-DASHBOARD_PAGE = Path(__file__).parent / "static" / "dashboard.html"
+STATIC = Path(__file__).parent / "static"
 
 DistrictParam = Annotated[
     str | None, Query(title="区县代码", pattern=r"^\d{6}$", description="如 440305（南山区）")
 ]
-FromParam = Annotated[datetime | None, Query(title="起始时间", description="含，ISO 8601")]
-ToParam = Annotated[datetime | None, Query(title="截止时间", description="不含，ISO 8601")]
+ChannelParam = Annotated[
+    Literal["hotline", "wechat", "walk_in"] | None,
+    Query(title="渠道", description="hotline、wechat、walk_in"),
+]
+PeriodParam = Annotated[
+    str | None,
+    Query(
+        title="统计期间",
+        description="2026（全年）、2026H1（上半年）、2026Q3（季度）、2026-05（月）；"
+        "给出时忽略 from/to",
+    ),
+]
+FromParam = Annotated[date | None, Query(alias="from", title="起始日期", description="含")]
+ToParam = Annotated[date | None, Query(alias="to", title="截止日期", description="不含")]
+
+
+def _period(period: str | None, since: date | None, until: date | None) -> Period:
+    if period is None:
+        return Period.between(since, until)
+    try:
+        return Period.parse(period)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
@@ -28,33 +50,189 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
 
     @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard_page() -> str:
-        return DASHBOARD_PAGE.read_text(encoding="utf-8")
+        return (STATIC / "dashboard.html").read_text(encoding="utf-8")
 
-    @router.get("/api/v1/dashboard", tags=["dashboard"], summary="看板汇总数据")
+    @router.get("/dashboard/echarts.min.js", include_in_schema=False)
+    async def echarts() -> FileResponse:
+        # Apache ECharts 6, vendored (static/vendor/echarts.LICENSE): nothing from the internet.
+        return FileResponse(
+            STATIC / "vendor" / "echarts.min.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "max-age=86400"},
+        )
+
+    @router.get("/api/v1/dashboard", tags=["dashboard"], summary="看板统计数据")
     async def dashboard(
-        district: DistrictParam = None, since: FromParam = None, until: ToParam = None
-    ) -> dict[str, Any]:
-        filters = store.Filters(district, since, until)
-        return {
-            **await store.dashboard(pool(), filters),
-            "recent_cases": await store.list_cases(pool(), filters, limit=20),
-            "districts": [{"code": c, "name": n} for c, n in DISTRICTS.items()],
-        }
-
-    @router.get("/api/v1/cases", tags=["cases"], summary="案件列表")
-    async def cases(
         district: DistrictParam = None,
+        period: PeriodParam = None,
         since: FromParam = None,
         until: ToParam = None,
+    ) -> dict[str, Any]:
+        """各项统计数据（按区县、期间筛选），每项可用 /api/v1/cases 的同名条件查看明细。"""
+        chosen = _period(period, since, until)
+        filters = store.Filters(district, chosen.since, chosen.until)
+        today = periods.today()
+        async with (
+            pool().acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            await conn.execute(store.NO_JIT)
+            figures = await store.figures(conn, filters, today)
+            recent = await store.list_cases(conn, filters, limit=20)
+        return {
+            **figures,
+            "period": {"from": chosen.since, "to": chosen.until, "label": chosen.label},
+            "today": today,
+            "recent_cases": recent,
+            "districts": [{"code": c, "name": n} for c, n in labels.DISTRICTS.items()],
+        }
+
+    @router.get("/api/v1/cases", tags=["cases"], summary="案件列表（检索与看板明细）")
+    async def cases(
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        case_number: Annotated[str | None, Query(title="案件编号（前缀）", max_length=40)] = None,
+        status: Annotated[
+            str | None, Query(title="办理状态", description="、".join(labels.STATUSES))
+        ] = None,
+        category: Annotated[
+            str | None, Query(title="争议类别", description="untriaged：待分流")
+        ] = None,
+        channel: ChannelParam = None,
+        industry: Annotated[str | None, Query(title="行业", description="unknown：未填写")] = None,
+        employer: Annotated[str | None, Query(title="用人单位（包含）", max_length=100)] = None,
+        platform: Annotated[bool | None, Query(title="新就业形态")] = None,
+        grouped: Annotated[bool | None, Query(title="群体性争议")] = None,
+        repeat_employer: Annotated[bool | None, Query(title="重复投诉单位")] = None,
+        deadline_at_risk: Annotated[bool | None, Query(title="法定时限即将届满")] = None,
         limit: Annotated[int, Query(ge=1, le=500, title="条数")] = 50,
-    ) -> list[dict[str, Any]]:
-        return await store.list_cases(pool(), store.Filters(district, since, until), limit)
+        offset: Annotated[int, Query(ge=0, le=1_000_000, title="跳过条数")] = 0,
+    ) -> dict[str, Any]:
+        chosen = _period(period, since, until)
+        filters = store.Filters(
+            district,
+            chosen.since,
+            chosen.until,
+            case_number=case_number,
+            status=status,
+            category=category,
+            channel=channel,
+            industry=industry,
+            employer=employer,
+            platform=platform,
+            grouped=grouped,
+            repeat_employer=repeat_employer,
+            deadline_at_risk=deadline_at_risk,
+            today=periods.today(),
+        )
+        async with (
+            pool().acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            await conn.execute(store.NO_JIT)
+            return {
+                "total": await store.count_cases(conn, filters),
+                "cases": await store.list_cases(conn, filters, limit, offset),
+            }
+
+    @router.get("/api/v1/cases/{case_number}", tags=["cases"], summary="案件详情与时间线")
+    async def case(case_number: str) -> dict[str, Any]:
+        async with pool().acquire() as conn:
+            found = await store.timeline(conn, case_number)
+        if found is None:
+            raise HTTPException(404, f"未找到案件编号 {case_number}")
+        return found
 
     @router.get("/api/v1/cases/{case_number}/timeline", tags=["cases"], summary="案件时间线")
     async def case_timeline(case_number: str) -> list[dict[str, Any]]:
-        events = await store.timeline(pool(), case_number)
-        if events is None:
-            raise HTTPException(404, f"未找到案件编号 {case_number}")
+        found = await case(case_number)
+        events: list[dict[str, Any]] = found["events"]
         return events
 
+    @router.get("/api/v1/deadlines-at-risk", tags=["dashboard"], summary="法定时限即将届满")
+    async def deadlines(district: DistrictParam = None) -> list[dict[str, Any]]:
+        async with pool().acquire() as conn:
+            return await store.deadlines(conn, store.Filters(district), periods.today())
+
+    @router.get("/api/v1/repeat-employers", tags=["dashboard"], summary="重复投诉用人单位")
+    async def repeat_employers(
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+    ) -> list[dict[str, Any]]:
+        chosen = _period(period, since, until)
+        async with pool().acquire() as conn:
+            return await store.repeat_employers(
+                conn, store.Filters(district, chosen.since, chosen.until)
+            )
+
+    @router.get("/api/v1/consultations", tags=["dashboard"], summary="当场解答的咨询")
+    async def consultations(
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        channel: ChannelParam = None,
+    ) -> list[dict[str, Any]]:
+        chosen = _period(period, since, until)
+        filters = store.Filters(district, chosen.since, chosen.until, channel=channel)
+        async with pool().acquire() as conn:
+            return await store.consultations(conn, filters)
+
+    @router.get(
+        "/api/v1/report.xlsx",
+        tags=["report"],
+        summary="半年/年度工作报表（Excel）",
+        response_class=Response,
+        responses={200: {"content": {report.XLSX: {}}, "description": "Excel 工作簿"}},
+    )
+    async def report_workbook(
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+    ) -> Response:
+        """期间统计、工作总结段落，以及每项数字背后的案件编号（每项一张工作表）。"""
+        data = await _report_data(pool(), district, _period(period, since, until))
+        body = report.workbook(data)
+        name = quote(f"{data.scope}{data.period.label}劳动争议工作统计.xlsx")
+        return Response(
+            body,
+            media_type=report.XLSX,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+        )
+
+    @router.get("/api/v1/report/summary", tags=["report"], summary="工作总结段落")
+    async def report_summary(
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+    ) -> dict[str, str]:
+        data = await _report_data(pool(), district, _period(period, since, until))
+        return {"period": data.period.label, "summary": report.summary_paragraph(data)}
+
     return router
+
+
+async def _report_data(
+    pool: asyncpg.Pool, district: str | None, period: Period
+) -> report.ReportData:
+    filters = store.Filters(district, period.since, period.until)
+    today = periods.today()
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        # One snapshot: the figures and the lists behind them agree.
+        await conn.execute(store.NO_JIT)
+        return report.ReportData(
+            period=period,
+            district_code=district,
+            today=today,
+            figures=await store.figures(conn, filters, today),
+            cases=await store.all_cases(conn, filters),
+            consultations=await store.consultations(conn, filters),
+            deadlines=await store.deadlines(conn, filters, today),
+            employers=await store.repeat_employers(conn, filters),
+        )

@@ -11,6 +11,8 @@ from projection.handlers import register_handlers
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.settings import Settings
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
 
 def create_app() -> tuple[FastAPI, Settings]:
     settings = bootstrap_settings("projection")
@@ -20,8 +22,8 @@ def create_app() -> tuple[FastAPI, Settings]:
     app = create_service_app(
         runtime,
         title="维权 · 统计看板服务 (projection)",
-        description="由案件事件构建的读模型：案件时间线、案件列表与统计数据。",
-        migrations=Path(__file__).parent / "migrations",
+        description="由案件事件构建的读模型：案件时间线、案件列表、统计数据与年度报表。",
+        migrations=MIGRATIONS,
         routers=[build_router(runtime.pool)],
         consumer=consumer,
     )

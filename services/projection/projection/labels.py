@@ -31,3 +31,31 @@ DISTRICTS = {
     "440310": "坪山区",
     "440311": "光明区",
 }
+ROUTE_DETAILS = {
+    "consultation.answered": "当场解答",
+    "mediation.union": "工会调解",
+    "mediation.court_union_room": "法院—工会劳动争议诉调对接工作室",
+    "mediation.labour_bureau": "人社部门调解",
+    "mediation.industry_committee": "行业性劳动争议调解委员会",
+    "legal_aid.union": "工会法律援助",
+    "referral.labour_inspection": "转劳动保障监察",
+    "referral.arbitration": "转劳动人事争议仲裁",
+    "referral.court": "转人民法院",
+}
+CLOCKS = {
+    "arbitration_limitation": "仲裁时效",
+    "mediation_window": "调解期限",
+    "legal_aid_review": "法律援助审查期限",
+    "injury_recognition_employer": "用人单位申请工伤认定期限",
+    "injury_recognition_worker": "职工或工会申请工伤认定期限",
+}
+# A case's status until mediation and legal aid publish their own events: where triage sent it.
+STATUSES = {
+    "awaiting_triage": "待分流",
+    "consultation": "已当场解答",
+    "mediation": "已转调解",
+    "legal_aid": "已转法律援助",
+    "referral": "已转办",
+}
+INDUSTRY_UNKNOWN = "未填写行业"
+UNTRIAGED = "待分流"

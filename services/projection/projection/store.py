@@ -1,91 +1,366 @@
-"""Projection's read models: writes from handlers, queries for the dashboard."""
+"""Projection's read models: writing facts, deriving rows, and the queries behind every figure.
+
+Writes: :func:`apply` stores one event's facts and re-derives the cases it touched (the live
+consumer, inside its inbox transaction); :mod:`projection.rebuild` COPYs facts in bulk and
+calls ``rebuild_derived()``. Both derive with the SQL of migration 0003.
+
+Reads: every figure is a :class:`Figure`, whose ``cases`` filter lists the cases behind it,
+so the dashboard's drill-down and the report's detail sheets show exactly what was counted.
+"""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import asyncpg
 
 from projection import labels
-from weiquan_shared.envelope import Envelope
+from projection.domain import FACT_COLUMNS, Facts
+
+# ---------------------------------------------------------------- writes
 
 
-async def add_to_timeline(conn: asyncpg.Connection, envelope: Envelope, text: str) -> None:
-    await conn.execute(
-        """INSERT INTO case_timeline (event_id, case_id, event_type, occurred_at, text)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING""",
-        envelope.event_id,
-        uuid.UUID(envelope.subject),
-        envelope.event_type,
-        envelope.occurred_at,
-        text,
+async def apply(conn: asyncpg.Connection, facts: Facts) -> None:
+    """Store one event's facts and re-derive what they change (caller holds a transaction)."""
+    for table, rows in facts.rows.items():
+        columns = FACT_COLUMNS[table]
+        if table == "fact_consultation":
+            for row in rows:
+                await _record_consultation(conn, row)
+            continue
+        placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        await conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        )
+    if facts.cases:
+        await conn.execute("SELECT refresh_cases($1::uuid[])", sorted(facts.cases))
+
+
+async def _record_consultation(conn: asyncpg.Connection, row: tuple[Any, ...]) -> None:
+    columns = FACT_COLUMNS["fact_consultation"]
+    inserted = await conn.fetchrow(
+        f"INSERT INTO fact_consultation ({', '.join(columns)}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT DO NOTHING RETURNING day, district_code, channel",
+        *row,
     )
+    if inserted is not None:
+        await conn.execute(
+            """INSERT INTO case_rollup AS r (day, district_code, dim, key, n, workers)
+               VALUES ($1, $2, 'consultation', $3, 1, 0)
+               ON CONFLICT (day, district_code, dim, key) DO UPDATE SET n = r.n + 1""",
+            inserted["day"],
+            inserted["district_code"],
+            inserted["channel"],
+        )
+
+
+# The figures' plans cost enough to trigger PostgreSQL's JIT, whose compilation takes far
+# longer (hundreds of ms) than the queries it would speed up (tens of ms).
+NO_JIT = "SET LOCAL jit = off"
+
+
+# ---------------------------------------------------------------- filters
 
 
 @dataclass(frozen=True)
 class Filters:
-    district_code: str | None = None
-    reported_from: datetime | None = None
-    reported_to: datetime | None = None
+    """Which cases a figure or list covers: district, report days [since, until), and more."""
 
-    def where(self) -> tuple[str, list[Any]]:
-        clauses = ["reported_at IS NOT NULL"]
+    district_code: str | None = None
+    since: date | None = None
+    until: date | None = None
+    case_number: str | None = None
+    status: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    industry: str | None = None
+    employer: str | None = None
+    platform: bool | None = None
+    grouped: bool | None = None
+    repeat_employer: bool | None = None
+    deadline_at_risk: bool | None = None
+    today: date | None = None
+
+    def where(self, alias: str = "s") -> tuple[str, list[Any]]:
+        clauses = [f"{alias}.reported_at IS NOT NULL"]
         args: list[Any] = []
-        for column, op, value in (
-            ("district_code", "=", self.district_code),
-            ("reported_at", ">=", self.reported_from),
-            ("reported_at", "<", self.reported_to),
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        equal = {
+            "district_code": self.district_code,
+            "status": self.status,
+            "channel": self.channel,
+        }
+        for column, value in equal.items():
+            if value is not None:
+                clauses.append(f"{alias}.{column} = {arg(value)}")
+        if self.category is not None:
+            if self.category == "untriaged":
+                clauses.append(f"{alias}.category IS NULL")
+            else:
+                clauses.append(f"{alias}.category = {arg(self.category)}")
+        if self.industry is not None:
+            if self.industry == "unknown":
+                clauses.append(f"{alias}.industry IS NULL")
+            else:
+                clauses.append(f"{alias}.industry = {arg(self.industry)}")
+        if self.since is not None:
+            clauses.append(f"{alias}.report_day >= {arg(self.since)}")
+        if self.until is not None:
+            clauses.append(f"{alias}.report_day < {arg(self.until)}")
+        if self.case_number:
+            escaped = self.case_number.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            clauses.append(f"{alias}.case_number LIKE {arg(escaped + '%')}")
+        if self.employer:
+            escaped = self.employer.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            clauses.append(f"{alias}.employer_name ILIKE {arg('%' + escaped + '%')}")
+        for column, flag in (
+            ("is_platform", self.platform),
+            ("repeat_employer", self.repeat_employer),
+        ):
+            if flag is not None:
+                clauses.append(f"{alias}.{column} = {arg(flag)}")
+        if self.grouped is not None:
+            clauses.append(f"{alias}.group_id IS {'NOT ' if self.grouped else ''}NULL")
+        if self.deadline_at_risk:
+            today = arg(self.today or date.today())
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM case_deadline d WHERE d.case_id = {alias}.case_id "
+                f"AND d.at_risk_from <= {today} AND d.due_on >= {today})"
+            )
+        return " AND ".join(clauses), args
+
+    def rollup_where(self) -> tuple[str, list[Any]]:
+        clauses, args = ["true"], list[Any]()
+        for clause, value in (
+            ("district_code = ", self.district_code),
+            ("day >= ", self.since),
+            ("day < ", self.until),
         ):
             if value is not None:
                 args.append(value)
-                clauses.append(f"{column} {op} ${len(args)}")
+                clauses.append(f"{clause}${len(args)}")
         return " AND ".join(clauses), args
 
 
-def _breakdown(rows: list[asyncpg.Record], names: dict[str, str]) -> list[dict[str, Any]]:
+# ---------------------------------------------------------------- figures
+
+# Breakdowns: rollup dimension → (labels, title).
+BREAKDOWNS: dict[str, tuple[str, dict[str, str], str]] = {
+    "by_channel": ("channel", labels.CHANNELS, "按受理渠道"),
+    "by_category": ("category", {**labels.CATEGORIES, "untriaged": labels.UNTRIAGED}, "按争议类别"),
+    "by_district": ("district_code", labels.DISTRICTS, "按区县"),
+    "by_industry": ("industry", {"unknown": labels.INDUSTRY_UNKNOWN}, "按行业"),
+    "by_status": ("status", labels.STATUSES, "按办理状态"),
+    "by_urgency": ("urgency", labels.URGENCIES, "按紧急程度"),
+}
+
+# Figures the issue asks for that need events no service publishes yet.
+PENDING_FIGURES = [
+    {"name": "参与调解劳动争议件数、调解成功率", "waiting_for": "调解服务（mediation）"},
+    {"name": "提供法律援助件数、办结率、满意率", "waiting_for": "法律援助服务（legal_aid）"},
+    {"name": "为职工挽回经济损失（已实际支付金额）", "waiting_for": "调解与法律援助服务的支付记录"},
+    {
+        "name": "平均办结时长、90%案件办结时长",
+        "waiting_for": "标志案件办结的事件（调解、法律援助）",
+    },
+]
+
+
+async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> dict[str, Any]:
+    """Every figure for ``filters`` (district and period); deadlines are as of ``today``."""
+    where, args = filters.rollup_where()
+    rows = await conn.fetch(
+        f"""SELECT dim, key, sum(n)::bigint AS n, sum(workers)::bigint AS workers
+            FROM case_rollup WHERE {where} GROUP BY dim, key HAVING sum(n) > 0""",
+        *args,
+    )
+    by_district = await conn.fetch(
+        f"""SELECT district_code AS key, sum(n)::bigint AS n, sum(workers)::bigint AS workers
+            FROM case_rollup WHERE {where} AND dim = 'total'
+            GROUP BY district_code HAVING sum(n) > 0""",
+        *args,
+    )
+    cells: dict[str, dict[str, asyncpg.Record]] = {}
+    for row in rows:
+        cells.setdefault(row["dim"], {})[row["key"]] = row
+    cells["district_code"] = {r["key"]: r for r in by_district}
+
+    def count(dim: str, key: str) -> tuple[int, int]:
+        cell = cells.get(dim, {}).get(key)
+        return (int(cell["n"]), int(cell["workers"])) if cell else (0, 0)
+
+    case_where, case_args = filters.where()
+    groups = await conn.fetchrow(
+        f"""SELECT count(DISTINCT s.group_id) AS n FROM case_summary s
+            WHERE {case_where} AND s.group_id IS NOT NULL""",
+        *case_args,
+    )
+    at_risk_filters = Filters(district_code=filters.district_code, today=today)
+    risk_where, risk_args = at_risk_filters.where()
+    risk_args.append(today)
+    today_arg = f"${len(risk_args)}"
+    at_risk = await conn.fetchval(
+        f"""SELECT count(DISTINCT s.case_id) FROM case_deadline d
+            JOIN case_summary s USING (case_id)
+            WHERE {risk_where} AND d.at_risk_from <= {today_arg} AND d.due_on >= {today_arg}""",
+        *risk_args,
+    )
+    repeat_where, repeat_args = _employer_flag_where(filters)
+    repeat = await conn.fetchval(
+        f"SELECT count(DISTINCT employer_id) FROM fact_employer_flag WHERE {repeat_where}",
+        *repeat_args,
+    )
+    cases, workers = count("total", "all")
+    group_cases, group_workers = count("group", "yes")
+    platform_cases, platform_workers = count("platform", "yes")
+    consultations = sum(int(r["n"]) for r in cells.get("consultation", {}).values())
+    result: dict[str, Any] = {
+        "totals": {
+            "cases": cases,
+            "workers": workers,
+            "awaiting_triage": count("status", "awaiting_triage")[0],
+            "group_disputes": int(groups["n"]),
+        },
+        "figures": {
+            "consultations": consultations,
+            "group_dispute_cases": group_cases,
+            "group_dispute_workers": group_workers,
+            "platform_cases": platform_cases,
+            "platform_workers": platform_workers,
+            "deadlines_at_risk": int(at_risk),
+            "repeat_employers": int(repeat),
+            "repeat_employer_cases": count("repeat_employer", "yes")[0],
+        },
+        "consultations_by_channel": _breakdown(cells.get("consultation", {}), labels.CHANNELS),
+        "pending": PENDING_FIGURES,
+    }
+    for name, (dim, names, _) in BREAKDOWNS.items():
+        result[name] = _breakdown(cells.get(dim, {}), names)
+    return result
+
+
+def _breakdown(cells: dict[str, asyncpg.Record], names: dict[str, str]) -> list[dict[str, Any]]:
+    ordered = sorted(cells.values(), key=lambda r: (-int(r["n"]), r["key"]))
     return [
-        {"code": r["code"], "name": names.get(r["code"], r["code"] or "待分流"), "cases": r["n"]}
-        for r in rows
+        {
+            "code": r["key"],
+            "name": names.get(r["key"], r["key"]),
+            "cases": int(r["n"]),
+            "workers": int(r["workers"]),
+        }
+        for r in ordered
     ]
 
 
-async def dashboard(pool: asyncpg.Pool, filters: Filters) -> dict[str, Any]:
+def _employer_flag_where(filters: Filters) -> tuple[str, list[Any]]:
+    clauses, args = ["true"], list[Any]()
+    for clause, value in (
+        ("district_code = ", filters.district_code),
+        ("flagged_day >= ", filters.since),
+        ("flagged_day < ", filters.until),
+    ):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{clause}${len(args)}")
+    return " AND ".join(clauses), args
+
+
+# ---------------------------------------------------------------- lists behind the figures
+
+CASE_COLUMNS = """s.case_number, s.channel, s.district_code, s.employer_name, s.industry,
+    s.worker_count, s.platform_worker_count, s.claim_amount, s.reported_at, s.report_day,
+    s.category, s.urgency, s.route, s.route_detail, s.status, s.group_id, s.group_number,
+    s.repeat_employer, s.is_platform"""
+
+
+def describe_case(row: asyncpg.Record) -> dict[str, Any]:
+    case = dict(row)
+    case["channel_name"] = labels.CHANNELS.get(row["channel"], row["channel"])
+    case["district_name"] = labels.DISTRICTS.get(row["district_code"], row["district_code"])
+    case["category_name"] = labels.CATEGORIES.get(row["category"], labels.UNTRIAGED)
+    case["urgency_name"] = labels.URGENCIES.get(row["urgency"], labels.UNTRIAGED)
+    case["status_name"] = labels.STATUSES.get(row["status"], row["status"])
+    case["industry_name"] = row["industry"] or labels.INDUSTRY_UNKNOWN
+    return case
+
+
+async def list_cases(
+    conn: asyncpg.Connection, filters: Filters, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """One page of the cases matching ``filters``, newest first."""
     where, args = filters.where()
-    async with pool.acquire() as conn:
-        totals = await conn.fetchrow(
-            f"""SELECT count(*) AS cases, coalesce(sum(worker_count), 0) AS workers,
-                       count(*) FILTER (WHERE triaged_at IS NULL) AS awaiting_triage,
-                       count(*) FILTER (WHERE worker_count >= 10) AS group_disputes
-                FROM case_summary WHERE {where}""",
-            *args,
-        )
+    rows = await conn.fetch(
+        f"""SELECT {CASE_COLUMNS} FROM case_summary s WHERE {where}
+            ORDER BY s.reported_at DESC, s.case_id LIMIT {int(limit)} OFFSET {int(offset)}""",
+        *args,
+    )
+    return [describe_case(r) for r in rows]
 
-        async def by(column: str) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                f"SELECT {column} AS code, count(*) AS n FROM case_summary WHERE {where} "
-                f"GROUP BY {column} ORDER BY n DESC, code",
-                *args,
-            )
 
-        return {
-            "totals": dict(totals),
-            "by_channel": _breakdown(await by("channel"), labels.CHANNELS),
-            "by_category": _breakdown(await by("category"), labels.CATEGORIES),
-            "by_urgency": _breakdown(await by("urgency"), labels.URGENCIES),
-            "by_route": _breakdown(await by("route"), labels.ROUTES),
-            "by_district": _breakdown(await by("district_code"), labels.DISTRICTS),
+async def count_cases(conn: asyncpg.Connection, filters: Filters) -> int:
+    where, args = filters.where()
+    return int(await conn.fetchval(f"SELECT count(*) FROM case_summary s WHERE {where}", *args))
+
+
+async def all_cases(conn: asyncpg.Connection, filters: Filters) -> list[dict[str, Any]]:
+    """Every case matching ``filters``, oldest first (the report's detail sheets)."""
+    where, args = filters.where()
+    rows = await conn.fetch(
+        f"""SELECT {CASE_COLUMNS} FROM case_summary s WHERE {where}
+            ORDER BY s.reported_at, s.case_number""",
+        *args,
+    )
+    return [describe_case(r) for r in rows]
+
+
+async def repeat_employers(conn: asyncpg.Connection, filters: Filters) -> list[dict[str, Any]]:
+    """Employers flagged in the period, newest flag first, with the case numbers behind each."""
+    where, args = _employer_flag_where(filters)
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT ON (f.employer_id) f.employer_id, f.employer_name, f.district_code,
+                   f.industry, f.case_count, f.window_days, f.reason, f.flagged_at,
+                   ARRAY(SELECT s.case_number FROM case_summary s
+                         WHERE s.case_id = ANY (f.case_ids) AND s.case_number IS NOT NULL
+                         ORDER BY s.case_number) AS case_numbers
+            FROM fact_employer_flag f WHERE {where}
+            ORDER BY f.employer_id, f.flagged_at DESC, f.event_id DESC""",
+        *args,
+    )
+    employers = [
+        {
+            **dict(r),
+            "district_name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
         }
+        for r in rows
+    ]
+    return sorted(employers, key=lambda e: (e["flagged_at"], e["employer_name"]), reverse=True)
 
 
-async def list_cases(pool: asyncpg.Pool, filters: Filters, limit: int) -> list[dict[str, Any]]:
-    where, args = filters.where()
-    rows = await pool.fetch(
-        f"""SELECT case_number, channel, district_code, employer_name, worker_count,
-                   claim_amount, reported_at, category, urgency, route
-            FROM case_summary WHERE {where} ORDER BY reported_at DESC LIMIT {int(limit)}""",
+async def consultations(conn: asyncpg.Connection, filters: Filters) -> list[dict[str, Any]]:
+    """Every consultation in the period and district (they have no case number)."""
+    clauses, args = ["true"], list[Any]()
+    for clause, value in (
+        ("district_code = ", filters.district_code),
+        ("day >= ", filters.since),
+        ("day < ", filters.until),
+    ):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{clause}${len(args)}")
+    if filters.channel is not None:
+        args.append(filters.channel)
+        clauses.append(f"channel = ${len(args)}")
+    rows = await conn.fetch(
+        f"""SELECT consultation_id, channel, district_code, topic, occurred_at
+            FROM fact_consultation WHERE {" AND ".join(clauses)} ORDER BY occurred_at""",
         *args,
     )
     return [
@@ -93,22 +368,58 @@ async def list_cases(pool: asyncpg.Pool, filters: Filters, limit: int) -> list[d
             **dict(r),
             "channel_name": labels.CHANNELS.get(r["channel"], r["channel"]),
             "district_name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
-            "category_name": labels.CATEGORIES.get(r["category"], "待分流"),
-            "urgency_name": labels.URGENCIES.get(r["urgency"], "待分流"),
+            "topic_name": labels.CATEGORIES.get(r["topic"], r["topic"]),
         }
         for r in rows
     ]
 
 
-async def timeline(pool: asyncpg.Pool, case_number: str) -> list[dict[str, Any]] | None:
-    case_id = await pool.fetchval(
-        "SELECT case_id FROM case_summary WHERE case_number = $1", case_number
+async def deadlines(
+    conn: asyncpg.Connection, filters: Filters, today: date
+) -> list[dict[str, Any]]:
+    """The clocks at risk today (at_risk_from ≤ today ≤ due_on), soonest first."""
+    where, args = replace(filters, since=None, until=None, deadline_at_risk=None).where()
+    args.append(today)
+    rows = await conn.fetch(
+        f"""SELECT s.case_number, s.district_code, s.employer_name, d.kind, d.due_on,
+                   d.at_risk_from, d.note
+            FROM case_deadline d JOIN case_summary s USING (case_id)
+            WHERE {where} AND d.at_risk_from <= ${len(args)} AND d.due_on >= ${len(args)}
+            ORDER BY d.due_on, s.case_number, d.kind""",
+        *args,
     )
-    if case_id is None:
+    return [
+        {
+            **dict(r),
+            "kind_name": labels.CLOCKS.get(r["kind"], r["kind"]),
+            "district_name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
+            "days_left": (r["due_on"] - today).days,
+        }
+        for r in rows
+    ]
+
+
+async def timeline(conn: asyncpg.Connection, case_number: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT s.case_id, {CASE_COLUMNS} FROM case_summary s WHERE s.case_number = $1",
+        case_number,
+    )
+    if row is None:
         return None
-    rows = await pool.fetch(
+    events = await conn.fetch(
         "SELECT event_type, occurred_at, text FROM case_timeline WHERE case_id = $1 "
         "ORDER BY occurred_at, event_id",
-        case_id,
+        row["case_id"],
     )
-    return [dict(r) for r in rows]
+    clocks = await conn.fetch(
+        "SELECT kind, due_on, at_risk_from, note FROM case_deadline WHERE case_id = $1 "
+        "ORDER BY due_on, kind",
+        row["case_id"],
+    )
+    case = describe_case(row)
+    case.pop("case_id")
+    return {
+        "case": case,
+        "events": [dict(e) for e in events],
+        "deadlines": [{**dict(c), "kind_name": labels.CLOCKS.get(c["kind"])} for c in clocks],
+    }

@@ -52,7 +52,7 @@ class ConsultationRecorded(EventPayload):
     event_type: ClassVar[str] = "consultation.recorded"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "intake"
-    consumers: ClassVar[tuple[str, ...]] = ()
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
 
     consultation_id: uuid.UUID
     channel: Channel

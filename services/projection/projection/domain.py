@@ -1,0 +1,382 @@
+"""What each event tells projection, as rows of facts (no I/O).
+
+Every event becomes rows of the fact tables (``FACT_COLUMNS``: the migration's columns, in
+order) and timeline entries in Chinese, plus the cases whose read-model rows must be
+re-derived. The live consumer writes them one event at a time; the rebuild writes millions
+of them with COPY. Both then derive the case rows and figures with the same SQL, which is
+why a rebuild gives exactly the figures the live consumer built.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from projection import labels
+from weiquan_shared.envelope import Envelope, EventEnvelope, EventPayload
+from weiquan_shared.events import (
+    CaseDeadlinesUpdated,
+    CaseGrouped,
+    CaseReported,
+    CaseRetriaged,
+    CaseTriaged,
+    ConsultationRecorded,
+    DecisionSnapshot,
+    EmployerFlagged,
+    StatutoryClock,
+)
+from weiquan_shared.events.triage import RouteDetail
+
+Row = tuple[Any, ...]
+
+FACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "case_timeline": ("event_id", "case_id", "event_type", "occurred_at", "text"),
+    "fact_report": (
+        "event_id",
+        "case_id",
+        "occurred_at",
+        "case_number",
+        "channel",
+        "district_code",
+        "employer_name",
+        "employer_credit_code",
+        "industry",
+        "worker_count",
+        "platform_worker_count",
+        "migrant_worker_count",
+        "claim_amount",
+        "reported_at",
+    ),
+    "fact_decision": (
+        "event_id",
+        "case_id",
+        "case_number",
+        "decided_at",
+        "by_officer",
+        "category",
+        "secondary_categories",
+        "urgency",
+        "route",
+        "route_detail",
+        "employer_flagged",
+    ),
+    "fact_clocks": ("event_id", "case_id", "as_of", "clocks"),
+    "fact_group_member": ("event_id", "case_id", "group_id", "linked_at"),
+    "fact_group": (
+        "event_id",
+        "group_id",
+        "group_number",
+        "employer_name",
+        "district_code",
+        "category",
+        "worker_count",
+        "case_count",
+        "formed_at",
+    ),
+    "fact_employer_flag": (
+        "event_id",
+        "employer_id",
+        "employer_name",
+        "employer_credit_code",
+        "district_code",
+        "industry",
+        "case_count",
+        "window_days",
+        "case_ids",
+        "reason",
+        "flagged_at",
+        "flagged_day",
+    ),
+    "fact_flagged_case": ("event_id", "case_id"),
+    "fact_consultation": (
+        "event_id",
+        "consultation_id",
+        "channel",
+        "district_code",
+        "topic",
+        "occurred_at",
+        "day",
+    ),
+}
+
+
+@dataclass
+class Facts:
+    """The rows one event (or a batch of events) adds, and the cases to re-derive."""
+
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    cases: set[uuid.UUID] = field(default_factory=set)
+
+    def add(self, table: str, row: Row) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def extend(self, other: Facts) -> None:
+        for table, rows in other.rows.items():
+            self.rows.setdefault(table, []).extend(rows)
+        self.cases |= other.cases
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+
+# Union figures count by the local day; China has had no daylight saving since 1991.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def china_day(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
+
+
+def _decision_text(category: str, urgency: str, route: str, detail: RouteDetail | None) -> str:
+    where = labels.ROUTE_DETAILS[detail] if detail else labels.ROUTES[route]
+    return f"{labels.CATEGORIES[category]}，{labels.URGENCIES[urgency]}，{where}"
+
+
+def _snapshot_text(snapshot: DecisionSnapshot) -> str:
+    return _decision_text(
+        snapshot.category, snapshot.urgency, snapshot.route, snapshot.route_detail
+    )
+
+
+def _clocks_json(clocks: list[StatutoryClock]) -> list[dict[str, Any]]:
+    return [clock.model_dump(mode="json") for clock in clocks]
+
+
+def _clock_text(clock: StatutoryClock) -> str:
+    due = f"届满日 {clock.due_on:%Y年%m月%d日}" if clock.due_on else "不计算届满日"
+    return f"{labels.CLOCKS[clock.kind]}{due}"
+
+
+def _reported(envelope: Envelope, case: CaseReported) -> Facts:
+    facts = Facts(cases={case.case_id})
+    facts.add(
+        "fact_report",
+        (
+            envelope.event_id,
+            case.case_id,
+            envelope.occurred_at,
+            case.case_number,
+            case.channel,
+            case.district_code,
+            case.employer.name,
+            case.employer.credit_code,
+            case.employer.industry,
+            len(case.workers),
+            sum(w.is_platform_worker for w in case.workers),
+            sum(w.is_migrant_worker for w in case.workers),
+            case.claim_amount,
+            case.reported_at,
+        ),
+    )
+    claim = f"，诉求金额{case.claim_amount:,.2f}元" if case.claim_amount is not None else ""
+    facts.add(
+        "case_timeline",
+        (
+            envelope.event_id,
+            case.case_id,
+            envelope.event_type,
+            case.reported_at,
+            f"经{labels.CHANNELS[case.channel]}受理，{len(case.workers)}名职工投诉"
+            f"{case.employer.name}{claim}，案件编号 {case.case_number}",
+        ),
+    )
+    return facts
+
+
+def _triaged(envelope: Envelope, triaged: CaseTriaged) -> Facts:
+    facts = Facts(cases={triaged.case_id})
+    facts.add(
+        "fact_decision",
+        (
+            envelope.event_id,
+            triaged.case_id,
+            triaged.case_number,
+            triaged.triaged_at,
+            False,
+            triaged.category,
+            list(triaged.secondary_categories),
+            triaged.urgency,
+            triaged.route,
+            triaged.route_detail,
+            triaged.employer_flagged,
+        ),
+    )
+    facts.add(
+        "fact_clocks",
+        (envelope.event_id, triaged.case_id, triaged.triaged_at, _clocks_json(triaged.clocks)),
+    )
+    if triaged.group_id is not None:
+        facts.add(
+            "fact_group_member",
+            (envelope.event_id, triaged.case_id, triaged.group_id, triaged.triaged_at),
+        )
+    decision = _decision_text(
+        triaged.category, triaged.urgency, triaged.route, triaged.route_detail
+    )
+    text = f"分流：{decision}（{'；'.join(r.text for r in triaged.reasons)}）"
+    if triaged.clocks:
+        text += "；" + "，".join(_clock_text(c) for c in triaged.clocks)
+    facts.add(
+        "case_timeline",
+        (envelope.event_id, triaged.case_id, envelope.event_type, triaged.triaged_at, text),
+    )
+    return facts
+
+
+def _retriaged(envelope: Envelope, retriaged: CaseRetriaged) -> Facts:
+    facts = Facts(cases={retriaged.case_id})
+    facts.add(
+        "fact_decision",
+        (
+            envelope.event_id,
+            retriaged.case_id,
+            retriaged.case_number,
+            retriaged.retriaged_at,
+            retriaged.retriaged_by == "officer",
+            retriaged.category,
+            list(retriaged.secondary_categories),
+            retriaged.urgency,
+            retriaged.route,
+            retriaged.route_detail,
+            False,
+        ),
+    )
+    if retriaged.group_id is not None:
+        facts.add(
+            "fact_group_member",
+            (envelope.event_id, retriaged.case_id, retriaged.group_id, retriaged.retriaged_at),
+        )
+    who = "分诊员改判" if retriaged.retriaged_by == "officer" else "系统重新分流"
+    now = _decision_text(
+        retriaged.category, retriaged.urgency, retriaged.route, retriaged.route_detail
+    )
+    facts.add(
+        "case_timeline",
+        (
+            envelope.event_id,
+            retriaged.case_id,
+            envelope.event_type,
+            retriaged.retriaged_at,
+            f"{who}：由「{_snapshot_text(retriaged.previous)}」改为「{now}」（{retriaged.note}）",
+        ),
+    )
+    return facts
+
+
+def _grouped(envelope: Envelope, group: CaseGrouped) -> Facts:
+    facts = Facts(cases=set(group.case_ids))
+    facts.add(
+        "fact_group",
+        (
+            envelope.event_id,
+            group.group_id,
+            group.group_number,
+            group.employer.name,
+            group.employer.district_code,
+            group.category,
+            group.worker_count,
+            len(group.case_ids),
+            group.formed_at,
+        ),
+    )
+    text = (
+        f"并入群体性劳动争议 {group.group_number}（{group.employer.name}，"
+        f"{labels.CATEGORIES[group.category]}，现共{len(group.case_ids)}件案件、"
+        f"{group.worker_count}名职工）：{group.reason.text}"
+    )
+    for case_id in dict.fromkeys(group.case_ids):
+        member = (envelope.event_id, case_id, group.group_id, group.formed_at)
+        facts.add("fact_group_member", member)
+        facts.add(
+            "case_timeline",
+            (envelope.event_id, case_id, envelope.event_type, group.formed_at, text),
+        )
+    return facts
+
+
+def _flagged(envelope: Envelope, flag: EmployerFlagged) -> Facts:
+    case_ids = list(dict.fromkeys(flag.case_ids))
+    facts = Facts(cases=set(case_ids))
+    facts.add(
+        "fact_employer_flag",
+        (
+            envelope.event_id,
+            flag.employer_id,
+            flag.employer.name,
+            flag.employer.credit_code,
+            flag.employer.district_code,
+            flag.employer.industry,
+            flag.case_count,
+            flag.window_days,
+            case_ids,
+            flag.reason.text,
+            flag.flagged_at,
+            china_day(flag.flagged_at),
+        ),
+    )
+    text = (
+        f"用人单位{flag.employer.name}在{flag.window_days}日内被投诉{flag.case_count}次，"
+        f"列为重复投诉单位，提请工会劳动法律监督：{flag.reason.text}"
+    )
+    for case_id in case_ids:
+        facts.add("fact_flagged_case", (envelope.event_id, case_id))
+        facts.add(
+            "case_timeline",
+            (envelope.event_id, case_id, envelope.event_type, flag.flagged_at, text),
+        )
+    return facts
+
+
+def _deadlines(envelope: Envelope, update: CaseDeadlinesUpdated) -> Facts:
+    facts = Facts(cases={update.case_id})
+    facts.add(
+        "fact_clocks",
+        (envelope.event_id, update.case_id, envelope.occurred_at, _clocks_json(update.clocks)),
+    )
+    parts = []
+    for clock in update.clocks:
+        if clock.kind in update.moved:
+            parts.append(f"{_clock_text(clock)}（已调整）")
+        if clock.kind in update.at_risk:
+            parts.append(f"{_clock_text(clock)}，即将届满")
+    text = "法定时限更新：" + ("；".join(parts) or "重新核算，无变化")
+    facts.add(
+        "case_timeline",
+        (envelope.event_id, update.case_id, envelope.event_type, envelope.occurred_at, text),
+    )
+    return facts
+
+
+def _consultation(envelope: Envelope, consultation: ConsultationRecorded) -> Facts:
+    facts = Facts()
+    facts.add(
+        "fact_consultation",
+        (
+            envelope.event_id,
+            consultation.consultation_id,
+            consultation.channel,
+            consultation.district_code,
+            consultation.topic,
+            consultation.occurred_at,
+            china_day(consultation.occurred_at),
+        ),
+    )
+    return facts
+
+
+FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
+    CaseReported: _reported,
+    CaseTriaged: _triaged,
+    CaseRetriaged: _retriaged,
+    CaseGrouped: _grouped,
+    EmployerFlagged: _flagged,
+    CaseDeadlinesUpdated: _deadlines,
+    ConsultationRecorded: _consultation,
+}
+
+
+def facts_of(envelope: EventEnvelope[Any], payload: EventPayload) -> Facts:
+    return FACTS_OF[type(payload)](envelope, payload)

@@ -1,0 +1,286 @@
+"""The half-year / year-end report: figures, a work-report paragraph, and the cases behind them.
+
+The workbook's first sheet lists every figure with the sheet that holds the cases (or
+consultations, clocks, employers) it counts: each number can be checked row by row.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from projection import labels
+from projection.domain import CHINA
+from projection.periods import Period
+from projection.store import BREAKDOWNS, PENDING_FIGURES
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class ReportData:
+    period: Period
+    district_code: str | None
+    today: date
+    figures: dict[str, Any]
+    cases: list[dict[str, Any]]
+    consultations: list[dict[str, Any]]
+    deadlines: list[dict[str, Any]]
+    employers: list[dict[str, Any]]
+
+    @property
+    def scope(self) -> str:
+        if self.district_code is None:
+            return "全市"
+        return labels.DISTRICTS.get(self.district_code, self.district_code)
+
+
+def _channel(figures: dict[str, Any], key: str, code: str) -> int:
+    return next((c["cases"] for c in figures[key] if c["code"] == code), 0)
+
+
+def summary_paragraph(data: ReportData) -> str:
+    """The figures as a union work report says them (工作总结的写法)."""
+    f, totals, extra = data.figures, data.figures["totals"], data.figures["figures"]
+    parts = [f"{data.period.label}，{data.scope}共受理劳动争议案件{totals['cases']}件，"]
+    parts.append(f"涉及职工{totals['workers']}人")
+    said = [
+        text.format(n)
+        for code, text in (
+            ("hotline", "协助办理“12351”维权热线案件{}件"),
+            ("wechat", "通过微信公众号受理{}件"),
+            ("walk_in", "职工服务中心来访受理{}件"),
+        )
+        if (n := _channel(f, "by_channel", code))
+    ]
+    if said:
+        parts.append("，其中" + "，".join(said))
+    parts.append("。")
+    if extra["consultations"]:
+        parts.append(f"接待来访来电咨询并当场解答{extra['consultations']}次。")
+    if totals["group_disputes"]:
+        parts.append(
+            f"排查受理群体性劳动争议{totals['group_disputes']}起，"
+            f"涉及职工{extra['group_dispute_workers']}人。"
+        )
+    if extra["platform_cases"]:
+        parts.append(
+            f"受理外卖骑手、网约车司机等新就业形态劳动者案件{extra['platform_cases']}件，"
+            f"涉及职工{extra['platform_workers']}人。"
+        )
+    top = [c for c in f["by_category"] if c["code"] != "untriaged"][:3]
+    if top:
+        parts.append(
+            "从争议类别看，以" + "、".join(f"{c['name']}（{c['cases']}件）" for c in top) + "为主。"
+        )
+    parts.append(f"截至{data.today:%Y年%m月%d日}，")
+    if extra["deadlines_at_risk"]:
+        parts.append(f"有{extra['deadlines_at_risk']}件案件的法定时限即将届满，需重点跟进；")
+    else:
+        parts.append("暂无法定时限即将届满的案件；")
+    if extra["repeat_employers"]:
+        parts.append(
+            f"{extra['repeat_employers']}家用人单位因短期内被多次投诉，已提请工会劳动法律监督。"
+        )
+    else:
+        parts.append("本期无因多次被投诉而提请劳动法律监督的用人单位。")
+    parts.append(
+        "调解成功率、法律援助办结率与满意率、为职工挽回经济损失等数据，"
+        "待调解和法律援助服务上线后纳入统计。"
+    )
+    return "".join(parts)
+
+
+CASE_HEADERS = [
+    ("case_number", "案件编号"),
+    ("report_day", "受理日期"),
+    ("district_name", "区县"),
+    ("channel_name", "受理渠道"),
+    ("employer_name", "用人单位"),
+    ("industry_name", "行业"),
+    ("worker_count", "涉及职工（人）"),
+    ("category_name", "争议类别"),
+    ("urgency_name", "紧急程度"),
+    ("status_name", "办理状态"),
+    ("group_number", "群体性争议编号"),
+    ("platform", "新就业形态"),
+    ("repeat", "重复投诉单位"),
+]
+
+
+def _case_row(case: dict[str, Any]) -> list[Any]:
+    shown = {
+        **case,
+        "platform": "是" if case["is_platform"] else "",
+        "repeat": "是" if case["repeat_employer"] else "",
+    }
+    return [shown[key] for key, _ in CASE_HEADERS]
+
+
+def _sheet(book: Workbook, title: str, headers: Iterable[str], rows: Iterable[list[Any]]) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        sheet.column_dimensions[column[0].column_letter].width = 18
+
+
+def workbook(data: ReportData) -> bytes:
+    book = Workbook()
+    overview = book.active
+    assert overview is not None
+    overview.title = "汇总"
+    f, totals, extra = data.figures, data.figures["totals"], data.figures["figures"]
+    overview.append([f"{data.scope}{data.period.label}劳动争议工作统计"])
+    overview["A1"].font = Font(bold=True, size=14)
+    overview.append([f"生成时间：{datetime.now(CHINA):%Y年%m月%d日 %H:%M}；数据来源：维权案件事件"])
+    overview.append([])
+    overview.append(["指标", "数值", "单位", "明细（工作表）"])
+    for cell in overview[4]:
+        cell.font = Font(bold=True)
+    rows: list[list[Any]] = [
+        ["受理劳动争议案件", totals["cases"], "件", "受理案件"],
+        ["涉及职工", totals["workers"], "人", "受理案件（涉及职工列合计）"],
+    ]
+    rows += [[f"  其中：{c['name']}", c["cases"], "件", "按受理渠道"] for c in f["by_channel"]]
+    rows.append(["来访来电咨询（当场解答）", extra["consultations"], "次", "咨询"])
+    rows += [
+        [f"  其中：{c['name']}咨询", c["cases"], "次", "咨询"]
+        for c in f["consultations_by_channel"]
+    ]
+    rows += [
+        ["群体性劳动争议", totals["group_disputes"], "起", "群体性争议（按争议编号计）"],
+        ["  涉及案件", extra["group_dispute_cases"], "件", "群体性争议"],
+        ["  涉及职工", extra["group_dispute_workers"], "人", "群体性争议"],
+        ["新就业形态劳动者案件", extra["platform_cases"], "件", "新就业形态"],
+        ["  涉及职工", extra["platform_workers"], "人", "新就业形态"],
+    ]
+    for name in ("by_category", "by_district", "by_industry"):
+        _, _, title = BREAKDOWNS[name]
+        rows += [[f"{title}：{c['name']}", c["cases"], "件", title] for c in f[name]]
+    rows += [
+        [
+            f"法定时限即将届满（截至{data.today:%Y-%m-%d}）",
+            extra["deadlines_at_risk"],
+            "件",
+            "时限预警",
+        ],
+        ["重复投诉用人单位（提请劳动法律监督）", extra["repeat_employers"], "家", "重复投诉单位"],
+    ]
+    rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
+    for row in rows:
+        overview.append(row)
+    overview.column_dimensions["A"].width = 44
+    overview.column_dimensions["D"].width = 36
+
+    summary = book.create_sheet("工作总结")
+    summary.column_dimensions["A"].width = 120
+    summary.append([summary_paragraph(data)])
+    summary["A1"].alignment = Alignment(wrap_text=True, vertical="top")
+
+    headers = [title for _, title in CASE_HEADERS]
+    _sheet(book, "受理案件", headers, (_case_row(c) for c in data.cases))
+    for name, key, column in (
+        ("by_channel", "channel_name", "受理渠道"),
+        ("by_category", "category_name", "争议类别"),
+        ("by_district", "district_name", "区县"),
+        ("by_industry", "industry_name", "行业"),
+    ):
+        _, _, title = BREAKDOWNS[name]
+        ordered = sorted(data.cases, key=lambda c, k=key: (c[k], c["case_number"]))  # type: ignore[misc]
+        _sheet(
+            book,
+            title,
+            [column, "案件编号", "涉及职工（人）"],
+            ([c[key], c["case_number"], c["worker_count"]] for c in ordered),
+        )
+    _sheet(
+        book,
+        "咨询",
+        ["咨询编号", "日期", "渠道", "区县", "咨询事项"],
+        (
+            [
+                str(c["consultation_id"]),
+                c["occurred_at"].astimezone(CHINA).date(),
+                c["channel_name"],
+                c["district_name"],
+                c["topic_name"],
+            ]
+            for c in data.consultations
+        ),
+    )
+    grouped = sorted(
+        (c for c in data.cases if c["group_id"] is not None),
+        key=lambda c: (c["group_number"] or "", c["case_number"]),
+    )
+    _sheet(
+        book,
+        "群体性争议",
+        ["群体性争议编号", "案件编号", "用人单位", "涉及职工（人）"],
+        (
+            [
+                c["group_number"] or str(c["group_id"]),
+                c["case_number"],
+                c["employer_name"],
+                c["worker_count"],
+            ]
+            for c in grouped
+        ),
+    )
+    _sheet(
+        book,
+        "新就业形态",
+        ["案件编号", "用人单位", "争议类别", "涉及职工（人）"],
+        (
+            [c["case_number"], c["employer_name"], c["category_name"], c["worker_count"]]
+            for c in data.cases
+            if c["is_platform"]
+        ),
+    )
+    _sheet(
+        book,
+        "时限预警",
+        ["案件编号", "区县", "用人单位", "时限", "届满日", "剩余天数", "说明"],
+        (
+            [
+                d["case_number"],
+                d["district_name"],
+                d["employer_name"],
+                d["kind_name"],
+                d["due_on"],
+                d["days_left"],
+                d["note"],
+            ]
+            for d in data.deadlines
+        ),
+    )
+    _sheet(
+        book,
+        "重复投诉单位",
+        ["用人单位", "区县", "统计窗口（日）", "投诉次数", "列入日期", "涉及案件编号", "理由"],
+        (
+            [
+                e["employer_name"],
+                e["district_name"],
+                e["window_days"],
+                e["case_count"],
+                e["flagged_at"].astimezone(CHINA).date(),
+                "、".join(e["case_numbers"]),
+                e["reason"],
+            ]
+            for e in data.employers
+        ),
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

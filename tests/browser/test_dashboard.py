@@ -1,0 +1,153 @@
+"""The supervisors' dashboard in a real headless browser (Debian's chromium via Playwright).
+
+Cases go in through intake's API; the page must show them within seconds without a reload,
+follow the district and period selectors, drill down from a chart bar and a figure to the
+cases behind it, and open a case's timeline. A screenshot is kept in tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.stack import ARTIFACTS, Deployment
+from weiquan_shared.demo import hotline_call, walk_in_group
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"
+    ),
+]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def register(intake: str, path: str, body: dict[str, Any]) -> str:
+    response = httpx.post(f"{intake}{path}", json=body, timeout=15)
+    assert response.status_code == 201, response.text
+    return str(response.json()["case_number"])
+
+
+@pytest.fixture
+def page(deployment: Deployment) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    deployment.start("intake", "triage", "projection")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page(
+                base_url=deployment["projection"].url,
+                locale="zh-CN",
+                viewport={"width": 1400, "height": 1000},
+            )
+            page.set_default_timeout(20_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def kpi(page: Any, name: str) -> str:
+    return str(page.text_content(f"#kpi-{name}"))
+
+
+def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deployment) -> None:
+    intake = deployment["intake"].url
+    rng = random.Random(66)
+    districts: Counter[str] = Counter()
+    for story in (0, 2, 5, 9, 0, 3):
+        call = hotline_call(rng, story=story)
+        register(intake, "/api/v1/hotline-calls", call)
+        districts[call["employer"]["district_code"]] += 1
+    group = walk_in_group(rng, workers=12, story=1, employer=0, district="440305")
+    group_number = register(intake, "/api/v1/walk-in-registrations", group)
+    districts["440305"] += 1
+    cases = sum(districts.values())
+
+    page.goto("/dashboard")
+    page.select_option("#period", "all")
+    page.wait_for_function(
+        f"document.querySelector('#kpi-cases').textContent === '{cases}'"
+        " && document.querySelector('#kpi-awaiting').textContent === '0'"
+    )
+    assert kpi(page, "groups") == "1"
+    assert int(kpi(page, "workers")) == 6 + 12
+
+    # Live: a new call shows up without reloading the page.
+    started = time.monotonic()
+    register(intake, "/api/v1/hotline-calls", hotline_call(rng, story=4, district="440305"))
+    districts["440305"] += 1
+    page.wait_for_function(
+        f"document.querySelector('#kpi-cases').textContent === '{cases + 1}'", timeout=10_000
+    )
+    print(f"\nnew case on the open dashboard after {time.monotonic() - started:.1f} s")
+
+    # District selector.
+    page.select_option("#district", "440305")
+    page.wait_for_function(
+        f"document.querySelector('#kpi-cases').textContent === '{districts['440305']}'"
+    )
+
+    # Drill-down from a bar of the category chart: a real click on the canvas.
+    point = page.evaluate(
+        """() => {
+            const chart = echarts.getInstanceByDom(document.getElementById('chart-category'));
+            const bar = chart.getOption().series[0].data[0];
+            const [x, y] = chart.convertToPixel({seriesIndex: 0}, [bar.value / 2, 0]);
+            const box = document.getElementById('chart-category').getBoundingClientRect();
+            return {x: box.left + x, y: box.top + y, name: bar.name, value: bar.value};
+        }"""
+    )
+    for _ in range(5):  # the bars animate for a moment after each filter change
+        page.mouse.click(point["x"], point["y"])
+        if point["name"] in str(page.text_content("#drill-title")):
+            break
+        page.wait_for_timeout(500)
+    page.wait_for_function(
+        f"document.querySelector('#drill-title').textContent.includes('{point['name']}')"
+        f" && document.querySelectorAll('#drill-body tr').length === {point['value']}"
+    )
+    categories = page.locator("#drill-body tr td:nth-child(7)").all_text_contents()
+    assert set(categories) == {point["name"]}
+
+    # Drill-down from a figure: the group dispute, then its timeline.
+    page.click("[data-drill=groups]")
+    grouped = httpx.get(
+        f"{deployment['projection'].url}/api/v1/cases", params={"grouped": "true"}
+    ).json()["cases"]
+    assert group_number in {c["case_number"] for c in grouped}  # and any case that joined it
+    page.wait_for_function(
+        "document.querySelector('#drill-title').textContent.includes('群体性劳动争议')"
+        f" && document.querySelectorAll('#drill-body tr a').length === {len(grouped)}"
+    )
+    page.click(f"#drill-body a[data-case='{group_number}']")
+    page.wait_for_selector("#timeline li")
+    events = page.locator("#tl-events li").all_text_contents()
+    assert "来访窗口受理，12名职工" in events[0]
+    assert any("分流" in text for text in events)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-timeline.png"))
+    page.click("#tl-close")
+
+    page.select_option("#district", "")
+    page.wait_for_function(f"document.querySelector('#kpi-cases').textContent === '{cases + 1}'")
+    page.click("[data-drill=cases]")
+    page.wait_for_function("document.querySelectorAll('#drill-body tr').length > 1")
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    export = page.get_attribute("#export", "href")
+    assert export is not None and export.startswith("/api/v1/report.xlsx")
