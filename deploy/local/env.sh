@@ -17,13 +17,15 @@ case "$WEIQUAN_RUN_DIR" in /*) ;; *) WEIQUAN_RUN_DIR="$PWD/$WEIQUAN_RUN_DIR" ;; 
 export WEIQUAN_LOG_DIR="$WEIQUAN_RUN_DIR/logs"
 
 # PostgreSQL runs as the `postgres` user, which must be able to reach its data directory.
-# A clone inside a private directory (mode 700, as `mktemp -d` makes) cannot host it, so
-# the cluster then lives under /var/lib/weiquan instead, one directory per clone path.
+# A run dir inside a private directory (mode 700, as `mktemp -d` makes) cannot host it, so
+# the cluster then lives under /var/lib/weiquan instead, one directory per run dir (a clone
+# may run several stacks: the fault tests start a private one beside the main one).
 if [ -z "${WEIQUAN_PG_DIR:-}" ]; then
     WEIQUAN_PG_DIR="$WEIQUAN_RUN_DIR"
     if id postgres >/dev/null 2>&1 \
-        && ! PATH="$PATH:/usr/sbin:/sbin" runuser -u postgres -- test -x "$WEIQUAN_ROOT" 2>/dev/null; then
-        WEIQUAN_PG_DIR="/var/lib/weiquan/$(printf '%s' "$WEIQUAN_ROOT" | sha1sum | cut -c1-12)"
+        && ! PATH="$PATH:/usr/sbin:/sbin" runuser -u postgres -- \
+            test -x "$(dirname "$WEIQUAN_RUN_DIR")" 2>/dev/null; then
+        WEIQUAN_PG_DIR="/var/lib/weiquan/$(printf '%s' "$WEIQUAN_RUN_DIR" | sha1sum | cut -c1-12)"
     fi
 fi
 export WEIQUAN_PG_DIR

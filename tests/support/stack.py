@@ -310,8 +310,8 @@ def private_stack(pg_port: int, kafka_port: int, controller_port: int) -> Iterat
     }
     env.pop("WEIQUAN_PG_DIR", None)
     stack = ROOT / "deploy/local/stack.sh"
-    subprocess.run(["bash", str(stack), "infra-up"], env=env, check=True)
     try:
+        subprocess.run(["bash", str(stack), "infra-up"], env=env, check=True)
         password = _read_env_file(run_dir / "secrets.env")["WEIQUAN_PG_PASSWORD"]
         env = {**env, "WEIQUAN_ROOT": str(ROOT), "WEIQUAN_LOG_DIR": str(run_dir / "logs")}
         infra = Infra(f"127.0.0.1:{kafka_port}", "127.0.0.1", pg_port, "weiquan", password)
