@@ -24,7 +24,9 @@ def triage_decisions(deployment: Deployment) -> int:
     return httpx.get(f"{deployment['triage'].url}/api/v1/stats", timeout=5).json()["decisions"]
 
 
-def test_triage_killed_mid_stream_loses_and_duplicates_nothing(deployment: Deployment) -> None:
+def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
     deployment.start("intake", "triage", "projection")
     rng = random.Random(2026)
     calls = [hotline_call(rng, workers=rng.randint(1, 3)) for _ in range(CASES)]
@@ -89,9 +91,11 @@ def test_triage_killed_mid_stream_loses_and_duplicates_nothing(deployment: Deplo
     )
     distinct = {r.key for r in triaged}
     assert distinct == {case_id.encode() for case_id in accepted}
-    print(
-        f"\ncrash test: {CASES} accepted, triage killed after {decided_before_crash} decisions; "
-        f"{len(triaged)} case.triaged messages on Kafka for {len(distinct)} cases "
-        f"({len(triaged) - len(distinct)} redelivered duplicates absorbed); "
-        f"projection counts {summaries}"
-    )
+    with capsys.disabled():
+        print(
+            f"\ncrash test: {CASES} accepted, "
+            f"triage killed after {decided_before_crash} decisions; "
+            f"{len(triaged)} case.triaged messages on Kafka for {len(distinct)} cases "
+            f"({len(triaged) - len(distinct)} redelivered duplicates absorbed); "
+            f"projection counts {summaries}"
+        )

@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from projection.domain import FACT_COLUMNS, FACTS_OF, Facts, facts_of
 from weiquan_shared.envelope import EventEnvelope, EventPayload, InvalidEvent, decode
 from weiquan_shared.logging import get_logger
+from weiquan_shared.retry import wait_for_dependency
 from weiquan_shared.settings import Settings
 
 log = get_logger(__name__)
@@ -82,14 +83,22 @@ _FLAG = "rebuild_required"
 
 
 async def _live_members(settings: Settings) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        responses = await admin.describe_consumer_groups([settings.consumer_group])
-        # Each group: (error_code, group, state, protocol_type, protocol, members)
-        return sum(len(group[5]) for response in responses for group in response.groups)
-    finally:
-        await admin.close()
+    """Members of the live consumer group (a broker that has just started may not have
+    elected the group's coordinator yet: that is waited out like any unreachable Kafka)."""
+
+    async def count() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            responses = await admin.describe_consumer_groups([settings.consumer_group])
+            # Each group: (error_code, group, state, protocol_type, protocol, members)
+            return sum(len(group[5]) for response in responses for group in response.groups)
+        finally:
+            await admin.close()
+
+    return await wait_for_dependency(
+        "Kafka group coordinator", settings.kafka_bootstrap, count, settings.startup_timeout_s
+    )
 
 
 async def _connect(settings: Settings) -> asyncpg.Connection:
