@@ -25,6 +25,7 @@ def test_error_names_the_field_in_chinese() -> None:
     error = {"loc": ("body", "workers", 0, "mobile"), "type": "string_pattern_mismatch"}
     assert describe_error(error, labels) == {
         "field": "workers.mobile",
+        "path": "workers.0.mobile",
         "label": "手机号",
         "message": "手机号：格式不正确",
     }

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.logging import get_logger
@@ -87,7 +88,15 @@ def describe_error(error: dict[str, Any], labels: dict[str, str]) -> dict[str, s
             reason = template.format(**(error.get("ctx") or {}))
         except (KeyError, IndexError):
             reason = template
-    return {"field": field or "body", "label": label, "message": f"{label}：{reason}"}
+    # ``path`` keeps list indexes (``workers.3.mobile``): with a dozen workers on one walk-in
+    # form, a page needs to know which row is wrong; ``field`` groups by field.
+    path = ".".join(str(p) for p in loc if p not in ("body", "query", "path"))
+    return {
+        "field": field or "body",
+        "path": path or "body",
+        "label": label,
+        "message": f"{label}：{reason}",
+    }
 
 
 def install_dependency_outage_errors(app: FastAPI) -> None:
@@ -103,6 +112,29 @@ def install_dependency_outage_errors(app: FastAPI) -> None:
 
     for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, on_outage)
+
+
+# Starlette's own English answers (an unknown address, a wrong method), in Chinese.
+_STANDARD_ERRORS = {
+    "Not Found": "没有这个地址，请核对（接口列表见 /docs）",
+    "Method Not Allowed": "此地址不支持这种请求方法（接口列表见 /docs）",
+}
+
+
+def install_http_errors(app: FastAPI) -> None:
+    """Every 4xx/5xx raised as an HTTPException answers with a Chinese ``message``."""
+
+    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = _STANDARD_ERRORS.get(str(exc.detail), exc.detail)
+        # ``message`` like every other error answer; ``detail`` as FastAPI clients expect.
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"message": detail, "detail": detail},
+            headers=exc.headers,
+        )
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 def install_validation_errors(app: FastAPI, labels: dict[str, str]) -> None:

@@ -25,7 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
-from weiquan_shared.http import install_dependency_outage_errors, install_validation_errors
+from weiquan_shared.http import (
+    install_dependency_outage_errors,
+    install_http_errors,
+    install_validation_errors,
+)
 from weiquan_shared.logging import configure_logging, get_logger
 from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
@@ -185,6 +189,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_validation_errors(app, field_labels or {})
     install_dependency_outage_errors(app)
+    install_http_errors(app)
     app.mount("/metrics", make_asgi_app())
 
     app.add_middleware(RequestTimer)

@@ -11,30 +11,16 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 from weiquan_shared.demo import hotline_call, walk_in_group
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"
-    ),
-]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+pytestmark = [pytest.mark.integration, requires_chromium]
 
 
 def register(intake: str, path: str, body: dict[str, Any]) -> str:

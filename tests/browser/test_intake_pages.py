@@ -8,29 +8,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
+from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 from weiquan_shared.demo import walk_in_group
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"
-    ),
-]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+pytestmark = [pytest.mark.integration, requires_chromium]
 
 
 @pytest.fixture
