@@ -9,7 +9,10 @@ What FastStream and aiokafka do not give us (see ENGINEERING.md), this module ad
   every earlier message, every message of a batch is settled before the batch's offsets
   are committed: applied, recognised as a duplicate, or written to the dead-letter topic.
 - Batches. Messages arrive in batches (up to ``batch_size``) and a batch is applied in one
-  transaction; a failing batch is replayed event by event to isolate the faulty one.
+  transaction; a failing batch is replayed event by event to isolate the faulty one. A
+  handler registered with ``handles_batch`` receives each run of consecutive events it
+  handles as one list, so it can read and write set-wise (a few statements per batch
+  instead of several per event); ``handles`` registers a handler of one event at a time.
 - Classification of failures. A message that cannot be parsed or validated is dead-lettered
   at once, with the reason. A database outage is transient: retried until it ends, without
   dead-lettering anything. Any other handler error is retried a few times, then
@@ -41,6 +44,7 @@ log = get_logger(__name__)
 
 PayloadT = TypeVar("PayloadT", bound=EventPayload)
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
+BatchHandler = Callable[[asyncpg.Connection, list[tuple[Envelope, Any]]], Awaitable[None]]
 
 
 class EventConsumer:
@@ -52,6 +56,9 @@ class EventConsumer:
 
         @consumer.handles(CaseReported)
         async def on_case_reported(conn, envelope, payload: CaseReported) -> None: ...
+
+        @consumer.handles_batch(CaseTriaged, CaseRetriaged)
+        async def on_decisions(conn, events: list[tuple[Envelope, EventPayload]]) -> None: ...
 
         consumer.subscribe(broker)
     """
@@ -71,13 +78,37 @@ class EventConsumer:
         self._producer = producer
         self._renew_producer = renew_producer
         self._max_attempts = max_attempts
-        self._handlers: dict[str, tuple[type[EventPayload], Handler]] = {}
+        self._handlers: dict[str, BatchHandler] = {}
 
     def handles(
         self, payload_type: type[PayloadT]
     ) -> Callable[[Callable[[asyncpg.Connection, Envelope, PayloadT], Awaitable[None]]], Handler]:
+        """Register a handler of one event at a time."""
+
         def register(handler: Handler) -> Handler:
-            self._handlers[payload_type.event_type] = (payload_type, handler)
+            async def one_by_one(
+                conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]
+            ) -> None:
+                for envelope, payload in events:
+                    await handler(conn, envelope, payload)
+
+            self._handlers[payload_type.event_type] = one_by_one
+            return handler
+
+        return register
+
+    def handles_batch(
+        self, *payload_types: type[EventPayload]
+    ) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a handler of runs of events, in the order they arrived.
+
+        Events of one partition arrive in order; a run mixes partitions, and holds events
+        of ``payload_types`` only (an event of another type ends it).
+        """
+
+        def register(handler: BatchHandler) -> BatchHandler:
+            for payload_type in payload_types:
+                self._handlers[payload_type.event_type] = handler
             return handler
 
         return register
@@ -170,19 +201,26 @@ class EventConsumer:
                 )
             }
             outcomes = []
+            runs: list[tuple[BatchHandler, list[tuple[Envelope, Any]]]] = []
             for _, envelope, payload in items:
-                if envelope.event_id in claimed:
-                    claimed.discard(envelope.event_id)  # the same event twice in one batch
-                    await self._handlers[envelope.event_type][1](conn, envelope, payload)
-                    outcomes.append("applied")
-                else:
+                if envelope.event_id not in claimed:
                     outcomes.append("duplicate")
+                    continue
+                claimed.discard(envelope.event_id)  # the same event twice in one batch
+                handler = self._handlers[envelope.event_type]
+                if runs and runs[-1][0] is handler:
+                    runs[-1][1].append((envelope, payload))
+                else:
+                    runs.append((handler, [(envelope, payload)]))
+                outcomes.append("applied")
+            for handler, events in runs:
+                await handler(conn, events)
             return outcomes
 
     async def _apply(
         self, record: ConsumerRecord, envelope: Envelope, payload: EventPayload
     ) -> str:
-        _, handler = self._handlers[envelope.event_type]
+        handler = self._handlers[envelope.event_type]
         attempt = 0
         while True:
             try:
@@ -196,7 +234,7 @@ class EventConsumer:
                     )
                     if not claimed:
                         return "duplicate"
-                    await handler(conn, envelope, payload)
+                    await handler(conn, [(envelope, payload)])
                 return "applied"
             except DATABASE_UNAVAILABLE as exc:
                 HANDLER_RETRIES.labels("database_unavailable").inc()

@@ -26,6 +26,44 @@ EMPLOYERS = [
     ("深圳市优选超市连锁有限公司", "批发和零售业"),
     ("深圳市蓝天保洁服务有限公司", "居民服务业"),
 ]
+# A city's employers for load tests: invented names, a few large ones drawing most complaints
+# (a long tail, as a union's repeat-complaint lists show), so group disputes and repeat
+# employers arise at a realistic rate instead of among eight firms.
+_BRANDS = "鹏华锦安盛达恒信宏远新创联晟嘉和富康永泰天成金利瑞丰"
+_TRADES = [
+    ("建筑劳务有限公司", "建筑业"),
+    ("电子科技有限公司", "制造业"),
+    ("精密五金制品厂", "制造业"),
+    ("同城配送有限公司", "交通运输业"),
+    ("餐饮管理有限公司", "住宿和餐饮业"),
+    ("物业服务有限公司", "物业管理"),
+    ("服装有限公司", "制造业"),
+    ("商贸有限公司", "批发和零售业"),
+    ("保洁服务有限公司", "居民服务业"),
+    ("网络科技有限公司", "信息传输、软件和信息技术服务业"),
+]
+
+
+def employer_population(size: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``size`` distinct invented employers, as (name, industry), largest first."""
+    rng = random.Random(seed)
+    found: dict[str, str] = {}
+    while len(found) < size:
+        brand = "".join(rng.sample(_BRANDS, 2))
+        trade, industry = rng.choice(_TRADES)
+        found.setdefault(f"深圳市{brand}{trade}", industry)
+    return list(found.items())
+
+
+def zipf_weights(size: int, exponent: float = 1.0) -> list[float]:
+    """Cumulative weights for ``random.choices``: employer i draws ∝ 1 / (i + 1) ** exponent."""
+    total, cumulative = 0.0, []
+    for i in range(size):
+        total += 1 / (i + 1) ** exponent
+        cumulative.append(total)
+    return cumulative
+
+
 # (category the description is about, description template, claim in yuan or None)
 # Allocated mainland mobile blocks (the phonenumbers metadata accepts all of them).
 MOBILE_PREFIXES = [
@@ -89,12 +127,16 @@ def hotline_call(
     story: int | None = None,
     employer: int | None = None,
     district: str | None = None,
+    employers: list[tuple[str, str]] = EMPLOYERS,
 ) -> dict[str, Any]:
-    """One call as the operator submits it to ``POST /api/v1/hotline-calls``."""
+    """One call as the operator submits it to ``POST /api/v1/hotline-calls``.
+
+    ``employer`` picks one of ``employers`` by index; by default one is drawn at random.
+    """
     category, template, has_claim = STORIES[rng.randrange(len(STORIES)) if story is None else story]
     amount = rng.randint(30, 600) * 100
-    employer_name, industry = EMPLOYERS[
-        rng.randrange(len(EMPLOYERS)) if employer is None else employer
+    employer_name, industry = employers[
+        rng.randrange(len(employers)) if employer is None else employer
     ]
     called_at = called_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
     return {

@@ -29,15 +29,22 @@ RELAY_LOCK_ID = 0x5745_4951  # "WEIQ": any constant shared by every instance of 
 log = get_logger(__name__)
 
 
-async def add_to_outbox(conn: asyncpg.Connection, settings: Settings, envelope: Envelope) -> None:
-    """Queue ``envelope`` for publishing; call inside the transaction that changes state."""
-    await conn.execute(
+async def add_to_outbox(conn: asyncpg.Connection, settings: Settings, *envelopes: Envelope) -> None:
+    """Queue ``envelopes`` for publishing; call inside the transaction that changes state."""
+    if not envelopes:
+        return
+    await conn.executemany(
         "INSERT INTO outbox (event_id, topic, key, headers, body) VALUES ($1, $2, $3, $4, $5)",
-        envelope.event_id,
-        settings.topic(envelope.event_type),
-        envelope.subject,
-        [[k, v.decode()] for k, v in kafka_headers(envelope)],
-        encode(envelope),
+        [
+            (
+                envelope.event_id,
+                settings.topic(envelope.event_type),
+                envelope.subject,
+                [[k, v.decode()] for k, v in kafka_headers(envelope)],
+                encode(envelope),
+            )
+            for envelope in envelopes
+        ],
     )
     await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 

@@ -20,9 +20,24 @@ import httpx
 
 from tests.bench.__main__ import Bench
 from tests.support.stack import Deployment
-from weiquan_shared.demo import hotline_call
+from weiquan_shared.demo import employer_population, hotline_call, zipf_weights
 
 SERVICES = ("intake", "triage", "projection")
+# Calls are made now, about 2,000 employers with a long tail of complaints: a city's
+# hotline, where a few large employers draw group disputes and repeat-employer flags.
+EMPLOYERS = employer_population(2000)
+EMPLOYER_WEIGHTS = zipf_weights(len(EMPLOYERS))
+
+
+def live_call(rng: random.Random) -> dict[str, Any]:
+    employer = rng.choices(range(len(EMPLOYERS)), cum_weights=EMPLOYER_WEIGHTS)[0]
+    return hotline_call(
+        rng,
+        call_id=f"BENCH-{rng.getrandbits(64):016x}",
+        called_at=datetime.now(UTC),
+        employers=EMPLOYERS,
+        employer=employer,
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -33,7 +48,7 @@ def percentile(values: list[float], q: float) -> float:
 async def offer_load(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
     """POST hotline calls at ``rate``/s for ``seconds``; latencies and send times per case."""
     rng = random.Random(seed)
-    calls = [hotline_call(rng) for _ in range(int(rate * seconds))]
+    calls = [live_call(rng) for _ in range(int(rate * seconds))]
     latencies: list[float] = []
     sent_at: dict[str, datetime] = {}
     failures = 0

@@ -1,4 +1,9 @@
-"""Projection's handlers: each event's facts, applied inside the consumer's inbox transaction."""
+"""Projection's handler: a batch's facts, applied inside the consumer's inbox transaction.
+
+The events of a batch become one set of facts, written table by table, and the cases they
+touch are re-derived once (``refresh_cases``): a case reported and triaged in one batch
+costs one derivation, not two.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,18 @@ from typing import Any
 import asyncpg
 
 from projection import store
-from projection.domain import FACTS_OF, facts_of
+from projection.domain import FACTS_OF, Facts, facts_of
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
 
 
-async def on_event(conn: asyncpg.Connection, envelope: Envelope, payload: Any) -> None:
-    await store.apply(conn, facts_of(envelope, payload))
+async def on_events(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+    facts = Facts()
+    for envelope, payload in events:
+        facts.extend(facts_of(envelope, payload))
+    await store.apply(conn, facts)
 
 
 def register_handlers(consumer: EventConsumer) -> None:
     """Subscribe to every event projection has facts for (``domain.FACTS_OF``)."""
-    for payload_type in FACTS_OF:
-        consumer.handles(payload_type)(on_event)
+    consumer.handles_batch(*FACTS_OF)(on_events)

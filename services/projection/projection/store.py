@@ -23,12 +23,11 @@ from projection.domain import FACT_COLUMNS, Facts
 
 
 async def apply(conn: asyncpg.Connection, facts: Facts) -> None:
-    """Store one event's facts and re-derive what they change (caller holds a transaction)."""
+    """Store facts and re-derive the cases they change (caller holds a transaction)."""
     for table, rows in facts.rows.items():
         columns = FACT_COLUMNS[table]
         if table == "fact_consultation":
-            for row in rows:
-                await _record_consultation(conn, row)
+            await _record_consultations(conn, rows)
             continue
         placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
         await conn.executemany(
@@ -40,22 +39,21 @@ async def apply(conn: asyncpg.Connection, facts: Facts) -> None:
         await conn.execute("SELECT refresh_cases($1::uuid[])", sorted(facts.cases))
 
 
-async def _record_consultation(conn: asyncpg.Connection, row: tuple[Any, ...]) -> None:
+async def _record_consultations(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert consultations and count the new ones (not a replayed one) in the rollup."""
     columns = FACT_COLUMNS["fact_consultation"]
-    inserted = await conn.fetchrow(
-        f"INSERT INTO fact_consultation ({', '.join(columns)}) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "ON CONFLICT DO NOTHING RETURNING day, district_code, channel",
-        *row,
+    await conn.execute(
+        f"""WITH inserted AS (
+                INSERT INTO fact_consultation ({", ".join(columns)})
+                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                     $6::timestamptz[], $7::date[])
+                ON CONFLICT DO NOTHING RETURNING day, district_code, channel)
+            INSERT INTO case_rollup AS r (day, district_code, dim, key, n, workers)
+            SELECT day, district_code, 'consultation', channel, count(*), 0
+            FROM inserted GROUP BY day, district_code, channel
+            ON CONFLICT (day, district_code, dim, key) DO UPDATE SET n = r.n + excluded.n""",
+        *(list(column) for column in zip(*rows, strict=True)),
     )
-    if inserted is not None:
-        await conn.execute(
-            """INSERT INTO case_rollup AS r (day, district_code, dim, key, n, workers)
-               VALUES ($1, $2, 'consultation', $3, 1, 0)
-               ON CONFLICT (day, district_code, dim, key) DO UPDATE SET n = r.n + 1""",
-            inserted["day"],
-            inserted["district_code"],
-            inserted["channel"],
-        )
 
 
 # The figures' plans cost enough to trigger PostgreSQL's JIT, whose compilation takes far

@@ -106,16 +106,20 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                 subject=str(current.case_id),
                 producer="triage",
             )
-            await store.record_decision(
+            await store.record_decisions(
                 conn,
-                case_id=current.case_id,
-                case_number=case_number,
-                kind="override",
-                decision=decision,
-                source_event_id=event.event_id,
-                actor=body.officer_id,
-                note=body.reason,
-                previous=current.decision,
+                [
+                    store.DecisionRecord(
+                        case_id=current.case_id,
+                        case_number=case_number,
+                        kind="override",
+                        decision=decision,
+                        source_event_id=event.event_id,
+                        actor=body.officer_id,
+                        note=body.reason,
+                        previous=current.decision,
+                    )
+                ],
             )
             await add_to_outbox(conn, runtime.settings, event)
         return {

@@ -130,9 +130,10 @@ def facts_of(case: CaseReported) -> CaseFacts:
 
 @dataclass(frozen=True)
 class Upgrade:
-    """An earlier case linked into a group now, and its new decision."""
+    """An earlier case linked into a group now, its decision until now and its new one."""
 
     case: PriorCase
+    previous: Decision
     decision: Decision
 
 
@@ -183,7 +184,7 @@ def assess(
             earlier, prior_facts, overridden = current[prior.case_id]
             upgraded = join_group(earlier, prior_facts, group, today, overridden, policy)
             if upgraded != earlier:
-                upgrades.append(Upgrade(prior, upgraded))
+                upgrades.append(Upgrade(prior, earlier, upgraded))
     return Assessment(key, decision, group, upgrades, repeat)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -126,18 +127,23 @@ def repeat_employer(
     rules: RuleBook,
 ) -> RepeatEmployer | None:
     """The cases that make the employer a repeat employer now, if it is not flagged already."""
-    days = rules.number("repeat_employer.window_days", case.reported_on)
+    days_in_window = rules.number("repeat_employer.window_days", case.reported_on)
     minimum = rules.number("repeat_employer.min_cases", case.reported_on)
-    span = timedelta(days=days - 1)
+    span = timedelta(days=days_in_window - 1)
     if flagged_on is not None and case.reported_on - flagged_on <= span:
         return None
     dated = sorted(
         [(p.reported_on, p.case_id) for p in history] + [(case.reported_on, case.case_id)]
     )
-    for start, _ in dated:
-        if not start <= case.reported_on <= start + span:
-            continue
-        window = [cid for day, cid in dated if start <= day <= start + span]
-        if len(window) >= minimum:
-            return RepeatEmployer(window, days)
+    days = [day for day, _ in dated]
+    # Windows [start, start + span] that contain the new case's date, earliest first.
+    for first in range(bisect_left(days, case.reported_on - span), len(days)):
+        start = days[first]
+        if start > case.reported_on:
+            break
+        if first > 0 and days[first - 1] == start:
+            continue  # the window of this start day was counted already
+        end = bisect_right(days, start + span)
+        if end - first >= minimum:
+            return RepeatEmployer([cid for _, cid in dated[first:end]], days_in_window)
     return None

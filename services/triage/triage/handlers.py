@@ -1,20 +1,27 @@
-"""Triage's event handler: decide, record and announce, all in the consumer's transaction.
+"""Triage's event handler: decide, record and announce a batch of reported cases, all in the
+consumer's transaction.
 
-The employer's row is locked first (``SELECT … FOR UPDATE``), so two cases of one employer
-handled at once on different partitions (or by two triage instances) are decided one after
-the other, and the second sees the first: a group dispute forms exactly once.
+The employers of the batch are locked first (``SELECT … FOR UPDATE``, in key order), so
+cases of one employer handled at once by two triage instances are decided one after the
+other, and the second sees the first: a group dispute forms exactly once. Their recent
+cases are then read once, the batch is decided case by case in memory
+(:class:`~triage.ledger.EmployerLedger`), and everything it decided is written with a few
+set-wise statements: a handful of round trips per batch instead of a dozen per case.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
 from triage import store
 from triage.clocks import china_date
-from triage.domain import Policy, assess, facts_of
-from triage.grouping import employer_id, employer_key
+from triage.domain import Assessment, Policy, facts_of
+from triage.grouping import GroupOutcome, employer_id, employer_key
+from triage.ledger import history_window
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope, EventPayload, new_event
 from weiquan_shared.events import (
@@ -28,38 +35,71 @@ from weiquan_shared.events import (
 from weiquan_shared.outbox import add_to_outbox
 from weiquan_shared.settings import Settings
 
+GROUP_NOTE = "并入群体性劳动争议，系统自动升级为特急"
+
 
 def register_handlers(consumer: EventConsumer, settings: Settings, policy: Policy) -> None:
-    @consumer.handles(CaseReported)
-    async def on_case_reported(
-        conn: asyncpg.Connection, envelope: Envelope, case: CaseReported
+    @consumer.handles_batch(CaseReported)
+    async def on_cases_reported(
+        conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]
     ) -> None:
-        async def emit(payload: EventPayload, subject: str) -> None:
-            event = new_event(payload, subject=subject, producer="triage", caused_by=envelope)
-            await add_to_outbox(conn, settings, event)
+        cases: list[tuple[Envelope, CaseReported]] = events
+        employers = {employer_key(case.employer): case.employer for _, case in cases}
+        flagged = await store.lock_employers(conn, employers)
+        since, until = history_window(policy, [china_date(c.reported_at) for _, c in cases])
+        ledgers = await store.employer_ledgers(conn, flagged, since, until)
 
-        key = employer_key(case.employer)
-        flagged_on = await store.lock_employer(conn, key, case)
-        history, current = await store.employer_cases(conn, key)
-        result = assess(case, history, current=current, flagged_on=flagged_on, policy=policy)
-        decision, group = result.decision, result.group
-        now = datetime.now(UTC)
+        batch = DecidedBatch()
+        for envelope, case in cases:
+            key = employer_key(case.employer)
+            batch.add(envelope, case, ledgers[key].assess(case, policy))
+
+        await store.save_groups(conn, list(batch.groups.values()))
+        await store.save_cases(conn, batch.cases, batch.group_of)
+        await store.record_decisions(conn, batch.decisions)
+        if batch.flags:
+            await store.flag_employers(conn, batch.flags)
+        await add_to_outbox(conn, settings, *batch.events)
+
+
+class DecidedBatch:
+    """What deciding a batch wrote and announced, collected for set-wise writes."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+        self.cases: list[store.NewCaseRow] = []
+        self.groups: dict[uuid.UUID, tuple[GroupOutcome, str, str]] = {}  # latest outcome
+        self.group_of: dict[uuid.UUID, uuid.UUID] = {}
+        self.decisions: list[store.DecisionRecord] = []
+        self.flags: list[tuple[str, Any, list[uuid.UUID]]] = []
+        self.events: list[Envelope] = []
+
+    def _emit(self, cause: Envelope, payload: EventPayload, subject: uuid.UUID) -> None:
+        self.events.append(
+            new_event(payload, subject=str(subject), producer="triage", caused_by=cause)
+        )
+
+    def add(self, envelope: Envelope, case: CaseReported, result: Assessment) -> None:
+        decision, group, now = result.decision, result.group, self.now
+        key = result.employer_key
         reported_on = china_date(case.reported_at)
-
-        await store.save_case(
-            conn, case, key=key, decision=decision, facts=facts_of(case), reported_on=reported_on
+        self.cases.append(
+            store.NewCaseRow(case, key, decision.category, facts_of(case), reported_on)
         )
         if group is not None:
-            await store.save_group(conn, group, key=key, category=decision.category)
-        await store.record_decision(
-            conn,
-            case_id=case.case_id,
-            case_number=case.case_number,
-            kind="initial",
-            decision=decision,
-            source_event_id=envelope.event_id,
+            self.groups[group.group_id] = (group, key, decision.category)
+            self.group_of.update(dict.fromkeys(group.member_ids, group.group_id))
+        self.decisions.append(
+            store.DecisionRecord(
+                case_id=case.case_id,
+                case_number=case.case_number,
+                kind="initial",
+                decision=decision,
+                source_event_id=envelope.event_id,
+            )
         )
-        await emit(
+        self._emit(
+            envelope,
             CaseTriaged(
                 case_id=case.case_id,
                 case_number=case.case_number,
@@ -74,23 +114,24 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
                 employer_flagged=decision.employer_flagged,
                 triaged_at=now,
             ),
-            str(case.case_id),
+            case.case_id,
         )
         for upgrade in result.upgrades:
-            earlier, _, _ = current[upgrade.case.case_id]
-            note = "并入群体性劳动争议，系统自动升级为特急"
-            await store.record_decision(
-                conn,
-                case_id=upgrade.case.case_id,
-                case_number=upgrade.case.case_number,
-                kind="group",
-                decision=upgrade.decision,
-                source_event_id=envelope.event_id,
-                note=note,
-                previous=earlier,
-            )
+            earlier = upgrade.previous
             new = upgrade.decision
-            await emit(
+            self.decisions.append(
+                store.DecisionRecord(
+                    case_id=upgrade.case.case_id,
+                    case_number=upgrade.case.case_number,
+                    kind="group",
+                    decision=new,
+                    source_event_id=envelope.event_id,
+                    note=GROUP_NOTE,
+                    previous=earlier,
+                )
+            )
+            self._emit(
+                envelope,
                 CaseRetriaged(
                     case_id=upgrade.case.case_id,
                     case_number=upgrade.case.case_number,
@@ -102,14 +143,15 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
                     reasons=new.reasons,
                     previous=earlier.snapshot(),
                     retriaged_by="system",
-                    note=note,
+                    note=GROUP_NOTE,
                     group_id=new.group_id,
                     retriaged_at=now,
                 ),
-                str(upgrade.case.case_id),
+                upgrade.case.case_id,
             )
         if group is not None:
-            await emit(
+            self._emit(
+                envelope,
                 CaseGrouped(
                     group_id=group.group_id,
                     group_number=group.group_number,
@@ -122,23 +164,25 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
                     formed_at=now,
                     reason=next(r for r in decision.reasons if r.rule == "urgency.group_dispute"),
                 ),
-                str(group.group_id),
+                group.group_id,
             )
         if result.repeat is not None:
-            await store.flag_employer(conn, key, reported_on, result.repeat.case_ids)
-            await emit(
+            repeat = result.repeat
+            self.flags.append((key, reported_on, repeat.case_ids))
+            self._emit(
+                envelope,
                 EmployerFlagged(
                     employer_id=employer_id(key),
                     employer=case.employer,
-                    case_count=len(result.repeat.case_ids),
-                    window_days=result.repeat.window_days,
-                    case_ids=result.repeat.case_ids,
+                    case_count=len(repeat.case_ids),
+                    window_days=repeat.window_days,
+                    case_ids=repeat.case_ids,
                     reason=TriageReason(
                         rule="employer.repeat",
-                        text=f"{result.repeat.window_days}天内被投诉{len(result.repeat.case_ids)}起，"
+                        text=f"{repeat.window_days}天内被投诉{len(repeat.case_ids)}起，"
                         "提请工会劳动法律监督，发送提示函（一函两书）",
                     ),
                     flagged_at=now,
                 ),
-                str(employer_id(key)),
+                employer_id(key),
             )

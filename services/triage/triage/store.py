@@ -16,24 +16,78 @@ import asyncpg
 from triage.clocks import ClockInputs, StoredClock
 from triage.domain import CaseFacts, Decision
 from triage.grouping import GroupOutcome, PriorCase, employer_id
-from weiquan_shared.events import CaseReported, StatutoryClock, TriageReason
+from triage.ledger import EmployerLedger
+from weiquan_shared.events import CaseReported, EmployerRef, StatutoryClock, TriageReason
 
 
-async def lock_employer(conn: asyncpg.Connection, key: str, case: CaseReported) -> date | None:
-    """Create the employer's row if needed and lock it; returns when it was last flagged."""
+async def lock_employers(
+    conn: asyncpg.Connection, employers: dict[str, EmployerRef]
+) -> dict[str, date | None]:
+    """Create the employers' rows if needed and lock them; returns when each was last flagged.
+
+    Rows are created and locked in key order, so two transactions locking overlapping
+    sets of employers wait for each other instead of deadlocking.
+    """
+    keys = sorted(employers)
     await conn.execute(
         """INSERT INTO employers (employer_key, employer_id, name, credit_code, district_code)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (employer_key) DO NOTHING""",
-        key,
-        employer_id(key),
-        case.employer.name,
-        case.employer.credit_code,
-        case.employer.district_code,
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[])
+           ORDER BY 1
+           ON CONFLICT (employer_key) DO NOTHING""",
+        keys,
+        [employer_id(key) for key in keys],
+        [employers[key].name for key in keys],
+        [employers[key].credit_code for key in keys],
+        [employers[key].district_code for key in keys],
     )
-    flagged_on: date | None = await conn.fetchval(
-        "SELECT flagged_on FROM employers WHERE employer_key = $1 FOR UPDATE", key
+    rows = await conn.fetch(
+        "SELECT employer_key, flagged_on FROM employers WHERE employer_key = ANY($1::text[]) "
+        "ORDER BY employer_key FOR UPDATE",
+        keys,
     )
-    return flagged_on
+    return {r["employer_key"]: r["flagged_on"] for r in rows}
+
+
+async def employer_ledgers(
+    conn: asyncpg.Connection, flagged: dict[str, date | None], since: date, until: date
+) -> dict[str, EmployerLedger]:
+    """Each employer's cases reported in [since, until] and every member of their groups,
+    with the current decision of those not in a group."""
+    rows = await conn.fetch(
+        """WITH near AS (
+               SELECT case_id, case_number, employer_key, category, worker_refs, reported_on,
+                      group_id
+               FROM cases
+               WHERE employer_key = ANY($1::text[]) AND reported_on BETWEEN $2 AND $3)
+           SELECT * FROM near
+           UNION
+           SELECT case_id, case_number, employer_key, category, worker_refs, reported_on,
+                  group_id
+           FROM cases WHERE group_id IN (SELECT group_id FROM near)""",
+        list(flagged),
+        since,
+        until,
+    )
+    ledgers = {key: EmployerLedger(flagged_on=on) for key, on in flagged.items()}
+    for r in rows:
+        ledgers[r["employer_key"]].history.append(
+            PriorCase(
+                r["case_id"],
+                r["case_number"],
+                r["category"],
+                frozenset(r["worker_refs"]),
+                r["reported_on"],
+                r["group_id"],
+            )
+        )
+    ungrouped = {r["case_id"]: r["employer_key"] for r in rows if r["group_id"] is None}
+    for c in await _current_decisions(conn, "c.case_id = ANY($1::uuid[])", list(ungrouped)):
+        ledgers[ungrouped[c.case_id]].current[c.case_id] = (
+            c.decision,
+            c.facts,
+            c.kind == "override",
+        )
+    return ledgers
 
 
 @dataclass(frozen=True)
@@ -123,137 +177,162 @@ def _facts(raw: dict[str, Any]) -> CaseFacts:
     )
 
 
-async def save_case(
-    conn: asyncpg.Connection,
-    case: CaseReported,
-    *,
-    key: str,
-    decision: Decision,
-    facts: CaseFacts,
-    reported_on: date,
-) -> None:
-    inputs = facts.clock_inputs
-    await conn.execute(
-        """INSERT INTO cases (case_id, case_number, employer_key, category, worker_refs,
-               reported_on, facts)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        case.case_id,
-        case.case_number,
-        key,
-        decision.category,
-        sorted({w.worker_ref for w in case.workers}),
-        reported_on,
-        {
-            "is_migrant": facts.is_migrant,
-            "is_platform": facts.is_platform,
-            "has_claim": facts.has_claim,
-            "summary": facts.summary,
-            "worker_count": facts.worker_count,
-            "knew_on": inputs.knew_on.isoformat() if inputs.knew_on else None,
-            "employment_ended_on": inputs.employment_ended_on.isoformat()
-            if inputs.employment_ended_on
-            else None,
-        },
-    )
+@dataclass(frozen=True)
+class NewCaseRow:
+    case: CaseReported
+    key: str
+    category: str
+    facts: CaseFacts
+    reported_on: date
 
 
-async def save_group(
-    conn: asyncpg.Connection, group: GroupOutcome, *, key: str, category: str
+async def save_groups(
+    conn: asyncpg.Connection, groups: list[tuple[GroupOutcome, str, str]]
 ) -> None:
-    """Create or grow the group; the new case's row must exist (it is linked too)."""
-    await conn.execute(
+    """Create or grow groups, each given as (outcome, employer key, category)."""
+    await conn.executemany(
         """INSERT INTO groups (group_id, group_number, employer_key, category, worker_count,
                case_count)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (group_id) DO UPDATE SET worker_count = excluded.worker_count,
                case_count = excluded.case_count, updated_at = now()""",
-        group.group_id,
-        group.group_number,
-        key,
-        category,
-        group.worker_count,
-        group.case_count,
-    )
-    await conn.execute(
-        "UPDATE cases SET group_id = $1 WHERE case_id = ANY($2::uuid[])",
-        group.group_id,
-        group.member_ids,
+        [
+            (g.group_id, g.group_number, key, category, g.worker_count, g.case_count)
+            for g, key, category in groups
+        ],
     )
 
 
-async def record_decision(
-    conn: asyncpg.Connection,
-    *,
-    case_id: uuid.UUID,
-    case_number: str,
-    kind: str,
-    decision: Decision,
-    source_event_id: uuid.UUID,
-    actor: str = "triage",
-    note: str | None = None,
-    previous: Decision | None = None,
+async def save_cases(
+    conn: asyncpg.Connection, cases: list[NewCaseRow], group_of: dict[uuid.UUID, uuid.UUID]
 ) -> None:
-    await conn.execute(
-        """
-        INSERT INTO decisions (case_id, case_number, kind, category, secondary_categories,
-            urgency, route, reasons, source_event_id, route_detail, clocks, group_id,
-            employer_flagged, actor, note, previous)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-        """,
-        case_id,
-        case_number,
-        kind,
-        decision.category,
-        list(decision.secondary_categories),
-        decision.urgency,
-        decision.route,
-        [r.model_dump() for r in decision.reasons],
-        source_event_id,
-        decision.route_detail,
-        [c.model_dump(mode="json") for c in decision.clocks],
-        decision.group_id,
-        decision.employer_flagged,
-        actor,
-        note,
-        previous.snapshot().model_dump() if previous else None,
+    """Insert new cases and link every case in ``group_of`` (new or earlier) to its group."""
+    await conn.executemany(
+        """INSERT INTO cases (case_id, case_number, employer_key, category, worker_refs,
+               reported_on, facts, group_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        [
+            (
+                row.case.case_id,
+                row.case.case_number,
+                row.key,
+                row.category,
+                sorted({w.worker_ref for w in row.case.workers}),
+                row.reported_on,
+                _facts_json(row.facts),
+                group_of.get(row.case.case_id),
+            )
+            for row in cases
+        ],
     )
-    await save_clocks(conn, case_id, decision.clocks)
-
-
-async def save_clocks(
-    conn: asyncpg.Connection, case_id: uuid.UUID, clocks: list[StatutoryClock]
-) -> None:
-    """Replace the case's clocks; a clock whose due date moved may be announced again."""
-    await conn.execute(
-        "DELETE FROM clocks WHERE case_id = $1 AND NOT kind = ANY($2::text[])",
-        case_id,
-        [c.kind for c in clocks],
-    )
-    for clock in clocks:
+    new = {row.case.case_id for row in cases}
+    earlier = [(case_id, group_id) for case_id, group_id in group_of.items() if case_id not in new]
+    if earlier:
         await conn.execute(
-            """INSERT INTO clocks (case_id, kind, clock, due_on) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (case_id, kind) DO UPDATE SET clock = excluded.clock,
-                   due_on = excluded.due_on,
-                   at_risk_announced = clocks.at_risk_announced
-                       AND clocks.due_on IS NOT DISTINCT FROM excluded.due_on""",
-            case_id,
-            clock.kind,
-            clock.model_dump(mode="json"),
-            clock.due_on,
+            """UPDATE cases SET group_id = g.group_id
+               FROM unnest($1::uuid[], $2::uuid[]) AS g(case_id, group_id)
+               WHERE cases.case_id = g.case_id""",
+            [case_id for case_id, _ in earlier],
+            [group_id for _, group_id in earlier],
         )
 
 
-async def flag_employer(
-    conn: asyncpg.Connection, key: str, flagged_on: date, case_ids: list[uuid.UUID]
-) -> None:
-    await conn.execute(
-        "UPDATE employers SET flagged_on = $2 WHERE employer_key = $1", key, flagged_on
+def _facts_json(facts: CaseFacts) -> dict[str, Any]:
+    inputs = facts.clock_inputs
+    return {
+        "is_migrant": facts.is_migrant,
+        "is_platform": facts.is_platform,
+        "has_claim": facts.has_claim,
+        "summary": facts.summary,
+        "worker_count": facts.worker_count,
+        "knew_on": inputs.knew_on.isoformat() if inputs.knew_on else None,
+        "employment_ended_on": inputs.employment_ended_on.isoformat()
+        if inputs.employment_ended_on
+        else None,
+    }
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    case_id: uuid.UUID
+    case_number: str
+    kind: str
+    decision: Decision
+    source_event_id: uuid.UUID
+    actor: str = "triage"
+    note: str | None = None
+    previous: Decision | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        d = self.decision
+        return (
+            self.case_id,
+            self.case_number,
+            self.kind,
+            d.category,
+            list(d.secondary_categories),
+            d.urgency,
+            d.route,
+            [r.model_dump() for r in d.reasons],
+            self.source_event_id,
+            d.route_detail,
+            [c.model_dump(mode="json") for c in d.clocks],
+            d.group_id,
+            d.employer_flagged,
+            self.actor,
+            self.note,
+            self.previous.snapshot().model_dump() if self.previous else None,
+        )
+
+
+_INSERT_DECISION = """
+    INSERT INTO decisions (case_id, case_number, kind, category, secondary_categories,
+        urgency, route, reasons, source_event_id, route_detail, clocks, group_id,
+        employer_flagged, actor, note, previous)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+"""
+_DROP_OTHER_CLOCKS = "DELETE FROM clocks WHERE case_id = $1 AND NOT kind = ANY($2::text[])"
+_UPSERT_CLOCK = """
+    INSERT INTO clocks (case_id, kind, clock, due_on) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (case_id, kind) DO UPDATE SET clock = excluded.clock, due_on = excluded.due_on,
+        at_risk_announced = clocks.at_risk_announced
+            AND clocks.due_on IS NOT DISTINCT FROM excluded.due_on
+"""
+
+
+async def record_decisions(conn: asyncpg.Connection, records: list[DecisionRecord]) -> None:
+    """Append decisions in order (the last one of a case is current) and set their clocks.
+
+    A clock whose due date moved may be announced again; a clock the new decision no
+    longer has is dropped.
+    """
+    await conn.executemany(_INSERT_DECISION, [r.row() for r in records])
+    final = {r.case_id: r.decision.clocks for r in records}
+    await conn.executemany(
+        _DROP_OTHER_CLOCKS,
+        [(case_id, [c.kind for c in clocks]) for case_id, clocks in final.items()],
     )
-    await conn.execute(
+    await conn.executemany(
+        _UPSERT_CLOCK,
+        [
+            (case_id, clock.kind, clock.model_dump(mode="json"), clock.due_on)
+            for case_id, clocks in final.items()
+            for clock in clocks
+        ],
+    )
+
+
+async def flag_employers(
+    conn: asyncpg.Connection, flags: list[tuple[str, date, list[uuid.UUID]]]
+) -> None:
+    """Record repeat-employer flags, each (employer key, report date, the cases counted)."""
+    await conn.executemany(
+        "UPDATE employers SET flagged_on = $2 WHERE employer_key = $1",
+        [(key, on) for key, on, _ in flags],
+    )
+    await conn.executemany(
         "INSERT INTO employer_flags (employer_key, flagged_on, case_ids) VALUES ($1, $2, $3)",
-        key,
-        flagged_on,
-        case_ids,
+        flags,
     )
 
 
