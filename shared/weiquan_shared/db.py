@@ -80,6 +80,16 @@ def migrate(settings: Settings, service_migrations: Path) -> int:
     return len(pending)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool without asyncpg's reset query (one round trip).
+
+    asyncpg still rolls back an open transaction and drops listener callbacks first. The
+    rest of its reset (RESET ALL, session advisory locks, cursors) has nothing to undo:
+    settings here are ``SET LOCAL``, advisory locks transaction-scoped, and the one
+    ``LISTEN`` (the outbox relay's) is undone by the relay before it lets go.
+    """
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb",
@@ -100,6 +110,7 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
             min_size=1,
             max_size=settings.pg_pool_max,
             init=_init_connection,
+            reset=_keep_session,
             timeout=5,
         )
 

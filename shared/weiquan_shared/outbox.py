@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
@@ -30,23 +31,30 @@ log = get_logger(__name__)
 
 
 async def add_to_outbox(conn: asyncpg.Connection, settings: Settings, *envelopes: Envelope) -> None:
-    """Queue ``envelopes`` for publishing; call inside the transaction that changes state."""
+    """Queue ``envelopes`` for publishing; call inside the transaction that changes state.
+
+    One statement: the rows (in order) and the NOTIFY that wakes the relay on commit.
+    """
     if not envelopes:
         return
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, topic, key, headers, body) VALUES ($1, $2, $3, $4, $5)",
+    await conn.execute(
+        f"""WITH queued AS (
+                INSERT INTO outbox (event_id, topic, key, headers, body)
+                SELECT e, t, k, h::jsonb, b
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])
+                    AS u(e, t, k, h, b)
+                RETURNING id)
+            SELECT pg_notify('{NOTIFY_CHANNEL}', '') WHERE EXISTS (SELECT FROM queued)""",
+        [envelope.event_id for envelope in envelopes],
+        [settings.topic(envelope.event_type) for envelope in envelopes],
+        [envelope.subject for envelope in envelopes],
+        # As JSON text: asyncpg would read a list of pairs as more array dimensions.
         [
-            (
-                envelope.event_id,
-                settings.topic(envelope.event_type),
-                envelope.subject,
-                [[k, v.decode()] for k, v in kafka_headers(envelope)],
-                encode(envelope),
-            )
+            orjson.dumps([[k, v.decode()] for k, v in kafka_headers(envelope)]).decode()
             for envelope in envelopes
         ],
+        [encode(envelope) for envelope in envelopes],
     )
-    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
 class OutboxRelay:
@@ -76,14 +84,22 @@ class OutboxRelay:
             try:
                 async with self._pool.acquire() as listener:
                     await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-                    while not listener.is_closed():
-                        # Cleared before reading, so a NOTIFY during the pass is not lost.
-                        self._wakeup.clear()
-                        published = await self.publish_pending()
-                        delay = 0.5
-                        if published < self._batch_size:
-                            with contextlib.suppress(TimeoutError):
-                                await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
+                    try:
+                        while not listener.is_closed():
+                            # Cleared before reading, so a NOTIFY during the pass is not lost.
+                            self._wakeup.clear()
+                            published = await self.publish_pending()
+                            delay = 0.5
+                            if published < self._batch_size:
+                                with contextlib.suppress(TimeoutError):
+                                    await asyncio.wait_for(
+                                        self._wakeup.wait(), self._poll_interval_s
+                                    )
+                    finally:
+                        # The pool does not UNLISTEN (db._keep_session): do it here.
+                        if not listener.is_closed():
+                            with contextlib.suppress(Exception):
+                                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
                 raise ConnectionError("outbox listener connection closed")
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise

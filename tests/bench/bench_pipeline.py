@@ -9,14 +9,15 @@ a share of the machine: figures are what the whole box does, client included.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 from tests.bench.__main__ import Bench
 from tests.support.stack import Deployment
@@ -46,37 +47,48 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def offer_load(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
-    """POST hotline calls at ``rate``/s for ``seconds``; latencies and send times per case."""
+    """POST hotline calls at ``rate``/s for ``seconds``; latencies and send times per case.
+
+    Bodies are encoded before the clock starts, and each latency counts from the call's
+    scheduled time, so a slow server cannot hide its queue (no coordinated omission).
+    """
     rng = random.Random(seed)
-    calls = [live_call(rng) for _ in range(int(rate * seconds))]
+    bodies = [
+        json.dumps(live_call(rng), ensure_ascii=False).encode() for _ in range(int(rate * seconds))
+    ]
     latencies: list[float] = []
     sent_at: dict[str, datetime] = {}
     failures = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=512)
+    timeout = aiohttp.ClientTimeout(total=60)
+    headers = {"content-type": "application/json"}
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
+        begin = time.perf_counter()
+        begin_wall = datetime.now(UTC)
 
-        async def one(call: dict[str, Any]) -> None:
+        async def one(i: int, body: bytes) -> None:
             nonlocal failures
-            started_wall = datetime.now(UTC)
-            started = time.perf_counter()
+            scheduled = i / rate
             try:
-                response = await client.post("/api/v1/hotline-calls", json=call)
-            except httpx.HTTPError:
+                async with client.post(
+                    "/api/v1/hotline-calls", data=body, headers=headers
+                ) as response:
+                    answer = await response.json() if response.status == 201 else None
+            except (aiohttp.ClientError, TimeoutError):
                 failures += 1
                 return
-            latencies.append(time.perf_counter() - started)
-            if response.status_code == 201:
-                sent_at[response.json()["case_id"]] = started_wall
+            latencies.append(time.perf_counter() - begin - scheduled)
+            if answer is not None:
+                sent_at[answer["case_id"]] = begin_wall + timedelta(seconds=scheduled)
             else:
                 failures += 1
 
-        begin = time.perf_counter()
         tasks = []
-        for i, call in enumerate(calls):
+        for i, body in enumerate(bodies):
             delay = begin + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(call)))
+            tasks.append(asyncio.create_task(one(i, body)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - begin
     return {

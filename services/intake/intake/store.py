@@ -32,19 +32,24 @@ from weiquan_shared.settings import Settings
 
 STATUS_TEXT = {"accepted": "已受理"}
 
-_INSERT_CASE = """
-INSERT INTO cases (id, case_number, channel, channel_ref, district_code, employer_name,
-    employer_credit_code, employer_industry, employer_address, description_enc, demands_enc,
-    claim_amount, knew_of_infringement_on, employment_ended_on, reported_at, operator_id,
-    centre, consent_wording_version, consent_given_at, wechat_openid_index)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-    $19, $20)
-"""
-_INSERT_WORKER = """
+# The case and its workers in one statement (the workers as parallel arrays).
+_INSERT_CASE_AND_WORKERS = """
+WITH new_case AS (
+    INSERT INTO cases (id, case_number, channel, channel_ref, district_code, employer_name,
+        employer_credit_code, employer_industry, employer_address, description_enc,
+        demands_enc, claim_amount, knew_of_infringement_on, employment_ended_on, reported_at,
+        operator_id, centre, consent_wording_version, consent_given_at, wechat_openid_index)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+        $19, $20))
 INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
     id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
     occupation)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+SELECT w.id, $1, w.position, w.name_enc, w.mobile_enc, w.mobile_index, w.id_number_enc,
+    w.id_number_index, w.is_migrant, w.is_platform, w.household_type, w.occupation
+FROM unnest($21::uuid[], $22::int[], $23::bytea[], $24::bytea[], $25::text[], $26::bytea[],
+            $27::text[], $28::bool[], $29::bool[], $30::text[], $31::text[])
+    AS w(id, position, name_enc, mobile_enc, mobile_index, id_number_enc, id_number_index,
+         is_migrant, is_platform, household_type, occupation)
 """
 _NEXT_SEQUENCE = """
 INSERT INTO case_number_counters AS c (district_code, year, last_value) VALUES ($1, $2, 1)
@@ -107,8 +112,30 @@ class CaseStore:
             _NEXT_SEQUENCE, employer.district_code, report.reported_at.year
         )
         number = case_number(employer.district_code, report.reported_at.year, sequence)
+        workers = []
+        for position, (worker, identity) in enumerate(
+            zip(dispute.workers, identities, strict=True)
+        ):
+            worker_id = uuid.uuid4()
+            workers.append(
+                (
+                    worker_id,
+                    position,
+                    encrypt(worker.name, f"case_workers.name:{worker_id}"),
+                    encrypt(worker.mobile, f"case_workers.mobile:{worker_id}"),
+                    identity.mobile_index,
+                    encrypt(worker.id_number, f"case_workers.id_number:{worker_id}")
+                    if worker.id_number
+                    else None,
+                    identity.id_number_index,
+                    worker.is_migrant_worker,
+                    worker.is_platform_worker,
+                    worker.household_type,
+                    worker.occupation,
+                )
+            )
         await conn.execute(
-            _INSERT_CASE,
+            _INSERT_CASE_AND_WORKERS,
             case_id,
             number,
             report.channel,
@@ -129,31 +156,8 @@ class CaseStore:
             dispute.consent.wording_version,
             dispute.consent.given_at,
             openid_index,
+            *(list(column) for column in zip(*workers, strict=True)),
         )
-        rows = []
-        for position, (worker, identity) in enumerate(
-            zip(dispute.workers, identities, strict=True)
-        ):
-            worker_id = uuid.uuid4()
-            rows.append(
-                (
-                    worker_id,
-                    case_id,
-                    position,
-                    encrypt(worker.name, f"case_workers.name:{worker_id}"),
-                    encrypt(worker.mobile, f"case_workers.mobile:{worker_id}"),
-                    identity.mobile_index,
-                    encrypt(worker.id_number, f"case_workers.id_number:{worker_id}")
-                    if worker.id_number
-                    else None,
-                    identity.id_number_index,
-                    worker.is_migrant_worker,
-                    worker.is_platform_worker,
-                    worker.household_type,
-                    worker.occupation,
-                )
-            )
-        await conn.executemany(_INSERT_WORKER, rows)
         event = new_event(
             case_reported(report, case_id=case_id, number=number, identities=identities),
             subject=str(case_id),
