@@ -5,7 +5,8 @@ that transaction commits, which wakes the relay at once. The relay publishes wit
 idempotent producer (acks=all), waits for Kafka's acknowledgement, and only then deletes
 the rows: a crash in between republishes them, and consumers drop the duplicate by
 event id (the inbox). An advisory lock keeps one relay per database publishing, so events
-leave in the order they were written.
+leave in the order they were written. A poll every few seconds is only the safety net for a missed
+NOTIFY; it is what the relay costs when idle.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class OutboxRelay:
         producer: Callable[[], AIOKafkaProducer],
         renew_producer: Callable[[AIOKafkaProducer], Awaitable[None]],
         batch_size: int = 500,
-        poll_interval_s: float = 1.0,
+        poll_interval_s: float = 5.0,
     ) -> None:
         self._pool = pool
         self._producer = producer

@@ -161,9 +161,9 @@ def run(bench: Bench) -> None:
     deployment = bench.deploy(*SERVICES)
     intake = deployment["intake"].url
     pids = stack_pids(deployment)
-    # Idle is the steady state: the first half minute after a start is the JVM compiling
+    # Idle is the steady state: the first minute after a start is the JVM compiling
     # Kafka's hot paths and the services filling their pools, not idling.
-    time.sleep(30)
+    time.sleep(60)
     before = cpu_seconds(pids)
     time.sleep(20)
     bench.figure("footprint.cpu_idle", 100 * (cpu_seconds(pids) - before) / 20, "% of one core")
