@@ -269,9 +269,22 @@ class Deployment:
                 "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{self.namespace}\\_%"
             )
             for row in names:
-                await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+                await _drop_database(conn, row["datname"])
         finally:
             await conn.close()
+
+
+async def _drop_database(conn: asyncpg.Connection, name: str) -> None:
+    """DROP … WITH (FORCE), retried: FORCE cannot end an autovacuum worker (it runs as the
+    superuser, not as our role), so a drop that meets one waits for it to finish."""
+    for attempt in range(20):
+        try:
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            return
+        except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+            if attempt == 19:
+                raise
+            await asyncio.sleep(0.5)
 
 
 @dataclass

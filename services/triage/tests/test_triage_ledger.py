@@ -1,0 +1,72 @@
+"""Deciding a batch against an employer's in-memory ledger (no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from triage.domain import Policy
+from triage.ledger import EmployerLedger, history_window
+from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
+
+POLICY = Policy.load()
+
+
+def case(summary: str, *, on: date) -> CaseReported:
+    """One worker's hotline case against the same employer."""
+    return CaseReported(
+        case_id=uuid.uuid4(),
+        case_number=f"440305-2026-{uuid.uuid4().int % 10**6:06d}",
+        channel="hotline",
+        channel_ref=str(uuid.uuid4()),
+        reported_at=datetime(on.year, on.month, on.day, 2, 0, tzinfo=UTC),
+        district_code="440305",
+        employer=EmployerRef(name="深圳市恒信精密五金制品厂", district_code="440305"),
+        workers=[WorkerRef(worker_ref=uuid.uuid4().hex * 2)],
+        summary=summary,
+        knew_of_infringement_on=on - timedelta(days=30),
+    )
+
+
+def test_a_batch_of_ten_callers_forms_one_group_and_upgrades_the_first_nine() -> None:
+    ledger = EmployerLedger()
+    results = [
+        ledger.assess(case("公司拖欠工资三个月", on=date(2026, 6, 1) + timedelta(days=i)), POLICY)
+        for i in range(10)
+    ]
+    assert all(r.group is None for r in results[:9])
+    tenth = results[9]
+    assert tenth.group is not None and tenth.group.is_new and tenth.group.case_count == 10
+    assert len(tenth.upgrades) == 9
+    assert {u.previous.urgency for u in tenth.upgrades} == {"normal"}
+    assert {u.decision.urgency for u in tenth.upgrades} == {"critical"}
+    # Every case is now in the group, and none is left to upgrade again.
+    assert {p.group_id for p in ledger.history} == {tenth.group.group_id}
+    assert ledger.current == {}
+
+
+def test_the_eleventh_caller_joins_the_group_formed_earlier_in_the_batch() -> None:
+    ledger = EmployerLedger()
+    for i in range(10):
+        ledger.assess(case("公司拖欠工资三个月", on=date(2026, 6, 1) + timedelta(days=i)), POLICY)
+    eleventh = ledger.assess(case("工资拖欠两个月没发", on=date(2026, 6, 12)), POLICY)
+    assert eleventh.group is not None and not eleventh.group.is_new
+    assert eleventh.group.case_count == 11 and eleventh.upgrades == []
+    assert eleventh.decision.urgency == "critical"
+
+
+def test_the_third_case_in_ninety_days_flags_the_employer_once() -> None:
+    ledger = EmployerLedger()
+    summaries = ["公司拖欠工资三个月", "公司不给交社保", "加班不给加班费", "拖欠工资"]
+    days = [date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1), date(2026, 8, 2)]
+    results = [ledger.assess(case(s, on=d), POLICY) for s, d in zip(summaries, days, strict=True)]
+    assert [r.repeat is not None for r in results] == [False, False, True, False]
+    assert ledger.flagged_on == date(2026, 8, 1)
+    assert results[3].decision.employer_flagged
+
+
+def test_the_history_window_reaches_as_far_as_the_longest_rule() -> None:
+    since, until = history_window(POLICY, [date(2026, 6, 10), date(2026, 6, 12)])
+    reach = POLICY.rules.number("repeat_employer.window_days", date(2026, 6, 10))
+    assert since == date(2026, 6, 10) - timedelta(days=reach)
+    assert until == date(2026, 6, 12) + timedelta(days=reach)
