@@ -39,9 +39,7 @@ class Bench:
         return deployment
 
     def figure(self, name: str, value: float, unit: str, ratio: float | None = None) -> None:
-        shown = (
-            f"{value:.3g}" if isinstance(value, float) and abs(value) < 1000 else f"{value:,.0f}"
-        )
+        shown = f"{value:.3g}" if isinstance(value, float) and abs(value) < 100 else f"{value:,.0f}"
         line = f"{name}: {shown} {unit}"
         if ratio is not None:
             line += f"  ratio: {ratio:.3f}"
@@ -64,13 +62,14 @@ def main() -> None:
     started = time.monotonic()
     with infrastructure() as infra:
         bench = Bench(infra)
-        try:
-            for module in modules:
-                print(f"== {module}", flush=True)
+        for module in modules:
+            print(f"== {module}", flush=True)
+            try:
                 importlib.import_module(f"tests.bench.{module}").run(bench)
-        finally:
-            for deployment in bench.deployments:
-                deployment.teardown()
+            finally:
+                # A benchmark's services must not idle (or drain a backlog) in the next's.
+                while bench.deployments:
+                    bench.deployments.pop().teardown()
     HISTORY.parent.mkdir(parents=True, exist_ok=True)
     with HISTORY.open("a", encoding="utf-8") as history:
         record = {

@@ -9,94 +9,16 @@ a share of the machine: figures are what the whole box does, client included.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import aiohttp
 
 from tests.bench.__main__ import Bench
+from tests.bench.load import offer_load, percentile
 from tests.support.stack import Deployment
-from weiquan_shared.demo import employer_population, hotline_call, zipf_weights
 
 SERVICES = ("intake", "triage", "projection")
-# Calls are made now, about 2,000 employers with a long tail of complaints: a city's
-# hotline, where a few large employers draw group disputes and repeat-employer flags.
-EMPLOYERS = employer_population(2000)
-EMPLOYER_WEIGHTS = zipf_weights(len(EMPLOYERS))
-
-
-def live_call(rng: random.Random) -> dict[str, Any]:
-    employer = rng.choices(range(len(EMPLOYERS)), cum_weights=EMPLOYER_WEIGHTS)[0]
-    return hotline_call(
-        rng,
-        call_id=f"BENCH-{rng.getrandbits(64):016x}",
-        called_at=datetime.now(UTC),
-        employers=EMPLOYERS,
-        employer=employer,
-    )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def offer_load(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
-    """POST hotline calls at ``rate``/s for ``seconds``; latencies and send times per case.
-
-    Bodies are encoded before the clock starts, and each latency counts from the call's
-    scheduled time, so a slow server cannot hide its queue (no coordinated omission).
-    """
-    rng = random.Random(seed)
-    bodies = [
-        json.dumps(live_call(rng), ensure_ascii=False).encode() for _ in range(int(rate * seconds))
-    ]
-    latencies: list[float] = []
-    sent_at: dict[str, datetime] = {}
-    failures = 0
-    connector = aiohttp.TCPConnector(limit=512)
-    timeout = aiohttp.ClientTimeout(total=60)
-    headers = {"content-type": "application/json"}
-    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
-        begin = time.perf_counter()
-        begin_wall = datetime.now(UTC)
-
-        async def one(i: int, body: bytes) -> None:
-            nonlocal failures
-            scheduled = i / rate
-            try:
-                async with client.post(
-                    "/api/v1/hotline-calls", data=body, headers=headers
-                ) as response:
-                    answer = await response.json() if response.status == 201 else None
-            except (aiohttp.ClientError, TimeoutError):
-                failures += 1
-                return
-            latencies.append(time.perf_counter() - begin - scheduled)
-            if answer is not None:
-                sent_at[answer["case_id"]] = begin_wall + timedelta(seconds=scheduled)
-            else:
-                failures += 1
-
-        tasks = []
-        for i, body in enumerate(bodies):
-            delay = begin + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, body)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - begin
-    return {
-        "latencies": latencies,
-        "sent_at": sent_at,
-        "failures": failures,
-        "achieved": len(sent_at) / elapsed,
-    }
 
 
 async def dashboard_arrivals(
@@ -172,6 +94,10 @@ def run(bench: Bench) -> None:
         pss_mb(stack_pids(deployment)),
         "MB PSS (services + Kafka + PostgreSQL)",
     )
+
+    # Warm-up, as a running system is: Kafka's JIT, PostgreSQL's caches, the pools.
+    asyncio.run(offer_load(intake, 100, 10, seed=0))
+    time.sleep(5)
 
     # Intake latency and intake → dashboard latency at 300 cases/s.
     result = asyncio.run(offer_load(intake, 300, 10, seed=1))
