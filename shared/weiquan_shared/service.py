@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -219,6 +220,8 @@ def create_service_app(
 
 def serve(app: FastAPI, settings: Settings) -> None:
     """Run the service in the foreground (what ``python -m <service>`` does)."""
+    if settings.niceness:
+        os.nice(settings.niceness)
     uvicorn.run(
         app,
         host=settings.http_host,

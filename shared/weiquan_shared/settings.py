@@ -15,6 +15,14 @@ SERVICE_PORTS: dict[str, int] = {
     "projection": 8106,
 }
 
+# CPU priority (Unix niceness) by service. People wait on the front door (an operator on
+# a call, a worker on WeChat); consumers have seconds of slack before a dashboard shows a
+# case late. On a box the consumers can saturate, they yield to intake, not the reverse.
+SERVICE_NICENESS: dict[str, int] = {
+    "triage": 5,
+    "projection": 10,
+}
+
 
 class Settings(BaseSettings):
     """Settings shared by all services.
@@ -44,9 +52,17 @@ class Settings(BaseSettings):
     # How long a service keeps retrying Kafka or PostgreSQL at start before giving up.
     startup_timeout_s: float = 300.0
 
+    cpu_niceness: int | None = None  # None: the service's default from SERVICE_NICENESS
+
     @property
     def port(self) -> int:
         return self.http_port or SERVICE_PORTS.get(self.service_name, 8100)
+
+    @property
+    def niceness(self) -> int:
+        if self.cpu_niceness is not None:
+            return self.cpu_niceness
+        return SERVICE_NICENESS.get(self.service_name, 0)
 
     @property
     def database(self) -> str:

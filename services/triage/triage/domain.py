@@ -128,6 +128,12 @@ def facts_of(case: CaseReported) -> CaseFacts:
     )
 
 
+def classify_case(case: CaseReported, policy: Policy) -> Classification:
+    """The case's categories, from its summary and whether a platform worker reported it."""
+    platform = any(w.is_platform_worker for w in case.workers)
+    return classify(case.summary, policy.lexicon, platform_worker=platform)
+
+
 @dataclass(frozen=True)
 class Upgrade:
     """An earlier case linked into a group now, its decision until now and its new one."""
@@ -161,7 +167,7 @@ def assess(
     """
     facts = facts_of(case)
     today = china_date(case.reported_at)
-    classification = classify(case.summary, policy.lexicon, platform_worker=facts.is_platform)
+    classification = classify_case(case, policy)
     key = employer_key(case.employer)
     new = NewCase(
         case.case_id,

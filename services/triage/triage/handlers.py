@@ -19,7 +19,7 @@ import asyncpg
 
 from triage import store
 from triage.clocks import china_date
-from triage.domain import Assessment, Policy, facts_of
+from triage.domain import Assessment, Policy, classify_case, facts_of
 from triage.grouping import GroupOutcome, employer_id, employer_key
 from triage.ledger import history_window
 from weiquan_shared.consumer import EventConsumer
@@ -46,8 +46,11 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
         cases: list[tuple[Envelope, CaseReported]] = events
         employers = {employer_key(case.employer): case.employer for _, case in cases}
         flagged = await store.lock_employers(conn, employers)
+        claims: dict[str, set[str]] = {key: set() for key in employers}
+        for _, case in cases:
+            claims[employer_key(case.employer)].add(classify_case(case, policy).category)
         since, until = history_window(policy, [china_date(c.reported_at) for _, c in cases])
-        ledgers = await store.employer_ledgers(conn, flagged, since, until)
+        ledgers = await store.employer_ledgers(conn, flagged, claims, since, until)
 
         batch = DecidedBatch()
         for envelope, case in cases:

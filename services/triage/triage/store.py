@@ -49,10 +49,18 @@ async def lock_employers(
 
 
 async def employer_ledgers(
-    conn: asyncpg.Connection, flagged: dict[str, date | None], since: date, until: date
+    conn: asyncpg.Connection,
+    flagged: dict[str, date | None],
+    claims: dict[str, set[str]],
+    since: date,
+    until: date,
 ) -> dict[str, EmployerLedger]:
-    """Each employer's cases reported in [since, until] and every member of their groups,
-    with the current decision of those not in a group."""
+    """Each employer's cases reported in [since, until] and every member of their groups.
+
+    The current decision is loaded only for a case not in a group whose category is among
+    ``claims[employer]`` (the categories of the cases being decided): a group links cases
+    of one category, so only those can be upgraded by joining one.
+    """
     rows = await conn.fetch(
         """WITH near AS (
                SELECT case_id, case_number, employer_key, category, worker_refs, reported_on,
@@ -80,7 +88,11 @@ async def employer_ledgers(
                 r["group_id"],
             )
         )
-    ungrouped = {r["case_id"]: r["employer_key"] for r in rows if r["group_id"] is None}
+    ungrouped = {
+        r["case_id"]: r["employer_key"]
+        for r in rows
+        if r["group_id"] is None and r["category"] in claims[r["employer_key"]]
+    }
     for c in await _current_decisions(conn, "c.case_id = ANY($1::uuid[])", list(ungrouped)):
         ledgers[ungrouped[c.case_id]].current[c.case_id] = (
             c.decision,
