@@ -48,6 +48,7 @@ from weiquan_shared.settings import Settings
 log = get_logger(__name__)
 
 BATCH_ROWS = 50_000
+YIELD_EVERY = 200  # events decoded between turns of the event loop during a replay
 DERIVED_TABLES = ("case_summary", "case_deadline", "case_rollup")
 READ_MODEL_TABLES = (*FACT_COLUMNS, *DERIVED_TABLES)
 
@@ -295,6 +296,10 @@ async def _replay(
                     break
                 report.events += 1
                 _apply(record, settings, batches, report, seen, seen_consultations)
+                if report.events % YIELD_EVERY == 0:
+                    # Let the running COPY send its next chunk: PostgreSQL then stores one
+                    # batch on the other core while this one decodes the next.
+                    await asyncio.sleep(0)
         for tp in list(pending):
             if await consumer.position(tp) >= end[tp]:
                 pending.discard(tp)
