@@ -47,6 +47,27 @@ class Bench:
         self.figures.append({"name": name, "value": value, "unit": unit, "ratio": ratio})
 
 
+# Throughput figures, and the machine limit measured in the same run that each is read
+# against: a case accepted is one PostgreSQL transaction at intake.
+RATIOS = {
+    "intake hotline calls accepted": "reference.pgbench_single_row_insert",
+    "e2e.max_sustained_rate": "reference.pgbench_single_row_insert",
+}
+
+
+def _ratios_to_references(bench: Bench) -> None:
+    """Once every module has run: each throughput figure as a ratio of its reference."""
+    values = {f["name"]: f["value"] for f in bench.figures}
+    for name, reference in RATIOS.items():
+        if values.get(name) is not None and values.get(reference):
+            bench.figure(
+                f"ratio.{name.replace(' ', '_')}",
+                values[name],
+                f"(over {reference})",
+                ratio=values[name] / values[reference],
+            )
+
+
 def _commit() -> str:
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return result.stdout.strip() or "unknown"
@@ -70,6 +91,7 @@ def main() -> None:
                 # A benchmark's services must not idle (or drain a backlog) in the next's.
                 while bench.deployments:
                     bench.deployments.pop().teardown()
+        _ratios_to_references(bench)
     HISTORY.parent.mkdir(parents=True, exist_ok=True)
     with HISTORY.open("a", encoding="utf-8") as history:
         record = {
