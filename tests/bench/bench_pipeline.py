@@ -41,18 +41,26 @@ async def dashboard_arrivals(
         await conn.close()
 
 
-def stack_pids(deployment: Deployment) -> list[int]:
-    pids = [s.process.pid for s in deployment.services.values() if s.process]
+def component_pids(deployment: Deployment) -> dict[str, list[int]]:
+    """The processes of each part of the stack: every service, Kafka, PostgreSQL."""
+    pids: dict[str, list[int]] = {
+        name: [s.process.pid] for name, s in deployment.services.items() if s.process
+    }
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            is_postgres = cmdline.startswith(b"postgres") or b"/postgres\x00-D" in cmdline
-            if b"kafka.Kafka" in cmdline or is_postgres:
-                pids.append(int(pid))
+            if b"kafka.Kafka" in cmdline:
+                pids.setdefault("kafka", []).append(int(pid))
+            elif cmdline.startswith(b"postgres") or b"/postgres\x00-D" in cmdline:
+                pids.setdefault("postgresql", []).append(int(pid))
     return pids
+
+
+def stack_pids(deployment: Deployment) -> list[int]:
+    return [pid for pids in component_pids(deployment).values() for pid in pids]
 
 
 def pss_mb(pids: list[int]) -> float:
@@ -101,6 +109,8 @@ def run(bench: Bench) -> None:
     time.sleep(5)
 
     # Intake latency and intake → dashboard latency at 300 cases/s.
+    components = {**component_pids(deployment), "load generator": [os.getpid()]}
+    cpu_before = {name: cpu_seconds(pids) for name, pids in components.items()}
     result = asyncio.run(offer_load(intake, 300, 10, seed=1))
     bench.figure("footprint.memory_under_load", pss_mb(stack_pids(deployment)), "MB (PSS)")
     lat = result["latencies"]
@@ -108,6 +118,11 @@ def run(bench: Bench) -> None:
     bench.figure("intake.http_p99_at_300rps", 1000 * percentile(lat, 0.99), "ms")
     bench.figure("intake.achieved_rate_at_300rps", result["achieved"], "cases/s")
     arrivals = asyncio.run(dashboard_arrivals(deployment, set(result["sent_at"]), 120))
+    # Counted until the last case reached the dashboard, so the consumers' backlog is in.
+    # PostgreSQL's pooled backends live as long as the pools: the same pids still count.
+    for name, pids in components.items():
+        per_case = 1000 * (cpu_seconds(pids) - cpu_before[name]) / max(1, len(result["sent_at"]))
+        bench.figure(f"cpu_per_case.{name.replace(' ', '_')}", per_case, "ms of CPU (at 300/s)")
     e2e = [
         (arrivals[case] - sent).total_seconds()
         for case, sent in result["sent_at"].items()
