@@ -159,15 +159,17 @@ def assess(
     current: dict[uuid.UUID, tuple[Decision, CaseFacts, bool]],
     flagged_on: date | None,
     policy: Policy,
+    classification: Classification | None = None,
 ) -> Assessment:
     """Decide a newly reported case against the employer's earlier cases.
 
     ``current`` maps each earlier case id to its current decision, its facts and whether
     that decision was an officer's override (which a group upgrade keeps the route of).
+    ``classification`` is the case's :func:`classify_case`, if the caller has it already.
     """
     facts = facts_of(case)
     today = china_date(case.reported_at)
-    classification = classify_case(case, policy)
+    classification = classification or classify_case(case, policy)
     key = employer_key(case.employer)
     new = NewCase(
         case.case_id,

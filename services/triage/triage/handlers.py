@@ -12,7 +12,7 @@ set-wise statements: a handful of round trips per batch instead of a dozen per c
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -46,16 +46,17 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
         cases: list[tuple[Envelope, CaseReported]] = events
         employers = {employer_key(case.employer): case.employer for _, case in cases}
         flagged = await store.lock_employers(conn, employers)
+        classified = {case.case_id: classify_case(case, policy) for _, case in cases}
         claims: dict[str, set[str]] = {key: set() for key in employers}
         for _, case in cases:
-            claims[employer_key(case.employer)].add(classify_case(case, policy).category)
+            claims[employer_key(case.employer)].add(classified[case.case_id].category)
         since, until = history_window(policy, [china_date(c.reported_at) for _, c in cases])
         ledgers = await store.employer_ledgers(conn, flagged, claims, since, until)
 
         batch = DecidedBatch()
         for envelope, case in cases:
             key = employer_key(case.employer)
-            batch.add(envelope, case, ledgers[key].assess(case, policy))
+            batch.add(envelope, case, ledgers[key].assess(case, policy, classified[case.case_id]))
 
         await store.save_groups(conn, list(batch.groups.values()))
         await store.save_cases(conn, batch.cases, batch.group_of)
@@ -74,7 +75,7 @@ class DecidedBatch:
         self.groups: dict[uuid.UUID, tuple[GroupOutcome, str, str]] = {}  # latest outcome
         self.group_of: dict[uuid.UUID, uuid.UUID] = {}
         self.decisions: list[store.DecisionRecord] = []
-        self.flags: list[tuple[str, Any, list[uuid.UUID]]] = []
+        self.flags: list[tuple[str, date, list[uuid.UUID]]] = []
         self.events: list[Envelope] = []
 
     def _emit(self, cause: Envelope, payload: EventPayload, subject: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from triage.classification import Classification
 from triage.clocks import china_date
 from triage.domain import Assessment, CaseFacts, Decision, Policy, assess, facts_of
 from triage.grouping import PriorCase
@@ -41,10 +42,17 @@ class EmployerLedger:
     current: dict[uuid.UUID, tuple[Decision, CaseFacts, bool]] = field(default_factory=dict)
     flagged_on: date | None = None
 
-    def assess(self, case: CaseReported, policy: Policy) -> Assessment:
+    def assess(
+        self, case: CaseReported, policy: Policy, classification: Classification | None = None
+    ) -> Assessment:
         """Decide ``case`` against the ledger, then record the outcome in it."""
         result = assess(
-            case, self.history, current=self.current, flagged_on=self.flagged_on, policy=policy
+            case,
+            self.history,
+            current=self.current,
+            flagged_on=self.flagged_on,
+            policy=policy,
+            classification=classification,
         )
         group_id = result.group.group_id if result.group else None
         if result.group is not None:

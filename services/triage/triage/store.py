@@ -111,34 +111,6 @@ class CurrentDecision:
     kind: str
 
 
-async def employer_cases(
-    conn: asyncpg.Connection, key: str
-) -> tuple[list[PriorCase], dict[uuid.UUID, tuple[Decision, CaseFacts, bool]]]:
-    """The employer's earlier cases, and the current decision of those not yet grouped."""
-    rows = await conn.fetch(
-        "SELECT case_id, case_number, category, worker_refs, reported_on, group_id "
-        "FROM cases WHERE employer_key = $1",
-        key,
-    )
-    history = [
-        PriorCase(
-            r["case_id"],
-            r["case_number"],
-            r["category"],
-            frozenset(r["worker_refs"]),
-            r["reported_on"],
-            r["group_id"],
-        )
-        for r in rows
-    ]
-    ungrouped = [p.case_id for p in history if p.group_id is None]
-    current = {
-        c.case_id: (c.decision, c.facts, c.kind == "override")
-        for c in await _current_decisions(conn, "c.case_id = ANY($1::uuid[])", ungrouped)
-    }
-    return history, current
-
-
 async def current_decision(conn: asyncpg.Connection, case_number: str) -> CurrentDecision | None:
     """A case's current decision, its case row locked against a concurrent change."""
     await conn.execute("SELECT 1 FROM cases WHERE case_number = $1 FOR UPDATE", case_number)
