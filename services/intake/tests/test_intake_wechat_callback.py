@@ -101,8 +101,7 @@ BILLION_LAUGHS = (
     "<MsgType>text</MsgType><Content>&lol3;</Content><MsgId>1</MsgId></xml>"
 )
 EXTERNAL_ENTITY = (
-    '<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-    "<xml><Encrypt>&e;</Encrypt></xml>"
+    '<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>'
 )
 
 
