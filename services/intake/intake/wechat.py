@@ -70,6 +70,13 @@ class WeChatSettings(BaseSettings):
     wechat_token: SecretStr | None = None
     wechat_encoding_aes_key: SecretStr | None = None
     wechat_app_id: str | None = None
+
+
+class WeChatCallbackSettings(BaseSettings):
+    """How strict the callback is (not secrets; the account's secrets are above)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_", extra="ignore")
+
     # How far a callback's timestamp (and a message's CreateTime) may be from our clock.
     # WeChat retries an unanswered message three times within about 15 seconds.
     wechat_timestamp_tolerance_seconds: int = Field(default=300, ge=1)
@@ -122,7 +129,11 @@ def read_message(xml_text: str) -> BaseMessage:
 
 class WeChatCallback:
     def __init__(
-        self, settings: WeChatSettings, store: Callable[[], CaseStore], cipher: PiiCipher
+        self,
+        settings: WeChatSettings,
+        store: Callable[[], CaseStore],
+        cipher: PiiCipher,
+        strictness: WeChatCallbackSettings | None = None,
     ) -> None:
         self._token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
         aes_key = settings.wechat_encoding_aes_key
@@ -133,7 +144,8 @@ class WeChatCallback:
             if aes_key and self._app_id and self._token
             else None
         )
-        self._tolerance = settings.wechat_timestamp_tolerance_seconds
+        strictness = strictness or WeChatCallbackSettings()
+        self._tolerance = strictness.wechat_timestamp_tolerance_seconds
         self._store = store
         self._cipher = cipher
 

@@ -24,6 +24,7 @@ from wechatpy.crypto import WeChatCrypto
 from intake.store import CaseStore
 from intake.wechat import (
     WeChatCallback,
+    WeChatCallbackSettings,
     WeChatSettings,
     build_wechat_router,
     read_message,
@@ -42,15 +43,15 @@ def no_store() -> CaseStore:
     raise AssertionError("a refused callback must not reach the store")
 
 
-def callback(aes: bool = True, tolerance: int = 300) -> WeChatCallback:
+def callback(aes: bool = True) -> WeChatCallback:
     configured = WeChatSettings(
         wechat_token=SecretStr(TOKEN),
         wechat_encoding_aes_key=SecretStr(AES_KEY) if aes else None,
         wechat_app_id=APP_ID,
-        wechat_timestamp_tolerance_seconds=tolerance,
     )
     cipher = PiiCipher({"k1": os.urandom(32)}, "k1", os.urandom(32))
-    return WeChatCallback(configured, no_store, cipher)
+    strictness = WeChatCallbackSettings(wechat_timestamp_tolerance_seconds=300)
+    return WeChatCallback(configured, no_store, cipher, strictness)
 
 
 def client(aes: bool = True) -> TestClient:
