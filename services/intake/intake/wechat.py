@@ -113,18 +113,30 @@ def read_message(xml_text: str) -> BaseMessage:
     _parse_xml(xml_text)  # refuses entities before wechatpy's own parse sees them
     try:
         message = parse_message(xml_text)
-        if message is None or not isinstance(message.source, str) or not message.source:
-            raise _bad_request("消息缺少发送者（FromUserName）")
-        if isinstance(message, TextMessage):
-            msg_id, created = message.id, message.time
-            if not isinstance(msg_id, int) or not 0 < msg_id <= MAX_MSG_ID:
-                raise _bad_request("消息编号（MsgId）无效")
-            if not isinstance(created, int):
-                raise _bad_request("消息时间（CreateTime）无效")
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        # ValueError: int() of a MsgId/CreateTime that is not a number or too long.
         raise _bad_request("消息不是有效的微信 XML") from exc
+    if message is None or not isinstance(message.source, str) or not message.source:
+        raise _bad_request("消息缺少发送者（FromUserName）")
+    if isinstance(message, TextMessage):
+        msg_id = _integer(lambda: message.id)
+        if msg_id is None or not 0 < msg_id <= MAX_MSG_ID:
+            raise _bad_request("消息编号（MsgId）无效：应为微信生成的数字编号")
+        if _integer(lambda: message.time) is None:
+            raise _bad_request("消息时间（CreateTime）无效：应为 Unix 时间戳")
     return message
+
+
+def _integer(read: Callable[[], object]) -> int | None:
+    """A wechatpy integer field, or None when it is missing, nested or not a number.
+
+    wechatpy converts on access with ``int()``, which raises ValueError for text and for
+    numbers longer than Python's digit limit (4,300 digits).
+    """
+    try:
+        value = read()
+    except ValueError:
+        return None
+    return value if isinstance(value, int) else None
 
 
 class WeChatCallback:

@@ -157,6 +157,7 @@ def test_a_msg_id_or_create_time_that_is_not_a_number_is_a_400(msg_id: str, crea
     body, query = encrypted_xml(text_xml(msg_id=msg_id, created=created))
     answer = client().post("/wechat/callback", params=query, content=body)
     assert answer.status_code == 400, answer.text
+    assert ("CreateTime" if created else "MsgId") in answer.json()["message"]
 
 
 def test_a_timestamp_outside_the_window_is_refused() -> None:
