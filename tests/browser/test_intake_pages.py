@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -67,14 +68,26 @@ def test_walk_in_page_shows_chinese_errors_then_registers_a_group(page: Page) ->
     page.screenshot(path=str(ARTIFACTS / "walk-in-validation.png"), full_page=True)
 
     page.fill("#workers-1-mobile", group["workers"][1]["mobile"])
+    first_submission = page.input_value("#desk_submission_id")
     page.press("#workers-1-mobile", "Enter")
     result = page.locator(".result.ok")
     result.wait_for()
     assert (result.text_content() or "").startswith(
         "登记成功，案件编号：" + group["employer"]["district_code"]
     )
-    assert error.text_content() == ""
+    assert page.locator(".error:not(:empty)").count() == 0  # the corrected error is gone
     page.screenshot(path=str(ARTIFACTS / "walk-in-registered.png"), full_page=True)
+
+    # The form is ready for the next visitors: the clerk's own fields stay, the rest is
+    # cleared, the extra worker rows are gone and the desk submission id is a new one.
+    assert page.input_value("#centre") == group["centre"]
+    assert page.input_value("#clerk_id") == group["clerk_id"]
+    assert page.locator("fieldset.worker").count() == 1
+    for cleared in ("#workers-0-name", "#workers-0-mobile", "#employer-name", "#description"):
+        assert page.input_value(cleared) == "", cleared
+    assert not page.is_checked("#consent-agreed")
+    assert page.input_value("#desk_submission_id") not in ("", first_submission)
+    assert page.evaluate("document.activeElement.id") == "workers-0-name"
 
 
 def test_operator_page_refuses_a_wrong_id_number_next_to_the_field(page: Page) -> None:
@@ -102,3 +115,134 @@ def test_operator_page_refuses_a_wrong_id_number_next_to_the_field(page: Page) -
     page.press("#workers-0-id_number", "Enter")
     page.locator(".result.ok").first.wait_for()
     assert "登记成功，案件编号：440305-" in (page.text_content("#case-form .result") or "")
+
+
+def fill_call(page: Page, call_id: str, name: str, mobile: str, employer: str) -> None:
+    """A complete, valid hotline call on /operator (the operator id is typed separately)."""
+    page.fill("#call_id", call_id)
+    page.fill("#workers-0-name", name)
+    page.fill("#workers-0-mobile", mobile)
+    page.fill("#employer-name", employer)
+    page.select_option("#employer-district_code", "440305")
+    page.fill("#description", "公司拖欠三个月工资共24000元。")
+    page.fill("#demands", "要求支付拖欠工资")
+    page.check("#consent-agreed")
+
+
+def cases_of(page: Page, mobile: str) -> list[str]:
+    found = httpx.post(
+        f"{page.url.split('/operator')[0]}/api/v1/case-searches/by-mobile",
+        json={"mobile": mobile},
+        timeout=10,
+    )
+    return [case["case_number"] for case in found.json()]
+
+
+def test_a_half_typed_date_blocks_the_save_with_a_message_beside_it(page: Page) -> None:
+    page.goto("/operator")
+    page.fill("#operator_id", "op-007")
+    fill_call(page, "12351-BROWSER-DATE", "李秀英", "13812345678", "深圳市鹏程建筑劳务有限公司")
+    page.focus("#knew_of_infringement_on")  # as Tab does: the year comes first
+    # Half typed: two of the three parts (which ones depends on the browser's segment order,
+    # mm/dd/yyyy in headless chromium, yyyy/mm/dd in a Chinese one). The field then holds a
+    # partial date: value "" and validity.badInput, which used to be sent as no date at all.
+    page.keyboard.type("1115")
+    assert page.evaluate(
+        "(() => { const el = document.getElementById('knew_of_infringement_on');"
+        " return el.validity.badInput && el.value === ''; })()"
+    )
+    page.press("#employer-name", "Enter")
+
+    slot = '[data-error-for="knew_of_infringement_on"]'
+    page.wait_for_function(f"document.querySelector('{slot}').textContent !== ''")
+    assert page.text_content(slot) == (
+        "知道权利受侵害的日期：日期没有填写完整，请补全年、月、日，或清空此栏"
+    )
+    assert page.get_attribute("#knew_of_infringement_on", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "knew_of_infringement_on"
+    assert "本次未保存" in (page.text_content("#case-form .result") or "")
+    page.screenshot(path=str(ARTIFACTS / "operator-half-typed-date.png"), full_page=True)
+    assert cases_of(page, "13812345678") == []  # nothing was sent
+
+    # A half-cleared call time is refused the same way.
+    page.fill("#knew_of_infringement_on", "2025-11-15")
+    page.focus("#called_at")
+    page.keyboard.press("Backspace")
+    assert page.evaluate("document.getElementById('called_at').validity.badInput")
+    page.press("#employer-name", "Enter")
+    page.wait_for_function(
+        "document.querySelector('[data-error-for=\"called_at\"]').textContent !== ''"
+    )
+    assert page.text_content('[data-error-for="called_at"]') == (
+        "来电时间：时间没有填写完整，请补全日期和时刻，或清空此栏"
+    )
+    assert page.text_content(slot) == ""
+    assert cases_of(page, "13812345678") == []
+
+    # Completed, the same form saves with the date.
+    page.evaluate("document.getElementById('called_at').value = localNow()")
+    page.press("#employer-name", "Enter")
+    page.locator("#case-form .result.ok").wait_for()
+    [number] = cases_of(page, "13812345678")
+    case = httpx.get(page.url.split("/operator")[0] + f"/api/v1/cases/{number}").json()
+    assert case["channel_ref"] == "12351-BROWSER-DATE"
+
+
+def test_operator_form_is_cleared_after_a_save_so_the_next_call_is_not_lost(page: Page) -> None:
+    page.goto("/operator")
+    page.fill("#operator_id", "op-011")
+    fill_call(page, "12351-BROWSER-0101", "王建国", "13912340101", "深圳市鹏程建筑劳务有限公司")
+    page.press("#employer-name", "Enter")
+    page.locator("#case-form .result.ok").wait_for()
+    first = page.get_attribute("#case-form .result", "data-case-number")
+    assert first and first.startswith("440305-")
+
+    # Ready for the next call: only the operator's own id is kept; the case number stays shown.
+    assert page.input_value("#operator_id") == "op-011"
+    for cleared in (
+        "#call_id",
+        "#workers-0-name",
+        "#workers-0-mobile",
+        "#employer-name",
+        "#employer-district_code",
+        "#description",
+        "#demands",
+    ):
+        assert page.input_value(cleared) == "", cleared
+    assert not page.is_checked("#consent-agreed")
+    assert page.input_value("#called_at") != ""
+    assert first in (page.text_content("#case-form .result") or "")
+    assert page.evaluate("document.activeElement.id") == "call_id"
+    page.screenshot(path=str(ARTIFACTS / "operator-cleared-after-save.png"), full_page=True)
+
+    # The next caller, with the previous call id typed by mistake: refused at the call id.
+    fill_call(page, "12351-BROWSER-0101", "陈桂兰", "13712340102", "东莞市长安镇某电子厂")
+    page.press("#employer-name", "Enter")
+    page.locator("#case-form .result.bad").wait_for()
+    message = page.text_content('[data-error-for="call_id"]') or ""
+    assert message.startswith("来电流水号 12351-BROWSER-0101 已登记过内容不同的来电，本次未保存")
+    assert page.evaluate("document.activeElement.id") == "call_id"
+    assert page.input_value("#workers-0-name") == "陈桂兰"  # nothing typed is lost
+    page.screenshot(path=str(ARTIFACTS / "operator-reused-call-id.png"), full_page=True)
+
+    page.fill("#call_id", "12351-BROWSER-0102")
+    page.press("#call_id", "Enter")
+    page.locator("#case-form .result.ok").wait_for()
+    second = page.get_attribute("#case-form .result", "data-case-number")
+    assert second and second != first
+    assert cases_of(page, "13712340102") == [second]
+
+    # The consultation form is cleared the same way, keeping the operator's id.
+    consult = "#consultation-form"
+    page.fill(f"{consult} [name=channel_ref]", "12351-BROWSER-0103")
+    page.fill(f"{consult} [name=operator_id]", "op-011")
+    page.select_option(f"{consult} [name=district_code]", "440305")
+    page.select_option(f"{consult} [name=topic]", "no_written_contract")
+    page.fill(f"{consult} [name=question]", "入职三个月没签劳动合同怎么办？")
+    page.fill(f"{consult} [name=answer]", "可主张二倍工资。")
+    page.press(f"{consult} [name=channel_ref]", "Enter")
+    page.locator(f"{consult} .result.ok").wait_for()
+    assert page.text_content(f"{consult} .result") == "咨询已记录。"
+    assert page.input_value(f"{consult} [name=operator_id]") == "op-011"
+    for cleared in ("channel_ref", "district_code", "topic", "question", "answer"):
+        assert page.input_value(f"{consult} [name={cleared}]") == "", cleared

@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -79,6 +80,70 @@ def test_hotline_call_retry_search_and_consultation(deployment: Deployment) -> N
     assert recorded.topic == asked["topic"] and recorded.channel_ref == asked["channel_ref"]
 
 
+def test_a_reused_key_with_another_body_is_a_conflict_never_a_replay(
+    deployment: Deployment,
+) -> None:
+    """Same key + same content: the earlier answer. Same key + other content: 409, unsaved."""
+    deployment.start("intake")
+    url = deployment["intake"].url
+    rng = random.Random(11)
+
+    first_call = hotline_call(rng, story=0, employer=0)
+    next_call = hotline_call(rng, story=1, employer=1, call_id=first_call["call_id"])
+    registered = httpx.post(f"{url}/api/v1/hotline-calls", json=first_call, timeout=10)
+    assert registered.status_code == 201, registered.text
+    reused = httpx.post(f"{url}/api/v1/hotline-calls", json=next_call, timeout=10)
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["message"].startswith(f"来电流水号 {first_call['call_id']} 已登记过")
+    assert "本次未保存" in reused.json()["message"]
+    assert "请填写这通来电自己的来电流水号" in reused.json()["message"]
+    assert [e["path"] for e in reused.json()["errors"]] == ["call_id"]
+    # The page stamps the consent time when it sends: a retry of the same form is a replay.
+    first_call["consent"]["given_at"] = datetime.now(UTC).isoformat()
+    retry = httpx.post(f"{url}/api/v1/hotline-calls", json=first_call, timeout=10)
+    assert (retry.status_code, retry.json()["duplicate"]) == (200, True)
+    assert retry.json()["case_number"] == registered.json()["case_number"]
+
+    group = walk_in_group(rng, workers=3, story=2, employer=2)
+    other_group = walk_in_group(
+        rng, workers=2, story=3, employer=3, desk_submission_id=group["desk_submission_id"]
+    )
+    assert httpx.post(f"{url}/api/v1/walk-in-registrations", json=group).status_code == 201
+    reused = httpx.post(f"{url}/api/v1/walk-in-registrations", json=other_group)
+    assert reused.status_code == 409, reused.text
+    assert [e["path"] for e in reused.json()["errors"]] == ["desk_submission_id"]
+
+    asked = consultation(rng)
+    other_question = asked | {"question": "另一位来电职工问：公司一直不交社保怎么办？"}
+    assert httpx.post(f"{url}/api/v1/consultations", json=asked).status_code == 201
+    reused = httpx.post(f"{url}/api/v1/consultations", json=other_question)
+    assert reused.status_code == 409, reused.text
+    assert [e["path"] for e in reused.json()["errors"]] == ["channel_ref"]
+    assert httpx.post(f"{url}/api/v1/consultations", json=asked).json()["duplicate"] is True
+
+    # Nothing of the refused submissions was stored or announced.
+    reported = events(deployment, "case.reported")
+    assert sorted(p.channel_ref for _, p, _ in reported) == sorted(
+        [first_call["call_id"], group["desk_submission_id"]]
+    )
+    [(_, recorded, _)] = events(deployment, "consultation.recorded")
+    assert recorded.summary.startswith(asked["question"][:5])
+
+    # A case stored before request hashes existed keeps the replay behaviour.
+    async def forget_hash() -> None:
+        conn = await deployment.connect("intake")
+        try:
+            await conn.execute(
+                "UPDATE cases SET request_hash = NULL WHERE channel_ref = $1", first_call["call_id"]
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(forget_hash())
+    legacy = httpx.post(f"{url}/api/v1/hotline-calls", json=next_call, timeout=10)
+    assert (legacy.status_code, legacy.json()["duplicate"]) == (200, True)
+
+
 def test_walk_in_group_of_twelve_is_one_case_with_twelve_workers(deployment: Deployment) -> None:
     deployment.start("intake")
     url = deployment["intake"].url
@@ -118,7 +183,7 @@ class FakeWeChatServer:
             "openid": self.openid,
         }
 
-    def text_xml(self, content: str, msg_id: int) -> str:
+    def text_xml(self, content: str, msg_id: int | str) -> str:
         return (
             f"<xml><ToUserName><![CDATA[{UNION_ACCOUNT}]]></ToUserName>"
             f"<FromUserName><![CDATA[{self.openid}]]></FromUserName>"
@@ -126,23 +191,33 @@ class FakeWeChatServer:
             f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
         )
 
+    def post_encrypted(self, xml: str) -> httpx.Response:
+        """``xml`` encrypted, signed and posted in safe mode, as WeChat's server does."""
+        query = self.signed_query()
+        wrapped = xmltodict.parse(
+            self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"])
+        )["xml"]
+        return self.post_ciphertext(wrapped["Encrypt"], query)
+
+    def post_ciphertext(self, encrypted: str, query: dict[str, str]) -> httpx.Response:
+        """``encrypted`` in a safe-mode body with a valid msg_signature for it."""
+        body = (
+            f"<xml><ToUserName><![CDATA[{UNION_ACCOUNT}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        )
+        parts = "".join(sorted([TOKEN, query["timestamp"], query["nonce"], encrypted]))
+        query = query | {
+            "encrypt_type": "aes",
+            "msg_signature": hashlib.sha1(parts.encode()).hexdigest(),
+        }
+        return httpx.post(self.url, params=query, content=body.encode(), timeout=10)
+
     def send(self, content: str, msg_id: int | None = None) -> str:
         """One encrypted text message; returns the decrypted reply's text."""
         if msg_id is None:
             self.msg_id += 1
             msg_id = self.msg_id
-        query = self.signed_query()
-        wrapped = xmltodict.parse(
-            self.crypto.encrypt_message(
-                self.text_xml(content, msg_id), query["nonce"], query["timestamp"]
-            )
-        )["xml"]
-        body = (
-            f"<xml><ToUserName><![CDATA[{UNION_ACCOUNT}]]></ToUserName>"
-            f"<Encrypt><![CDATA[{wrapped['Encrypt']}]]></Encrypt></xml>"
-        )
-        query |= {"encrypt_type": "aes", "msg_signature": wrapped["MsgSignature"]}
-        response = httpx.post(self.url, params=query, content=body.encode(), timeout=10)
+        response = self.post_encrypted(self.text_xml(content, msg_id))
         assert response.status_code == 200, response.text
         reply = xmltodict.parse(response.text)["xml"]
         plain = self.crypto.decrypt_message(
@@ -171,11 +246,11 @@ def test_wechat_conversation_signed_and_encrypted(deployment: Deployment) -> Non
     refused = httpx.get(wechat.url, params=forged)
     assert refused.status_code == 403 and "签名校验失败" in refused.json()["message"]
 
-    # Plain mode (no encryption): the welcome, in a passive XML reply.
+    # Safe mode is configured: a plain message is refused, even with a valid signature.
     plain = httpx.post(
         wechat.url, params=wechat.signed_query(), content=wechat.text_xml("你好", 1).encode()
     )
-    assert "登记劳动争议" in xmltodict.parse(plain.text)["xml"]["Content"]
+    assert plain.status_code == 400 and "安全模式" in plain.json()["message"]
 
     answers = wechat_answers(random.Random(8), story=0)
     replies = [wechat.send(text) for text in answers[:-1]]
@@ -201,3 +276,88 @@ def test_wechat_conversation_signed_and_encrypted(deployment: Deployment) -> Non
     log = deployment["intake"].log_text()
     for secret in (openid, answers[1], answers[2]):
         assert secret not in log
+
+
+def wechat_deployment(deployment: Deployment) -> str:
+    deployment.start(
+        "intake",
+        WEIQUAN_WECHAT_TOKEN=TOKEN,
+        WEIQUAN_WECHAT_ENCODING_AES_KEY=AES_KEY,
+        WEIQUAN_WECHAT_APP_ID=APP_ID,
+    )
+    return deployment["intake"].url
+
+
+def test_wechat_msg_id_is_deduplicated_per_openid(deployment: Deployment) -> None:
+    """A second OpenID sending the first one's MsgIds gets its own replies and its own case."""
+    base = wechat_deployment(deployment)
+    first = FakeWeChatServer(base, "oFirst" + secrets.token_urlsafe(20))
+    second = FakeWeChatServer(base, "oSecond" + secrets.token_urlsafe(20))
+    second.msg_id = first.msg_id  # the same MsgIds, message for message
+
+    first_done = [first.send(text) for text in wechat_answers(random.Random(31), story=0)][-1]
+    second_answers = wechat_answers(random.Random(32), story=1)
+    second_replies = [second.send(text) for text in second_answers]
+    assert second_replies[0].startswith("好的，我们开始登记")
+    numbers = [
+        done.split("您的案件编号是 ")[1].split("，")[0] for done in (first_done, second_replies[-1])
+    ]
+    assert numbers[0] != numbers[1], "the second OpenID got the first one's case number"
+    # Each sender's redelivery still gets its own earlier reply.
+    assert first.send("同意", msg_id=first.msg_id) == first_done
+    assert second.send("同意", msg_id=second.msg_id) == second_replies[-1]
+    reported = events(deployment, "case.reported")
+    assert sorted(p.case_number for _, p, _ in reported) == sorted(numbers)
+    assert len({p.channel_ref for _, p, _ in reported}) == 1  # the same last MsgId
+
+
+def test_wechat_hostile_callbacks_are_4xx_and_store_nothing(deployment: Deployment) -> None:
+    base = wechat_deployment(deployment)
+    wechat = FakeWeChatServer(base, "oHostile" + secrets.token_urlsafe(20))
+    other_key = FakeWeChatServer(base, wechat.openid)
+    other_key.crypto = WeChatCrypto(
+        TOKEN, base64.b64encode(os.urandom(32)).decode().rstrip("="), APP_ID
+    )
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        f"<xml><FromUserName>{wechat.openid}</FromUserName><CreateTime>{int(time.time())}"
+        "</CreateTime><MsgType>text</MsgType><Content>&lol2;</Content><MsgId>7</MsgId></xml>"
+    )
+    stale = wechat.signed_query()
+    stale_stamp = "978307200"  # 2001
+    stale_parts = "".join(sorted([TOKEN, stale_stamp, stale["nonce"]]))
+    stale |= {"timestamp": stale_stamp, "signature": hashlib.sha1(stale_parts.encode()).hexdigest()}
+    answers: dict[str, httpx.Response] = {
+        "random ciphertext": wechat.post_ciphertext(
+            base64.b64encode(os.urandom(48)).decode(), wechat.signed_query()
+        ),
+        "another key": other_key.post_encrypted(wechat.text_xml("登记", 1)),
+        "billion laughs": wechat.post_encrypted(laughs),
+        "MsgId not a number": wechat.post_encrypted(wechat.text_xml("登记", "abc")),
+        "MsgId of 5000 digits": wechat.post_encrypted(wechat.text_xml("登记", "9" * 5000)),
+        "timestamp from 2001": httpx.post(
+            wechat.url, params=stale, content=wechat.text_xml("登记", 2).encode()
+        ),
+        "plain mode": httpx.post(
+            wechat.url, params=wechat.signed_query(), content=wechat.text_xml("登记", 3).encode()
+        ),
+    }
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert all(400 <= code < 500 for code in statuses.values()), statuses
+    assert all(answer.json()["message"] for answer in answers.values())
+
+    async def stored() -> tuple[int, int, int]:
+        conn = await deployment.connect("intake")
+        try:
+            return (
+                await conn.fetchval("SELECT count(*) FROM wechat_messages"),
+                await conn.fetchval("SELECT count(*) FROM wechat_conversations"),
+                await conn.fetchval("SELECT count(*) FROM cases"),
+            )
+        finally:
+            await conn.close()
+
+    assert asyncio.run(stored()) == (0, 0, 0)
+    # The same account still works for a well-formed message.
+    assert wechat.send("你好").startswith("您好，这里是职工维权服务")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.domain import (
@@ -21,7 +22,7 @@ from intake.domain import (
     mobile_index,
     warnings_for,
 )
-from intake.store import CaseStore
+from intake.store import CaseStore, ReusedKey
 from weiquan_shared.pii import PiiCipher
 
 
@@ -106,6 +107,60 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# What a reused idempotency key means to the person at each form: (field, label, advice).
+_REUSED_KEY: dict[str, tuple[str, str, str]] = {
+    "hotline": (
+        "call_id",
+        "来电流水号",
+        "来电流水号 {ref} 已登记过内容不同的来电，本次未保存。"
+        "如是另一通来电，请填写这通来电自己的来电流水号后重新提交；"
+        "如要更正已登记的案件，请联系案件承办人。",
+    ),
+    "walk_in": (
+        "desk_submission_id",
+        "登记单号",
+        "这张登记单（{ref}）已提交过不同的内容，本次未保存。"
+        "如是另一批来访职工，请刷新页面，在新的登记单上重新填写提交。",
+    ),
+    "consultation": (
+        "channel_ref",
+        "来电流水号或登记单号",
+        "编号 {ref} 已记录过内容不同的咨询，本次未保存。"
+        "如是另一次咨询，请使用它自己的来电流水号或登记单号后重新提交。",
+    ),
+}
+
+
+def _reused_key(kind: str, ref: str) -> JSONResponse:
+    """409 in the 422 shape, so a page shows the advice next to the key's field."""
+    path, label, advice = _REUSED_KEY[kind]
+    message = advice.format(ref=ref)
+    return JSONResponse(
+        status_code=status.HTTP_409_CONFLICT,
+        content={
+            "message": message,
+            "errors": [{"field": path, "path": path, "label": label, "message": message}],
+        },
+    )
+
+
+def _conflict_doc(kind: str) -> dict[int | str, dict[str, Any]]:
+    path, label, advice = _REUSED_KEY[kind]
+    return {
+        409: {
+            "description": "同一编号此前已提交过不同的内容（不是重试）：未保存，请换用新编号",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "message": advice.format(ref="…"),
+                        "errors": [{"field": path, "path": path, "label": label, "message": "…"}],
+                    }
+                }
+            },
+        }
+    }
+
+
 def _accepted(registered: Any, response: Response, report: CaseReport) -> CaseAccepted:
     if not registered.created:
         response.status_code = status.HTTP_200_OK
@@ -122,9 +177,12 @@ def _accepted(registered: Any, response: Response, report: CaseReport) -> CaseAc
 def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["intake"])
 
-    async def register(report: CaseReport, response: Response) -> CaseAccepted:
+    async def register(report: CaseReport, response: Response) -> CaseAccepted | JSONResponse:
         identities = [identify(worker, cipher) for worker in report.dispute.workers]
-        registered = await store().register(report, identities)
+        try:
+            registered = await store().register(report, identities)
+        except ReusedKey as reused:
+            return _reused_key(reused.channel, reused.channel_ref)
         return _accepted(registered, response, report)
 
     @router.post(
@@ -134,16 +192,20 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         summary="登记12351热线来电",
         description=(
             "接线员在通话中登记职工诉求，返回案件编号供当场读给职工。以来电流水号去重："
-            "重复提交返回同一案件编号（200），不会重复登记。"
+            "同一内容重复提交返回同一案件编号（200），不会重复登记；同一来电流水号提交了"
+            "不同的内容（同意时间除外）则不保存，答复409。"
             "示例：来电流水号 12351-20261124-0001，职工王建国反映深圳市鹏程建筑劳务有限公司"
             "拖欠工资24000元，诉求为支付拖欠工资。"
         ),
         responses={
             200: {"description": "该来电流水号已登记，返回原案件编号", "model": CaseAccepted},
+            **_conflict_doc("hotline"),
             **_ERRORS,
         },
     )
-    async def register_hotline_call(call: HotlineCallIn, response: Response) -> CaseAccepted:
+    async def register_hotline_call(
+        call: HotlineCallIn, response: Response
+    ) -> CaseAccepted | JSONResponse:
         return await register(CaseReport.from_hotline(call), response)
 
     @router.post(
@@ -154,15 +216,19 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         description=(
             "职工服务中心窗口登记来访职工。同一用人单位的多名工友一起来访时，一张登记单即一个"
             "案件，包含全部职工（集体争议，劳动争议调解仲裁法第七条）；分诊服务据此识别群体性"
-            "争议。以登记单号去重：重复提交返回同一案件编号（200）。"
+            "争议。以登记单号去重：同一内容重复提交返回同一案件编号（200）；同一登记单号"
+            "提交了不同的内容（同意时间除外）则不保存，答复409。"
             "示例：南山区职工服务中心登记某建筑劳务公司12名工友被拖欠工资。"
         ),
         responses={
             200: {"description": "该登记单已提交过，返回原案件编号", "model": CaseAccepted},
+            **_conflict_doc("walk_in"),
             **_ERRORS,
         },
     )
-    async def register_walk_in(group: WalkInGroupIn, response: Response) -> CaseAccepted:
+    async def register_walk_in(
+        group: WalkInGroupIn, response: Response
+    ) -> CaseAccepted | JSONResponse:
         return await register(CaseReport.from_walk_in(group), response)
 
     @router.post(
@@ -172,18 +238,23 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         summary="记录当场解答的咨询（不立案）",
         description=(
             "热线或窗口当场解答的咨询计入工会的咨询统计，不登记案件，也不收集姓名、手机号。"
-            "以来电流水号或登记单号去重。"
+            "以来电流水号或登记单号去重：同一内容重复提交返回原记录（200），"
+            "同一编号提交了不同的内容则不保存，答复409。"
             "示例：职工来电咨询入职三个月未签劳动合同能否要求双倍工资，接线员当场答复。"
         ),
         responses={
             200: {"description": "已记录过，返回原记录", "model": ConsultationAccepted},
+            **_conflict_doc("consultation"),
             **_ERRORS,
         },
     )
     async def record_consultation(
         consultation: ConsultationIn, response: Response
-    ) -> ConsultationAccepted:
-        recorded = await store().record_consultation(consultation)
+    ) -> ConsultationAccepted | JSONResponse:
+        try:
+            recorded = await store().record_consultation(consultation)
+        except ReusedKey as reused:
+            return _reused_key("consultation", reused.channel_ref)
         if not recorded.created:
             response.status_code = status.HTTP_200_OK
         return ConsultationAccepted(

@@ -9,11 +9,13 @@ grounds (``description``) and the time, so all four are required on every channe
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -320,9 +322,40 @@ class ConsultationIn(BaseModel):
         return value
 
 
+def submission_digest(submission: DisputeIn | ConsultationIn) -> str:
+    """SHA-256 of what a submission says, to tell a retry from a reused idempotency key.
+
+    The consent time is left out: the page stamps it when the form is sent, so an honest
+    retry of the same form differs there and nowhere else. The rest is compared as
+    validated (mobiles as ``+86…``, times in UTC, amounts without trailing zeros), so two
+    spellings of the same content are the same submission.
+    """
+    content = submission.model_dump(exclude={"consent": {"given_at"}})
+    canonical = json.dumps(
+        content, default=_canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
 @dataclass(frozen=True)
 class CaseReport:
-    """A dispute from any channel, ready to be stored and announced."""
+    """A dispute from any channel, ready to be stored and announced.
+
+    ``digest`` (:func:`submission_digest`) is set for channels whose reference is a client's
+    idempotency key (hotline, walk-in); WeChat messages are deduplicated per OpenID instead.
+    """
 
     channel: Channel
     channel_ref: str
@@ -330,10 +363,18 @@ class CaseReport:
     recorded_by: str | None
     dispute: DisputeIn
     centre: str | None = None
+    digest: str | None = None
 
     @classmethod
     def from_hotline(cls, call: HotlineCallIn) -> CaseReport:
-        return cls("hotline", call.call_id, call.called_at, call.operator_id, call)
+        return cls(
+            "hotline",
+            call.call_id,
+            call.called_at,
+            call.operator_id,
+            call,
+            digest=submission_digest(call),
+        )
 
     @classmethod
     def from_walk_in(cls, group: WalkInGroupIn) -> CaseReport:
@@ -344,6 +385,7 @@ class CaseReport:
             group.clerk_id,
             group,
             centre=group.centre,
+            digest=submission_digest(group),
         )
 
 

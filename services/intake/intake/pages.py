@@ -163,9 +163,11 @@ def operator_page() -> str:
         '<div class="result" role="status" aria-live="polite"></div></form>'
     )
     script = """
-wire(document.getElementById("case-form"), "/api/v1/hotline-calls", caseAccepted);
+wire(document.getElementById("case-form"), "/api/v1/hotline-calls", caseAccepted,
+  { keep: ["operator_id"] });
 wire(document.getElementById("consultation-form"), "/api/v1/consultations",
-  (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; });
+  (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; },
+  { keep: ["operator_id"] });
 wire(document.getElementById("search-form"), "/api/v1/case-searches/by-mobile",
   (rows, result) => {
     result.textContent = rows.length ? rows.map((r) =>
@@ -211,7 +213,14 @@ document.getElementById("add-worker").addEventListener("click", () => {{
     .replace("职工 1", "职工 " + (index + 1)));
   document.getElementById("workers-" + index + "-name").focus();
 }});
-wire(form, "/api/v1/walk-in-registrations", caseAccepted);
+wire(form, "/api/v1/walk-in-registrations", caseAccepted, {{
+  keep: ["centre", "clerk_id"],
+  afterReset: () => {{
+    for (const extra of [...document.querySelectorAll("#workers fieldset.worker")].slice(1))
+      extra.remove();
+    newSubmission();
+  }},
+}});
 """
     return _page("职工服务中心来访登记", form, script)
 

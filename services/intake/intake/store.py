@@ -23,6 +23,7 @@ from intake.domain import (
     case_number,
     case_reported,
     consultation_recorded,
+    submission_digest,
 )
 from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
 from weiquan_shared.envelope import new_event
@@ -38,16 +39,17 @@ WITH new_case AS (
     INSERT INTO cases (id, case_number, channel, channel_ref, district_code, employer_name,
         employer_credit_code, employer_industry, employer_address, description_enc,
         demands_enc, claim_amount, knew_of_infringement_on, employment_ended_on, reported_at,
-        operator_id, centre, consent_wording_version, consent_given_at, wechat_openid_index)
+        operator_id, centre, consent_wording_version, consent_given_at, wechat_openid_index,
+        request_hash)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20))
+        $19, $20, $21))
 INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
     id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
     occupation)
 SELECT w.id, $1, w.position, w.name_enc, w.mobile_enc, w.mobile_index, w.id_number_enc,
     w.id_number_index, w.is_migrant, w.is_platform, w.household_type, w.occupation
-FROM unnest($21::uuid[], $22::int[], $23::bytea[], $24::bytea[], $25::text[], $26::bytea[],
-            $27::text[], $28::bool[], $29::bool[], $30::text[], $31::text[])
+FROM unnest($22::uuid[], $23::int[], $24::bytea[], $25::bytea[], $26::text[], $27::bytea[],
+            $28::text[], $29::bool[], $30::bool[], $31::text[], $32::text[])
     AS w(id, position, name_enc, mobile_enc, mobile_index, id_number_enc, id_number_index,
          is_migrant, is_platform, household_type, occupation)
 """
@@ -71,6 +73,18 @@ class RecordedConsultation:
     created: bool
 
 
+class ReusedKey(Exception):
+    """A channel reference (idempotency key) came again with different content.
+
+    Answering with the earlier result would lose the new submission; nothing is stored.
+    """
+
+    def __init__(self, channel: str, channel_ref: str) -> None:
+        super().__init__(f"{channel} reference reused with a different body")
+        self.channel = channel
+        self.channel_ref = channel_ref
+
+
 class CaseStore:
     def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, settings: Settings) -> None:
         self._pool = pool
@@ -85,17 +99,29 @@ class CaseStore:
         New submissions are the common case, so the insert is tried first (one round trip
         fewer than looking up first); a retry hits the unique (channel, channel_ref), its
         transaction rolls back with the counter increment, and the case already there is
-        the answer. No number is used up and no event is written twice.
+        the answer. No number is used up and no event is written twice. The same reference
+        with different content (another request hash) raises :class:`ReusedKey`.
         """
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
                     return await self._insert(conn, report, identities, openid_index=None)
             except asyncpg.UniqueViolationError:
-                existing = await _find(conn, report.channel, report.channel_ref)
-                if existing is None:
+                row = await conn.fetchrow(
+                    "SELECT id, case_number, request_hash FROM cases "
+                    "WHERE channel = $1 AND channel_ref = $2",
+                    report.channel,
+                    report.channel_ref,
+                )
+                if row is None:
                     raise
-                return existing
+                if _conflicts(row["request_hash"], self._request_hash(report.digest)):
+                    raise ReusedKey(report.channel, report.channel_ref) from None
+                return Registered(row["id"], row["case_number"], created=False)
+
+    def _request_hash(self, digest: str | None) -> str | None:
+        """The digest of a submission under the index key: the content stays unguessable."""
+        return self._cipher.blind_index(digest, "request") if digest else None
 
     async def _insert(
         self,
@@ -156,6 +182,7 @@ class CaseStore:
             dispute.consent.wording_version,
             dispute.consent.given_at,
             openid_index,
+            self._request_hash(report.digest),
             *(list(column) for column in zip(*workers, strict=True)),
         )
         event = new_event(
@@ -217,13 +244,17 @@ class CaseStore:
     # ------------------------------------------------------------------ consultations
 
     async def record_consultation(self, consultation: ConsultationIn) -> RecordedConsultation:
-        """Record once per channel reference, with its event; a retry changes nothing."""
+        """Record once per channel reference, with its event; a retry changes nothing.
+
+        The same reference with different content raises :class:`ReusedKey`.
+        """
         consultation_id = uuid.uuid4()
+        request_hash = self._request_hash(submission_digest(consultation))
         async with self._pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
                 """INSERT INTO consultations (id, channel, channel_ref, occurred_at, operator_id,
-                       district_code, topic, question, answer)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                       district_code, topic, question, answer, request_hash)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                    ON CONFLICT (channel, channel_ref) DO NOTHING RETURNING id""",
                 consultation_id,
                 consultation.channel,
@@ -234,14 +265,18 @@ class CaseStore:
                 consultation.topic,
                 redact_text(consultation.question),
                 redact_text(consultation.answer),
+                request_hash,
             )
             if inserted is None:
-                existing = await conn.fetchval(
-                    "SELECT id FROM consultations WHERE channel = $1 AND channel_ref = $2",
+                existing = await conn.fetchrow(
+                    "SELECT id, request_hash FROM consultations "
+                    "WHERE channel = $1 AND channel_ref = $2",
                     consultation.channel,
                     consultation.channel_ref,
                 )
-                return RecordedConsultation(existing, created=False)
+                if _conflicts(existing["request_hash"], request_hash):
+                    raise ReusedKey(consultation.channel, consultation.channel_ref)
+                return RecordedConsultation(existing["id"], created=False)
             event = new_event(
                 consultation_recorded(consultation, consultation_id=consultation_id),
                 subject=str(consultation_id),
@@ -265,7 +300,9 @@ class CaseStore:
         ``advance(conversation) -> Turn`` is the pure conversation step; ``identify`` turns a
         completed dispute's workers into their keyed hashes. Messages of one OpenID are
         serialised by the conversation row's lock, so WeChat's redelivery of a message
-        (same MsgId) waits for the first delivery and then gets the same reply.
+        (same OpenID and MsgId) waits for the first delivery and then gets the same reply.
+        A MsgId is only unique per sender: another OpenID's message with the same MsgId is
+        a message of its own.
         """
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -279,7 +316,9 @@ class CaseStore:
                 openid_index,
             )
             earlier = await conn.fetchval(
-                "SELECT reply FROM wechat_messages WHERE msg_id = $1", msg_id
+                "SELECT reply FROM wechat_messages WHERE openid_index = $1 AND msg_id = $2",
+                openid_index,
+                msg_id,
             )
             if earlier is not None:
                 return str(earlier)
@@ -330,10 +369,6 @@ class CaseStore:
         return reply
 
 
-async def _find(conn: asyncpg.Connection, channel: str, channel_ref: str) -> Registered | None:
-    row = await conn.fetchrow(
-        "SELECT id, case_number FROM cases WHERE channel = $1 AND channel_ref = $2",
-        channel,
-        channel_ref,
-    )
-    return Registered(row["id"], row["case_number"], created=False) if row else None
+def _conflicts(stored_hash: str | None, request_hash: str | None) -> bool:
+    """Rows stored before request hashes existed (None) keep replaying."""
+    return stored_hash is not None and stored_hash != request_hash

@@ -10,6 +10,14 @@ XML is the response body, encrypted again in safe mode.
 wechatpy does no network I/O here, and its AES and SHA-1 work on a few hundred bytes takes
 microseconds, so it runs on the event loop; the only waiting is the database's.
 
+Everything in a callback is untrusted until proven otherwise: a request is refused (4xx,
+nothing stored) when its signature is wrong, its timestamp is outside the configured window
+(a replayed request), its mode (plain or AES) is not the configured one, its ciphertext does
+not decrypt to WeChat's frame for our AppID, its XML declares entities, or its MsgId is not
+a 64-bit number. wechatpy's decryption and parser raise whatever their input provokes
+(``struct.error``, ``IndexError``, ``ValueError``…), so :meth:`WeChatCallback.decrypt` and
+:func:`read_message` turn every such failure into a 400.
+
 The OpenID (``FromUserName``) is personal data: it is kept only as a keyed hash, and
 never logged nor published.
 """
@@ -18,19 +26,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
+import time
 import xml.parsers.expat
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import xmltodict
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from wechatpy import create_reply, parse_message
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.messages import TextMessage
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException
+from wechatpy.messages import BaseMessage, TextMessage
 
 from intake.domain import DisputeIn, WorkerIdentity, identify
 from intake.domain_wechat import WELCOME, step
@@ -41,6 +51,8 @@ from weiquan_shared.pii import PiiCipher
 log = get_logger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# WeChat's MsgId is a 64-bit unsigned integer.
+MAX_MSG_ID = 2**64 - 1
 NOT_TEXT_REPLY = "目前只能处理文字消息。登记请回复「登记」，查询请回复「查询 案件编号」。"
 
 
@@ -49,6 +61,8 @@ class WeChatSettings(BaseSettings):
 
     ``make up`` generates a token and EncodingAESKey for the local stack; a union enters
     its own account's values in production. Without a token the callback answers 503.
+    With an EncodingAESKey the account is in safe mode and only AES messages are taken;
+    without one, only plain messages.
     """
 
     model_config = SettingsConfigDict(env_prefix="WEIQUAN_", extra="ignore")
@@ -56,6 +70,16 @@ class WeChatSettings(BaseSettings):
     wechat_token: SecretStr | None = None
     wechat_encoding_aes_key: SecretStr | None = None
     wechat_app_id: str | None = None
+
+
+class WeChatCallbackSettings(BaseSettings):
+    """How strict the callback is (not secrets; the account's secrets are above)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_", extra="ignore")
+
+    # How far a callback's timestamp (and a message's CreateTime) may be from our clock.
+    # WeChat retries an unanswered message three times within about 15 seconds.
+    wechat_timestamp_tolerance_seconds: int = Field(default=300, ge=1)
 
 
 def signature(*parts: str) -> str:
@@ -67,21 +91,78 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+def _bad_request(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_400_BAD_REQUEST, message)
+
+
+def _parse_xml(text: str | bytes) -> Any:
+    """xmltodict's parse; malformed XML and entity declarations (refused) become a 400."""
+    try:
+        return xmltodict.parse(text, disable_entities=True)
+    except (xml.parsers.expat.ExpatError, ValueError) as exc:
+        # ValueError: "entities are disabled" (DOCTYPE with entities, billion laughs).
+        raise _bad_request("消息不是有效的微信 XML") from exc
+
+
+def read_message(xml_text: str) -> BaseMessage:
+    """The message in a callback's (decrypted) XML, checked as far as we rely on it.
+
+    A text message must carry a MsgId that is a 64-bit number and a CreateTime that is a
+    number; anything else about a message wechatpy cannot read is a 400.
+    """
+    _parse_xml(xml_text)  # refuses entities before wechatpy's own parse sees them
+    try:
+        message = parse_message(xml_text)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise _bad_request("消息不是有效的微信 XML") from exc
+    if message is None or not isinstance(message.source, str) or not message.source:
+        raise _bad_request("消息缺少发送者（FromUserName）")
+    if isinstance(message, TextMessage):
+        msg_id = _integer(lambda: message.id)
+        if msg_id is None or not 0 < msg_id <= MAX_MSG_ID:
+            raise _bad_request("消息编号（MsgId）无效：应为微信生成的数字编号")
+        if _integer(lambda: message.time) is None:
+            raise _bad_request("消息时间（CreateTime）无效：应为 Unix 时间戳")
+    return message
+
+
+def _integer(read: Callable[[], object]) -> int | None:
+    """A wechatpy integer field, or None when it is missing, nested or not a number.
+
+    wechatpy converts on access with ``int()``, which raises ValueError for text and for
+    numbers longer than Python's digit limit (4,300 digits).
+    """
+    try:
+        value = read()
+    except ValueError:
+        return None
+    return value if isinstance(value, int) else None
+
+
 class WeChatCallback:
     def __init__(
-        self, settings: WeChatSettings, store: Callable[[], CaseStore], cipher: PiiCipher
+        self,
+        settings: WeChatSettings,
+        store: Callable[[], CaseStore],
+        cipher: PiiCipher,
+        strictness: WeChatCallbackSettings | None = None,
     ) -> None:
         self._token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
         aes_key = settings.wechat_encoding_aes_key
+        self.mode: Literal["aes", "plain"] = "aes" if aes_key else "plain"
+        self._app_id = settings.wechat_app_id or ""
         self._crypto = (
-            WeChatCrypto(self._token, aes_key.get_secret_value(), settings.wechat_app_id)
-            if aes_key and settings.wechat_app_id and self._token
+            WeChatCrypto(self._token, aes_key.get_secret_value(), self._app_id)
+            if aes_key and self._app_id and self._token
             else None
         )
+        strictness = strictness or WeChatCallbackSettings()
+        self._tolerance = strictness.wechat_timestamp_tolerance_seconds
         self._store = store
         self._cipher = cipher
 
     def verify(self, sig: str, timestamp: str, nonce: str) -> None:
+        """The request comes from WeChat (signature) and is not a replay (timestamp)."""
         if not self._token:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -89,8 +170,32 @@ class WeChatCallback:
             )
         if not _same(signature(self._token, timestamp, nonce), sig):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "签名校验失败：请求不是来自微信服务器")
+        if not self.is_recent(int(timestamp)):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"请求时间戳与服务器时间相差超过{self._tolerance}秒：可能是重放的旧请求，"
+                "或服务器时钟不准，请核对服务器时间",
+            )
+
+    def is_recent(self, unix_seconds: int) -> bool:
+        return abs(unix_seconds - time.time()) <= self._tolerance
+
+    def check_mode(self, encrypt_type: str | None) -> None:
+        """Only the configured mode is taken: an AES account never accepts plain messages."""
+        given = "aes" if encrypt_type == "aes" else "plain"
+        if given == self.mode:
+            return
+        if self.mode == "aes":
+            raise _bad_request(
+                "本服务已配置为安全模式（消息加密），不接受明文消息；"
+                "请在公众号后台核对「消息加解密方式」"
+            )
+        raise _bad_request(
+            "本服务配置为明文模式，不接受加密消息；请在公众号后台核对「消息加解密方式」"
+        )
 
     def decrypt(self, body: bytes, msg_signature: str, timestamp: str, nonce: str) -> str:
+        """The plain XML inside a safe-mode message; any ciphertext that is not ours: 400."""
         if self._crypto is None:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -102,11 +207,12 @@ class WeChatCallback:
                 status.HTTP_403_FORBIDDEN, "消息签名校验失败：请求不是来自微信服务器"
             )
         try:
-            return str(self._crypto.decrypt_message(body, msg_signature, timestamp, nonce))
-        except (InvalidSignatureException, InvalidAppIdException, ValueError) as exc:
-            raise HTTPException(
-                status.HTTP_400_BAD_REQUEST, "消息无法解密：AppID 或密钥与本服务配置不符"
-            ) from exc
+            # The signature is checked above (in constant time): decrypt the frame directly.
+            return str(PrpCrypto(self._crypto.key).decrypt(encrypted, self._app_id))
+        except (InvalidAppIdException, ValueError, struct.error, IndexError) as exc:
+            # Random or foreign ciphertext: bad base64 or block length, a wrong length
+            # prefix (struct.error), an empty frame (IndexError), not UTF-8 (ValueError).
+            raise _bad_request("消息无法解密：AppID 或密钥与本服务配置不符") from exc
 
     def encrypt(self, reply_xml: str, nonce: str, timestamp: str) -> str:
         assert self._crypto is not None
@@ -114,23 +220,18 @@ class WeChatCallback:
 
     async def answer(self, xml_text: str) -> str:
         """The passive reply (plain XML) to one message, or "" to acknowledge silently."""
-        try:
-            message = parse_message(xml_text)
-        except (xml.parsers.expat.ExpatError, KeyError, TypeError, AttributeError) as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "消息不是有效的微信 XML") from exc
-        if message is None or not message.source:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "消息缺少发送者（FromUserName）")
+        message = read_message(xml_text)
         if message.type == "event":
             if getattr(message, "event", "") in {"subscribe", "subscribe_scan"}:
                 return str(create_reply(WELCOME, message).render())
             return ""
         if not isinstance(message, TextMessage):
             return str(create_reply(NOT_TEXT_REPLY, message).render())
-        try:
-            sent_at = datetime.fromtimestamp(int(message.time), UTC)
-        except (TypeError, ValueError, OverflowError, OSError) as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "消息时间（CreateTime）无效") from exc
-        received_at = min(sent_at, datetime.now(UTC))
+        if not self.is_recent(message.time):
+            raise _bad_request(
+                f"消息时间（CreateTime）与服务器时间相差超过{self._tolerance}秒，消息未处理"
+            )
+        received_at = min(datetime.fromtimestamp(message.time, UTC), datetime.now(UTC))
         openid_index = self._cipher.blind_index(message.source, "wechat_openid")
         text = str(message.content or "")[:2000]
 
@@ -149,13 +250,14 @@ class WeChatCallback:
 
 
 def _encrypted_part(body: bytes) -> str:
+    parsed = _parse_xml(body)
     try:
-        parsed = xmltodict.parse(body)
-        return str(parsed["xml"]["Encrypt"])
-    except (xml.parsers.expat.ExpatError, KeyError, TypeError) as exc:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "加密消息格式不正确：缺少 <Encrypt>"
-        ) from exc
+        encrypted = parsed["xml"]["Encrypt"]
+    except (KeyError, TypeError) as exc:
+        raise _bad_request("加密消息格式不正确：缺少 <Encrypt>") from exc
+    if not isinstance(encrypted, str):
+        raise _bad_request("加密消息格式不正确：<Encrypt> 应为文字")
+    return encrypted
 
 
 SignatureQuery = Annotated[str, Query(description="微信服务器的签名", max_length=64)]
@@ -226,8 +328,11 @@ def build_wechat_router(callback: WeChatCallback) -> APIRouter:
                     "application/xml": {"example": "<xml>…回复「1/8 请问您的姓名？」…</xml>"}
                 }
             },
-            400: {"description": "消息不是有效的微信 XML 或无法解密"},
-            403: {"description": "签名校验失败"},
+            400: {
+                "description": "消息不是有效的微信 XML、无法解密、消息编号或时间无效，"
+                "或加密方式与本服务配置不符"
+            },
+            403: {"description": "签名校验失败，或时间戳超出允许范围（重放的旧请求）"},
             413: {"description": "消息过大"},
             503: {"description": "未配置公众号"},
         },
@@ -245,6 +350,7 @@ def build_wechat_router(callback: WeChatCallback) -> APIRouter:
         ] = None,
     ) -> Response:
         callback.verify(signature, timestamp, nonce)
+        callback.check_mode(encrypt_type)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "消息过大")

@@ -71,9 +71,34 @@ function showErrors(form, errors) {
   return general;
 }
 
+function labelOf(form, el) {
+  const label = form.querySelector(`label[for="${el.id}"]`);
+  return label ? label.textContent.replace(/\s*\*$/, "") : el.name;
+}
+
+// A date or time typed half way (e.g. 20261115 into a date field) is unreadable to the
+// browser: it reports validity.badInput and value "", and would be sent as if left empty.
+// Such a field blocks the submission with a message next to it.
+function unreadableDates(form) {
+  const errors = [];
+  for (const el of form.querySelectorAll('input[type="date"], input[type="datetime-local"]')) {
+    if (el.disabled || !el.validity.badInput) continue;
+    const what = el.type === "date" ? "日期没有填写完整，请补全年、月、日" : "时间没有填写完整，请补全日期和时刻";
+    errors.push({ path: el.name, message: `${labelOf(form, el)}：${what}，或清空此栏` });
+  }
+  return errors;
+}
+
 async function submitForm(form, url, onDone) {
   const result = form.querySelector(".result");
   clearErrors(form);
+  const unreadable = unreadableDates(form);
+  if (unreadable.length) {
+    showErrors(form, unreadable);
+    result.className = "result bad";
+    result.textContent = "有日期没有填写完整，本次未保存，请看红色提示。";
+    return false;
+  }
   result.className = "result";
   result.textContent = "正在提交…";
   let response;
@@ -86,28 +111,55 @@ async function submitForm(form, url, onDone) {
   } catch (err) {
     result.className = "result bad";
     result.textContent = "无法连接受理服务，请检查网络后重试（本次未保存）。";
-    return;
+    return false;
   }
   const data = await response.json().catch(() => ({}));
   if (response.status === 422) {
     const general = showErrors(form, data.errors || []);
     result.className = "result bad";
     result.textContent = general.length ? general.join("；") : "有字段需要修改，请看红色提示。";
-    return;
+    return false;
+  }
+  if (response.status === 409) {
+    // The key (来电流水号, 登记单号) was used before for other content: say so at the key.
+    showErrors(form, data.errors || []);
+    result.className = "result bad";
+    result.textContent = data.message;
+    return false;
   }
   if (!response.ok) {
     result.className = "result bad";
     result.textContent = data.message || data.detail || `提交失败（${response.status}），请重试。`;
-    return;
+    return false;
   }
   result.className = "result ok";
   onDone(data, result);
+  return true;
 }
 
-function wire(form, url, onDone) {
-  form.addEventListener("submit", (event) => {
+function fillNow(form) {
+  for (const el of form.querySelectorAll('input[type="datetime-local"][data-now]')) el.value = localNow();
+}
+
+// After a save a registration form starts the next call or visit: every field is cleared
+// except the person's own (``keep``: operator id, centre…), times are "now" again, the
+// result stays. Otherwise the next caller's details would go out under the previous key.
+function startAfresh(form, { keep = [], afterReset = null }) {
+  const kept = keep.map((name) => [name, form.elements[name].value]);
+  form.reset();
+  for (const [name, value] of kept) form.elements[name].value = value;
+  fillNow(form);
+  if (afterReset) afterReset();
+  const blank = [...form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), select, textarea")]
+    .find((el) => !el.disabled && el.value === "");
+  if (blank) blank.focus();
+}
+
+// ``afresh`` (registration forms): {keep: [names of fields to keep], afterReset: fn}.
+function wire(form, url, onDone, afresh = null) {
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    submitForm(form, url, onDone);
+    if ((await submitForm(form, url, onDone)) && afresh) startAfresh(form, afresh);
   });
   // Ctrl+Enter submits from a multi-line field, where Enter starts a new line.
   form.addEventListener("keydown", (event) => {
@@ -116,7 +168,7 @@ function wire(form, url, onDone) {
       form.requestSubmit();
     }
   });
-  for (const el of form.querySelectorAll('input[type="datetime-local"][data-now]')) el.value = localNow();
+  fillNow(form);
 }
 
 function caseAccepted(data, result) {
