@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from triage.rules import RuleBook
 from weiquan_shared.events import Category, ClockKind, Route, StatutoryClock
-from weiquan_shared.legal_calendar import Deadline, LegalCalendar
+from weiquan_shared.legal_calendar import REVIEW_TEXT, Deadline, LegalCalendar
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991
 
@@ -124,7 +124,8 @@ def _note(kind: ClockKind, deadline: Deadline, source: str) -> str:
     text = f"{_TITLES[kind]}：自{deadline.start:%Y-%m-%d}起算，{deadline.due:%Y-%m-%d}届满"
     if deadline.rolled_forward:
         text += f"（{deadline.nominal:%Y-%m-%d}为休息日或法定节假日，顺延）"
-    return f"{text}；依据：{source}"
+    checks = "".join(f"；{REVIEW_TEXT[review]}" for review in deadline.review)
+    return f"{text}{checks}；依据：{source}"
 
 
 def days_left(clock: StatutoryClock, today: date) -> int | None:
