@@ -145,11 +145,19 @@ def _clocks_json(clocks: list[StatutoryClock]) -> list[dict[str, Any]]:
     return [clock.model_dump(mode="json") for clock in clocks]
 
 
+# Triage's review code for a limitation period that had run out when the case was decided.
+LIMITATION_EXPIRED = "limitation_expired"
+
+
 def _clock_text(clock: StatutoryClock) -> str:
     # Not strftime: a date formatted with a non-ASCII pattern was 7% of a rebuild's Python time.
     day = clock.due_on
-    due = f"届满日 {day.year}年{day.month:02d}月{day.day:02d}日" if day else "不计算届满日"
-    return f"{labels.CLOCKS[clock.kind]}{due}"
+    if day is None:
+        return f"{labels.CLOCKS[clock.kind]}不计算届满日"
+    on = f"{day.year}年{day.month:02d}月{day.day:02d}日"
+    if LIMITATION_EXPIRED in clock.review:
+        return f"{labels.CLOCKS[clock.kind]}已于{on}届满（待核实有无中断、中止情形）"
+    return f"{labels.CLOCKS[clock.kind]}届满日 {on}"
 
 
 def _reported(envelope: Envelope, case: CaseReported) -> Facts:

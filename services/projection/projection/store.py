@@ -397,7 +397,23 @@ async def deadlines(
     ]
 
 
-async def timeline(conn: asyncpg.Connection, case_number: str) -> dict[str, Any] | None:
+def deadline_state(due_on: date, at_risk_from: date | None, today: date) -> dict[str, Any]:
+    """A deadline as of ``today``: running, at risk (with the days left) or expired.
+
+    An expired deadline has no days left to show, not a negative number of them.
+    """
+    if due_on < today:
+        state, left = "expired", None
+    elif at_risk_from is not None and at_risk_from <= today:
+        state, left = "at_risk", (due_on - today).days
+    else:
+        state, left = "running", (due_on - today).days
+    return {"state": state, "state_name": labels.DEADLINE_STATES[state], "days_left": left}
+
+
+async def timeline(
+    conn: asyncpg.Connection, case_number: str, today: date
+) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         f"SELECT s.case_id, {CASE_COLUMNS} FROM case_summary s WHERE s.case_number = $1",
         case_number,
@@ -419,5 +435,12 @@ async def timeline(conn: asyncpg.Connection, case_number: str) -> dict[str, Any]
     return {
         "case": case,
         "events": [dict(e) for e in events],
-        "deadlines": [{**dict(c), "kind_name": labels.CLOCKS.get(c["kind"])} for c in clocks],
+        "deadlines": [
+            {
+                **dict(c),
+                "kind_name": labels.CLOCKS.get(c["kind"]),
+                **deadline_state(c["due_on"], c["at_risk_from"], today),
+            }
+            for c in clocks
+        ],
     }

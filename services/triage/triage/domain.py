@@ -10,6 +10,8 @@ rule                                    level     when
 ======================================  ========  ============================================
 urgency.group_dispute                   critical  the case is part of a group dispute
 urgency.limitation_imminent             critical  fewer than ``provisional_aid_days`` left
+urgency.limitation_expired              (data)    the limitation period has run out: the
+                                                  level ``limitation.expired`` names
 urgency.migrant_wages_spring_festival   critical  migrant wage arrears in the weeks before the
                                                   Spring Festival
 urgency.work_injury                     urgent    work injury
@@ -19,14 +21,17 @@ urgency.migrant_wage_arrears            urgent    migrant workers' wage arrears
 ======================================  ========  ============================================
 
 Route, first rule that applies (``route_for``): a question with no claim is answered as a
-consultation; fewer than 7 days of limitation left → provisional legal aid (法律援助法
-Art.44); a group dispute → the court–union mediation room (its agreements can be
-judicially confirmed); work injury → union legal aid (Art.31(7)); unpaid social insurance
-→ referral to labour inspection (collection is the authorities' power, not a mediable
-claim); migrant wage arrears → union legal aid (Art.42(3), 保障农民工工资支付条例 Art.45);
-platform work → the industry mediation committee; a limitation within 30 days → the
-"union + arbitration" room at the labour bureau, so a failed mediation is already at the
-arbitration commission; anything else → the union's own mediation.
+consultation; a limitation period that has run out → where ``limitation.expired`` says
+(union legal aid), for a lawyer to check whether it was interrupted or suspended (Art.27:
+an expired period is its own state, never "a negative number of days left"); fewer than 7
+days of limitation left → provisional legal aid (法律援助法 Art.44); a group dispute → the
+court–union mediation room (its agreements can be judicially confirmed); work injury →
+union legal aid (Art.31(7)); unpaid social insurance → referral to labour inspection
+(collection is the authorities' power, not a mediable claim); migrant wage arrears → union
+legal aid (Art.42(3), 保障农民工工资支付条例 Art.45); platform work → the industry mediation
+committee; a limitation within 30 days → the "union + arbitration" room at the labour
+bureau, so a failed mediation is already at the arbitration commission; anything else →
+the union's own mediation.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from triage.classification import Classification, Lexicon, classify
-from triage.clocks import ClockInputs, china_date, compute_clocks, days_left
+from triage.clocks import ClockInputs, china_date, compute_clocks, days_left, limitation_expired
 from triage.grouping import (
     GroupOutcome,
     NewCase,
@@ -273,7 +278,18 @@ def _urgency(
     if situation.group is not None:
         fired.append(("critical", _group_reason(situation.group)))
     left = days_left(limitation, today)
-    if left is not None and left < rules.number("urgency.provisional_aid_days", today):
+    if limitation_expired(limitation, today):
+        fired.append(
+            (
+                rules.handling("limitation.expired", today).urgency,
+                TriageReason(
+                    rule="urgency.limitation_expired",
+                    text=f"仲裁时效已于{limitation.due_on}届满，需尽快核实有无时效中断、中止情形"
+                    "（劳动争议调解仲裁法第二十七条）",
+                ),
+            )
+        )
+    elif left is not None and left < rules.number("urgency.provisional_aid_days", today):
         fired.append(
             (
                 "critical",
@@ -366,6 +382,17 @@ def route_for(
             "consultation",
             "consultation.answered",
             TriageReason(rule="route.consultation", text="职工咨询政策，无具体金额诉求，当场解答"),
+        )
+    if limitation_expired(limitation, today):
+        handling = rules.handling("limitation.expired", today)
+        return (
+            handling.route,
+            handling.route_detail,
+            TriageReason(
+                rule="route.limitation_expired",
+                text="仲裁时效已届满，转工会法律援助律师核实是否存在时效中断、中止情形，"
+                "再确定能否申请仲裁（劳动争议调解仲裁法第二十七条）",
+            ),
         )
     if left is not None and left < rules.number("urgency.provisional_aid_days", today):
         return (
