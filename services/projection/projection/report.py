@@ -105,12 +105,12 @@ def summary_paragraph(data: ReportData) -> str:
         parts.append(f"有{extra['deadlines_at_risk']}件案件的法定时限即将届满，需重点跟进；")
     else:
         parts.append("暂无法定时限即将届满的案件；")
+    # Only what the events say: triage flagged the employer; whether the union then took
+    # any supervision step is not recorded by any event (yet).
     if extra["repeat_employers"]:
-        parts.append(
-            f"{extra['repeat_employers']}家用人单位因短期内被多次投诉，已提请工会劳动法律监督。"
-        )
+        parts.append(f"{extra['repeat_employers']}家用人单位短期内被多次投诉，列为重复投诉单位。")
     else:
-        parts.append("本期无因多次被投诉而提请劳动法律监督的用人单位。")
+        parts.append("本期无短期内被多次投诉的用人单位。")
     parts.append(
         "调解成功率、法律援助办结率与满意率、为职工挽回经济损失等数据，"
         "待调解和法律援助服务上线后纳入统计。"
@@ -197,7 +197,7 @@ def workbook(data: ReportData) -> bytes:
             "件",
             "时限预警",
         ],
-        ["重复投诉用人单位（提请劳动法律监督）", extra["repeat_employers"], "家", "重复投诉单位"],
+        ["重复投诉用人单位（按信用代码或名称计）", extra["repeat_employers"], "家", "重复投诉单位"],
     ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
@@ -289,7 +289,7 @@ def workbook(data: ReportData) -> bytes:
     _sheet(
         book,
         "重复投诉单位",
-        ["用人单位", "区县", "统计窗口（日）", "投诉次数", "列入日期", "涉及案件编号", "理由"],
+        ["用人单位", "区县", "统计窗口（日）", "投诉次数", "最近列入日期", "涉及案件编号", "理由"],
         (
             [
                 e["employer_name"],

@@ -91,6 +91,7 @@ class Decision:
     clocks: list[StatutoryClock] = field(default_factory=list)
     group_id: uuid.UUID | None = None
     employer_flagged: bool = False
+    seq: int = 1  # the decision's number within its case; a later decision is one more
 
     def snapshot(self) -> DecisionSnapshot:
         return DecisionSnapshot(
@@ -497,6 +498,7 @@ def join_group(
         reasons=reasons,
         clocks=clocks,
         group_id=group.group_id,
+        seq=current.seq + 1,
     )
 
 
@@ -536,6 +538,7 @@ def override(
                 rule="override.officer", text=f"分流员{request.officer_id}改判：{request.reason}"
             ),
         ],
+        seq=current.seq + 1,
     )
     if changed.snapshot() == current.snapshot():
         raise NothingToChange("与当前分流决定相同，无需改判")

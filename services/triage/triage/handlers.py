@@ -150,6 +150,7 @@ class DecidedBatch:
                     note=GROUP_NOTE,
                     group_id=new.group_id,
                     retriaged_at=now,
+                    decision_seq=new.seq,
                 ),
                 upgrade.case.case_id,
             )
