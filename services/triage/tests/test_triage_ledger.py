@@ -11,7 +11,14 @@ from triage.domain import OverrideRequest, Policy, facts_of, override
 from triage.handlers import DecidedBatch
 from triage.ledger import EmployerLedger, history_window
 from weiquan_shared.envelope import decode, encode, new_event
-from weiquan_shared.events import CaseReported, CaseRetriaged, CaseTriaged, EmployerRef, WorkerRef
+from weiquan_shared.events import (
+    CaseReported,
+    CaseRetriaged,
+    CaseTriaged,
+    EmployerFlagged,
+    EmployerRef,
+    WorkerRef,
+)
 
 POLICY = Policy.load()
 
@@ -107,3 +114,20 @@ def test_an_override_is_numbered_after_the_decision_it_replaces() -> None:
         overridden, facts_of(reported), replace(request, urgency="urgent"), date(2026, 6, 3), POLICY
     )
     assert (first.seq, overridden.seq, again.seq) == (1, 2, 3)
+
+
+def test_a_repeat_employer_flag_suggests_supervision_and_claims_no_action() -> None:
+    ledger, batch = EmployerLedger(), DecidedBatch()
+    for i, summary in enumerate(["公司拖欠工资三个月", "公司不给交社保", "加班不给加班费"]):
+        reported = case(summary, on=date(2026, 6, 1) + timedelta(days=i))
+        envelope = new_event(reported, subject=str(reported.case_id), producer="intake")
+        batch.add(envelope, reported, ledger.assess(reported, POLICY))
+    [flag] = [
+        p for p in (decode(encode(e))[1] for e in batch.events) if isinstance(p, EmployerFlagged)
+    ]
+    third = batch.decisions[-1].decision
+    said = [flag.reason.text, *(r.text for r in third.reasons if r.rule == "employer.repeat")]
+    assert len(said) == 2
+    for text in said:
+        assert "列为重复投诉单位" in text and "建议提请工会劳动法律监督" in text
+        assert "已提请" not in text and "发送" not in text  # nobody has done either yet

@@ -222,7 +222,8 @@ def decide(
         reasons.append(
             TriageReason(
                 rule="employer.repeat",
-                text="该用人单位近期多次被投诉，已提请工会劳动法律监督（一函两书）",
+                text="该用人单位近期多次被投诉，已列为重复投诉单位，建议提请工会劳动法律监督"
+                "（一函两书）",
             )
         )
     clocks = compute_clocks(
