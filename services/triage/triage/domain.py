@@ -390,11 +390,7 @@ def route_for(
         return (
             handling.route,
             handling.route_detail,
-            TriageReason(
-                rule="route.limitation_expired",
-                text="仲裁时效已届满，转工会法律援助律师核实是否存在时效中断、中止情形，"
-                "再确定能否申请仲裁（劳动争议调解仲裁法第二十七条）",
-            ),
+            TriageReason(rule="route.limitation_expired", text=handling.reason),
         )
     if left is not None and left < rules.number("urgency.provisional_aid_days", today):
         return (

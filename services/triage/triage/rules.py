@@ -33,13 +33,15 @@ class RuleNotInForce(LookupError):
 
 @dataclass(frozen=True)
 class Handling:
-    """How triage handles a case in a given state: its urgency, where it goes, and the
-    review code its clock carries so that a person checks it."""
+    """How triage handles a case in a given state: its urgency, where it goes (and the
+    reason given for it, in Chinese), and the review code its clock carries so that a
+    person checks it."""
 
     urgency: Urgency
     route: Route
     route_detail: RouteDetail
     review: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ class RuleBook:
         ):
             raise ValueError(f"{rule_id}: no such urgency, route or route detail: {value}")
         return Handling(
-            cast(Urgency, urgency), cast(Route, route), cast(RouteDetail, detail), value["review"]
+            cast(Urgency, urgency),
+            cast(Route, route),
+            cast(RouteDetail, detail),
+            value["review"],
+            value["reason"],
         )
 
     def spring_festival(self, year: int, on: date) -> date | None:
