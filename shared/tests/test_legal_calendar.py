@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from weiquan_shared.legal_calendar import (
+    REVIEW_TEXT,
     DayType,
     LegalCalendar,
     Period,
@@ -47,7 +48,7 @@ ONE_YEAR = Period(1, "years")
             Period(30, "days"),
             date(2024, 6, 19),
             date(2024, 6, 19),
-            (Review.CALENDAR_UNVERIFIED,),
+            (),
         ),
         (date(2024, 5, 20), ONE_YEAR, date(2025, 5, 20), date(2025, 5, 20), ()),
     ],
@@ -93,10 +94,29 @@ def test_working_days_skip_rest_days_and_flag_make_up_days() -> None:
     assert over_national_day.review == (Review.MAKE_UP_WORKDAY,)
 
 
-def test_year_without_a_calendar_is_flagged() -> None:
+def test_year_without_a_calendar_is_flagged_as_the_earliest_possible_date() -> None:
     deadline = CALENDAR.deadline(date(2026, 11, 24), ONE_YEAR)
     assert deadline.due == date(2027, 11, 24)
     assert Review.CALENDAR_MISSING in deadline.review
+    assert "最早可能的日期" in REVIEW_TEXT[Review.CALENDAR_MISSING]
+    before_2024 = CALENDAR.deadline(date(2022, 12, 20), Period(30, "days"))  # 2023: no data
+    assert before_2024.review == (Review.CALENDAR_MISSING,)
+
+
+@pytest.mark.parametrize(
+    ("year", "notice"),
+    [
+        (2024, "国办发明电〔2023〕7号"),
+        (2025, "国办发明电〔2024〕12号"),
+        (2026, "国办发明电〔2025〕7号"),
+    ],
+)
+def test_checked_years_are_verified_and_cite_their_notice(year: int, notice: str) -> None:
+    checked = CALENDAR.years[year]
+    assert checked.verified
+    assert checked.source == f"国务院办公厅关于{year}年部分节假日安排的通知（{notice}）"
+    # A deadline inside a checked year asks for no review unless it lands on a make-up day.
+    assert CALENDAR.deadline(date(year, 3, 2), Period(30, "days")).review == ()
 
 
 def test_periods_are_at_least_one_unit() -> None:

@@ -11,7 +11,11 @@ Rules implemented, each from DOMAIN.md §0:
 - A make-up workday (调休) is treated as a working day, but whether the law agrees is
   unverified, so every deadline that lands on one (or, for working-day periods, counts one)
   is flagged for human review. So is a deadline computed over a year whose calendar is
-  missing (weekends only) or not yet checked against the official notice.
+  missing or not yet checked against the official notice. A missing year is counted with
+  weekends only, so its deadline is the earliest the notice can make it: a holiday can only
+  move it later (``REVIEW_TEXT`` says so to people). The one exception is a weekend the
+  deadline was moved past turning out to be a make-up workday, which is flagged for review
+  anyway once the year's calendar is added and the daily sweep recomputes the clock.
 - Some periods may count working days instead (the 2017 arbitration rules): the day type is
   a parameter of each period, chosen by the caller's versioned rule data.
 
@@ -52,7 +56,8 @@ class Review(StrEnum):
 REVIEW_TEXT: dict[Review, str] = {
     Review.MAKE_UP_WORKDAY: "期限末日为调休上班日，是否视为工作日尚无定论，请人工核实",
     Review.CALENDAR_UNVERIFIED: "该年度节假日安排尚未与国务院办公厅通知核对，请人工核实",
-    Review.CALENDAR_MISSING: "该年度节假日安排尚未录入，仅按周末计算，请人工核实",
+    Review.CALENDAR_MISSING: "届满日所在年度的节假日安排尚未录入，仅按周末顺延计算，"
+    "所示届满日是最早可能的日期（节假日公布后可能顺延），请人工核实",
 }
 
 

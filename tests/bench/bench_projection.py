@@ -30,7 +30,7 @@ from tests.bench.load import percentile
 from tests.support.stack import Deployment
 from weiquan_shared.demo import DISTRICTS, EMPLOYERS
 from weiquan_shared.envelope import EventPayload
-from weiquan_shared.events import CaseReported, CaseRetriaged, CaseTriaged
+from weiquan_shared.events import CaseReported, CaseRetriagedV1, CaseTriaged
 
 REBUILD_EVENTS = 1_000_000
 DASHBOARD_CASES = 1_000_000
@@ -40,7 +40,7 @@ ROUTES = ["mediation", "legal_aid", "referral", "consultation"]
 CHECKED: dict[str, type[EventPayload]] = {
     "case.reported": CaseReported,
     "case.triaged": CaseTriaged,
-    "case.retriaged": CaseRetriaged,
+    "case.retriaged": CaseRetriagedV1,  # written as schema version 1 below
 }
 PRODUCERS = {
     "case.reported": "intake",

@@ -8,6 +8,7 @@ cases behind it, and open a case's timeline. A screenshot is kept in tests/artif
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -126,6 +127,11 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     events = page.locator("#tl-events li").all_text_contents()
     assert "来访窗口受理，12名职工" in events[0]
     assert any("分流" in text for text in events)
+    # Each deadline says where it stands today; an expired one would show no days at all.
+    deadlines = page.locator("#tl-deadlines li").all_text_contents()
+    assert deadlines
+    states = r"，(未届满|即将届满|已届满，待人工核实)"
+    assert all(re.search(states, d) for d in deadlines), deadlines
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-timeline.png"))
     page.click("#tl-close")

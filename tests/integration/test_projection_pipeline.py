@@ -70,21 +70,23 @@ def register_data_set(intake: str) -> tuple[dict[str, dict[str, Any]], Counter[s
 
 
 def triage_outcome(deployment: Deployment) -> dict[str, Any]:
-    """Triage's decisions as its events on Kafka say: the newest decision and clocks per case."""
+    """Triage's decisions as its events on Kafka say: the current (highest-numbered) decision
+    and the newest clocks per case."""
     bootstrap = deployment.infra.kafka_bootstrap
 
     def events(event_type: str) -> list[tuple[Any, Any]]:
         topic = deployment.settings().topic(event_type)
         return [decode(r.value) for r in asyncio.run(read_topic(bootstrap, topic))]
 
-    decision: dict[str, tuple[datetime, str]] = {}
+    decision: dict[str, tuple[int, str]] = {}
     clocks: dict[str, tuple[datetime, list[Any]]] = {}
     groups: dict[str, str] = {}
     for envelope, p in events("case.triaged") + events("case.retriaged"):
         at = getattr(p, "triaged_at", None) or p.retriaged_at
+        seq = getattr(p, "decision_seq", 1)  # case.triaged is a case's decision 1
         case_id = str(p.case_id)
-        if case_id not in decision or decision[case_id][0] < at:
-            decision[case_id] = (at, p.category)
+        if case_id not in decision or decision[case_id][0] < seq:
+            decision[case_id] = (seq, p.category)
         if p.group_id is not None:
             groups[case_id] = str(p.group_id)
         if envelope.event_type == "case.triaged" and (

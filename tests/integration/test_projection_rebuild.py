@@ -32,7 +32,7 @@ from weiquan_shared.events import (
     CaseDeadlinesUpdated,
     CaseGrouped,
     CaseReported,
-    CaseRetriaged,
+    CaseRetriagedV1,
     CaseTriaged,
     ConsultationRecorded,
     DecisionSnapshot,
@@ -151,8 +151,9 @@ def build_scenario(seed: int, cases: int = 36) -> Scenario:
         if not reported_first:
             s.add(report, case_id, at)
         if i % 7 == 2:
-            # An officer's override, then a system retriage dated earlier: the override stays.
-            override = CaseRetriaged(
+            # An officer's override, then a system retriage dated earlier: the override stays
+            # (v1 events, without decision numbers, are ordered by time).
+            override = CaseRetriagedV1(
                 case_id=case_id,
                 case_number=report.case_number,
                 category="overtime",

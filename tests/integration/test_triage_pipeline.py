@@ -131,6 +131,8 @@ def test_thirty_calls_over_a_week_become_one_critical_group(deployment: Deployme
     retriaged = events(deployment, "case.retriaged")
     assert len(retriaged) == 9
     assert {e["payload"]["retriaged_by"] for e in retriaged} == {"system"}
+    assert {e["schema_version"] for e in retriaged} == {2}
+    assert {e["payload"]["decision_seq"] for e in retriaged} == {2}  # each upgrades decision 1
     latest: dict[str, str] = {}
     for event in [*triaged, *retriaged]:  # retriaged always follows the case's triage
         latest[event["payload"]["case_number"]] = event["payload"]["urgency"]
@@ -144,12 +146,17 @@ def test_thirty_calls_over_a_week_become_one_critical_group(deployment: Deployme
     assert len(flagged) == 1
     assert flagged[0]["payload"]["case_count"] == 3
 
-    # Projection still reads case.triaged as before.
+    # Projection shows every case's current decision, including those triaged and upgraded
+    # in one batch (both decisions then bear the same time).
     figures = wait_for_dashboard(
         deployment,
-        lambda f: f["totals"]["cases"] == CASES and f["totals"]["awaiting_triage"] == 0,
+        lambda f: (
+            f["totals"]["cases"] == CASES
+            and {u["code"]: u["cases"] for u in f["by_urgency"]} == {"critical": CASES}
+        ),
     )
     assert figures["totals"]["awaiting_triage"] == 0
+    assert {u["code"]: u["cases"] for u in figures["by_urgency"]} == {"critical": CASES}
 
 
 def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Deployment) -> None:
@@ -181,7 +188,7 @@ def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Depl
     assert response.json()["current"]["urgency"] == "critical"
 
     history = httpx.get(f"{triage}/api/v1/cases/{number}/decisions").json()
-    assert [d["kind"] for d in history] == ["initial", "override"]
+    assert [(d["kind"], d["seq"]) for d in history] == [("initial", 1), ("override", 2)]
     assert history[1]["actor"] == "op-017"
     assert history[1]["previous"]["urgency"] == history[0]["urgency"]
     assert history[1]["route_detail"] == "mediation.court_union_room"
@@ -195,6 +202,7 @@ def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Depl
         "critical",
     )
     assert payload["previous"]["urgency"] == history[0]["urgency"]
+    assert (retriaged["schema_version"], payload["decision_seq"]) == (2, 2)
 
     page = httpx.get(f"{triage}/override")
     assert page.status_code == 200 and "分流改判" in page.text

@@ -140,7 +140,7 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
     @router.get("/api/v1/cases/{case_number}", tags=["cases"], summary="案件详情与时间线")
     async def case(case_number: str) -> dict[str, Any]:
         async with pool().acquire() as conn:
-            found = await store.timeline(conn, case_number)
+            found = await store.timeline(conn, case_number, periods.today())
         if found is None:
             raise HTTPException(404, f"未找到案件编号 {case_number}")
         return found

@@ -16,12 +16,14 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from projection import labels
+from weiquan_shared.employers import employer_identity
 from weiquan_shared.envelope import Envelope, EventEnvelope, EventPayload
 from weiquan_shared.events import (
     CaseDeadlinesUpdated,
     CaseGrouped,
     CaseReported,
     CaseRetriaged,
+    CaseRetriagedV1,
     CaseTriaged,
     ConsultationRecorded,
     DecisionSnapshot,
@@ -62,6 +64,7 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "route",
         "route_detail",
         "employer_flagged",
+        "decision_seq",
     ),
     "fact_clocks": ("event_id", "case_id", "as_of", "clocks"),
     "fact_group_member": ("event_id", "case_id", "group_id", "linked_at"),
@@ -89,6 +92,7 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "reason",
         "flagged_at",
         "flagged_day",
+        "employer_key",
     ),
     "fact_flagged_case": ("event_id", "case_id"),
     "fact_consultation": (
@@ -145,11 +149,19 @@ def _clocks_json(clocks: list[StatutoryClock]) -> list[dict[str, Any]]:
     return [clock.model_dump(mode="json") for clock in clocks]
 
 
+# Triage's review code for a limitation period that had run out when the case was decided.
+LIMITATION_EXPIRED = "limitation_expired"
+
+
 def _clock_text(clock: StatutoryClock) -> str:
     # Not strftime: a date formatted with a non-ASCII pattern was 7% of a rebuild's Python time.
     day = clock.due_on
-    due = f"届满日 {day.year}年{day.month:02d}月{day.day:02d}日" if day else "不计算届满日"
-    return f"{labels.CLOCKS[clock.kind]}{due}"
+    if day is None:
+        return f"{labels.CLOCKS[clock.kind]}不计算届满日"
+    on = f"{day.year}年{day.month:02d}月{day.day:02d}日"
+    if LIMITATION_EXPIRED in clock.review:
+        return f"{labels.CLOCKS[clock.kind]}已于{on}届满（待核实有无中断、中止情形）"
+    return f"{labels.CLOCKS[clock.kind]}届满日 {on}"
 
 
 def _reported(envelope: Envelope, case: CaseReported) -> Facts:
@@ -204,6 +216,7 @@ def _triaged(envelope: Envelope, triaged: CaseTriaged) -> Facts:
             triaged.route,
             triaged.route_detail,
             triaged.employer_flagged,
+            1,  # case.triaged is a case's first decision
         ),
     )
     facts.add(
@@ -228,7 +241,7 @@ def _triaged(envelope: Envelope, triaged: CaseTriaged) -> Facts:
     return facts
 
 
-def _retriaged(envelope: Envelope, retriaged: CaseRetriaged) -> Facts:
+def _retriaged(envelope: Envelope, retriaged: CaseRetriaged | CaseRetriagedV1) -> Facts:
     facts = Facts(cases={retriaged.case_id})
     facts.add(
         "fact_decision",
@@ -244,6 +257,7 @@ def _retriaged(envelope: Envelope, retriaged: CaseRetriaged) -> Facts:
             retriaged.route,
             retriaged.route_detail,
             False,
+            retriaged.decision_seq if isinstance(retriaged, CaseRetriaged) else None,
         ),
     )
     if retriaged.group_id is not None:
@@ -317,11 +331,12 @@ def _flagged(envelope: Envelope, flag: EmployerFlagged) -> Facts:
             flag.reason.text,
             flag.flagged_at,
             china_day(flag.flagged_at),
+            employer_identity(flag.employer),
         ),
     )
     text = (
         f"用人单位{flag.employer.name}在{flag.window_days}日内被投诉{flag.case_count}次，"
-        f"列为重复投诉单位，提请工会劳动法律监督：{flag.reason.text}"
+        f"列为重复投诉单位：{flag.reason.text}"
     )
     for case_id in case_ids:
         facts.add("fact_flagged_case", (envelope.event_id, case_id))
@@ -373,6 +388,7 @@ FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseReported: _reported,
     CaseTriaged: _triaged,
     CaseRetriaged: _retriaged,
+    CaseRetriagedV1: _retriaged,
     CaseGrouped: _grouped,
     EmployerFlagged: _flagged,
     CaseDeadlinesUpdated: _deadlines,

@@ -49,6 +49,14 @@ CLOCKS = {
     "injury_recognition_employer": "用人单位申请工伤认定期限",
     "injury_recognition_worker": "职工或工会申请工伤认定期限",
 }
+# A statutory deadline as of today. A period that has run out is never shown as days
+# overdue: a limitation period may have been interrupted or suspended (劳动争议调解仲裁法
+# Art.27), which a person must check.
+DEADLINE_STATES = {
+    "running": "未届满",
+    "at_risk": "即将届满",
+    "expired": "已届满，待人工核实",
+}
 # A case's status until mediation and legal aid publish their own events: where triage sent it.
 STATUSES = {
     "awaiting_triage": "待分流",

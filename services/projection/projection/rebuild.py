@@ -71,7 +71,7 @@ class RebuildReport:
 
 
 def consumed_topics(settings: Settings) -> list[str]:
-    return sorted(settings.topic(payload.event_type) for payload in FACTS_OF)
+    return sorted({settings.topic(payload.event_type) for payload in FACTS_OF})
 
 
 async def rebuild_required(conn: asyncpg.Connection) -> bool:
@@ -314,17 +314,22 @@ def _typed_envelope(payload: type[EventPayload]) -> type[EventEnvelope[Any]]:
     return typed
 
 
-_TYPED = {payload.event_type: _typed_envelope(payload) for payload in FACTS_OF}
+_TYPED: dict[tuple[str, bytes | None], type[EventEnvelope[Any]]] = {
+    (payload.event_type, str(payload.schema_version).encode()): _typed_envelope(payload)
+    for payload in FACTS_OF
+}
 
 
 def _decode(record: ConsumerRecord, event_type: str) -> tuple[EventEnvelope[Any], EventPayload]:
     """What :func:`decode` returns, about twice as fast for a valid event.
 
-    The typed envelope is used only when the event says it is of the type and schema
-    version the typed model is for; anything else goes through the shared decoder, which
-    accepts exactly the same events and gives the reason for the others.
+    The typed envelope is chosen by the topic's event type and the ``schema_version``
+    header, and used only when the event says it is of the type and schema version the
+    typed model is for; anything else goes through the shared decoder, which accepts
+    exactly the same events and gives the reason for the others.
     """
-    typed = _TYPED.get(event_type)
+    version = next((v for k, v in record.headers or () if k == "schema_version"), None)
+    typed = _TYPED.get((event_type, version))
     if typed is not None and record.value:
         try:
             envelope = typed.model_validate_json(record.value)

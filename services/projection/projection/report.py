@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from projection import labels
 from projection.domain import CHINA
@@ -21,6 +22,26 @@ from projection.periods import Period
 from projection.store import BREAKDOWNS, PENDING_FIGURES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# A text cell starting with one of these is a formula to a spreadsheet (Excel, LibreOffice,
+# or the same text saved as CSV): OWASP's CSV-injection advice is to prefix it with a quote.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_value(value: Any) -> Any:
+    """``value`` as a cell may hold it: text is always text, never a formula.
+
+    openpyxl writes a ``str`` beginning with ``=`` as a live formula, and names, industries
+    and reasons come from what workers and staff typed (a WeChat message can carry
+    ``=HYPERLINK(...)``), so every text cell of the workbook passes through here.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _append(sheet: Worksheet, row: Iterable[Any]) -> None:
+    sheet.append([cell_value(value) for value in row])
 
 
 @dataclass
@@ -84,12 +105,12 @@ def summary_paragraph(data: ReportData) -> str:
         parts.append(f"有{extra['deadlines_at_risk']}件案件的法定时限即将届满，需重点跟进；")
     else:
         parts.append("暂无法定时限即将届满的案件；")
+    # Only what the events say: triage flagged the employer; whether the union then took
+    # any supervision step is not recorded by any event (yet).
     if extra["repeat_employers"]:
-        parts.append(
-            f"{extra['repeat_employers']}家用人单位因短期内被多次投诉，已提请工会劳动法律监督。"
-        )
+        parts.append(f"{extra['repeat_employers']}家用人单位短期内被多次投诉，列为重复投诉单位。")
     else:
-        parts.append("本期无因多次被投诉而提请劳动法律监督的用人单位。")
+        parts.append("本期无短期内被多次投诉的用人单位。")
     parts.append(
         "调解成功率、法律援助办结率与满意率、为职工挽回经济损失等数据，"
         "待调解和法律援助服务上线后纳入统计。"
@@ -125,11 +146,11 @@ def _case_row(case: dict[str, Any]) -> list[Any]:
 
 def _sheet(book: Workbook, title: str, headers: Iterable[str], rows: Iterable[list[Any]]) -> None:
     sheet = book.create_sheet(title)
-    sheet.append(list(headers))
+    _append(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        _append(sheet, row)
     sheet.freeze_panes = "A2"
     for column in sheet.columns:
         sheet.column_dimensions[column[0].column_letter].width = 18
@@ -141,11 +162,12 @@ def workbook(data: ReportData) -> bytes:
     assert overview is not None
     overview.title = "汇总"
     f, totals, extra = data.figures, data.figures["totals"], data.figures["figures"]
-    overview.append([f"{data.scope}{data.period.label}劳动争议工作统计"])
+    _append(overview, [f"{data.scope}{data.period.label}劳动争议工作统计"])
     overview["A1"].font = Font(bold=True, size=14)
-    overview.append([f"生成时间：{datetime.now(CHINA):%Y年%m月%d日 %H:%M}；数据来源：维权案件事件"])
-    overview.append([])
-    overview.append(["指标", "数值", "单位", "明细（工作表）"])
+    generated = f"生成时间：{datetime.now(CHINA):%Y年%m月%d日 %H:%M}；数据来源：维权案件事件"
+    _append(overview, [generated])
+    _append(overview, [])
+    _append(overview, ["指标", "数值", "单位", "明细（工作表）"])
     for cell in overview[4]:
         cell.font = Font(bold=True)
     rows: list[list[Any]] = [
@@ -175,17 +197,17 @@ def workbook(data: ReportData) -> bytes:
             "件",
             "时限预警",
         ],
-        ["重复投诉用人单位（提请劳动法律监督）", extra["repeat_employers"], "家", "重复投诉单位"],
+        ["重复投诉用人单位（按信用代码或名称计）", extra["repeat_employers"], "家", "重复投诉单位"],
     ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
-        overview.append(row)
+        _append(overview, row)
     overview.column_dimensions["A"].width = 44
     overview.column_dimensions["D"].width = 36
 
     summary = book.create_sheet("工作总结")
     summary.column_dimensions["A"].width = 120
-    summary.append([summary_paragraph(data)])
+    _append(summary, [summary_paragraph(data)])
     summary["A1"].alignment = Alignment(wrap_text=True, vertical="top")
 
     headers = [title for _, title in CASE_HEADERS]
@@ -267,7 +289,7 @@ def workbook(data: ReportData) -> bytes:
     _sheet(
         book,
         "重复投诉单位",
-        ["用人单位", "区县", "统计窗口（日）", "投诉次数", "列入日期", "涉及案件编号", "理由"],
+        ["用人单位", "区县", "统计窗口（日）", "投诉次数", "最近列入日期", "涉及案件编号", "理由"],
         (
             [
                 e["employer_name"],

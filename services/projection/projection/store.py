@@ -213,7 +213,7 @@ async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> di
     )
     repeat_where, repeat_args = _employer_flag_where(filters)
     repeat = await conn.fetchval(
-        f"SELECT count(DISTINCT employer_id) FROM fact_employer_flag WHERE {repeat_where}",
+        f"SELECT count(DISTINCT employer_key) FROM fact_employer_flag WHERE {repeat_where}",
         *repeat_args,
     )
     cases, workers = count("total", "all")
@@ -320,25 +320,38 @@ async def all_cases(conn: asyncpg.Connection, filters: Filters) -> list[dict[str
 
 
 async def repeat_employers(conn: asyncpg.Connection, filters: Filters) -> list[dict[str, Any]]:
-    """Employers flagged in the period, newest flag first, with the case numbers behind each."""
+    """Employers flagged in the period, newest flag first: one row per employer as the figure
+    counts them (``employer_key``: credit code, else normalised name), with every district
+    and case behind its flags; name, window and reason are those of its newest flag."""
     where, args = _employer_flag_where(filters)
     rows = await conn.fetch(
-        f"""SELECT DISTINCT ON (f.employer_id) f.employer_id, f.employer_name, f.district_code,
-                   f.industry, f.case_count, f.window_days, f.reason, f.flagged_at,
-                   ARRAY(SELECT s.case_number FROM case_summary s
-                         WHERE s.case_id = ANY (f.case_ids) AND s.case_number IS NOT NULL
-                         ORDER BY s.case_number) AS case_numbers
-            FROM fact_employer_flag f WHERE {where}
-            ORDER BY f.employer_id, f.flagged_at DESC, f.event_id DESC""",
+        f"""WITH flags AS (SELECT * FROM fact_employer_flag WHERE {where}),
+            newest AS (
+                SELECT DISTINCT ON (employer_key) employer_key, employer_name, industry,
+                       window_days, reason, flagged_at
+                FROM flags ORDER BY employer_key, flagged_at DESC, event_id DESC)
+            SELECT n.*,
+                   (SELECT count(*) FROM flags f WHERE f.employer_key = n.employer_key)
+                       AS flags,
+                   ARRAY(SELECT DISTINCT f.district_code FROM flags f
+                         WHERE f.employer_key = n.employer_key ORDER BY 1) AS district_codes,
+                   (SELECT count(DISTINCT c.case_id) FROM flags f,
+                           unnest(f.case_ids) AS c(case_id)
+                    WHERE f.employer_key = n.employer_key) AS case_count,
+                   ARRAY(SELECT DISTINCT s.case_number FROM flags f
+                         CROSS JOIN unnest(f.case_ids) AS c(case_id)
+                         JOIN case_summary s ON s.case_id = c.case_id
+                         WHERE f.employer_key = n.employer_key AND s.case_number IS NOT NULL
+                         ORDER BY 1) AS case_numbers
+            FROM newest n""",
         *args,
     )
-    employers = [
-        {
-            **dict(r),
-            "district_name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
-        }
-        for r in rows
-    ]
+    employers = []
+    for r in rows:
+        employer = dict(r)
+        del employer["employer_key"]  # internal: the normalised name is no label
+        names = [labels.DISTRICTS.get(code, code) for code in r["district_codes"]]
+        employers.append({**employer, "district_names": names, "district_name": "、".join(names)})
     return sorted(employers, key=lambda e: (e["flagged_at"], e["employer_name"]), reverse=True)
 
 
@@ -397,7 +410,23 @@ async def deadlines(
     ]
 
 
-async def timeline(conn: asyncpg.Connection, case_number: str) -> dict[str, Any] | None:
+def deadline_state(due_on: date, at_risk_from: date | None, today: date) -> dict[str, Any]:
+    """A deadline as of ``today``: running, at risk (with the days left) or expired.
+
+    An expired deadline has no days left to show, not a negative number of them.
+    """
+    if due_on < today:
+        state, left = "expired", None
+    elif at_risk_from is not None and at_risk_from <= today:
+        state, left = "at_risk", (due_on - today).days
+    else:
+        state, left = "running", (due_on - today).days
+    return {"state": state, "state_name": labels.DEADLINE_STATES[state], "days_left": left}
+
+
+async def timeline(
+    conn: asyncpg.Connection, case_number: str, today: date
+) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         f"SELECT s.case_id, {CASE_COLUMNS} FROM case_summary s WHERE s.case_number = $1",
         case_number,
@@ -419,5 +448,12 @@ async def timeline(conn: asyncpg.Connection, case_number: str) -> dict[str, Any]
     return {
         "case": case,
         "events": [dict(e) for e in events],
-        "deadlines": [{**dict(c), "kind_name": labels.CLOCKS.get(c["kind"])} for c in clocks],
+        "deadlines": [
+            {
+                **dict(c),
+                "kind_name": labels.CLOCKS.get(c["kind"]),
+                **deadline_state(c["due_on"], c["at_risk_from"], today),
+            }
+            for c in clocks
+        ],
     }

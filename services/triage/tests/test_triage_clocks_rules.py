@@ -121,3 +121,17 @@ def test_labelled_set_is_large_and_covers_every_category() -> None:
     rows = load(LABELLED)
     assert len(rows) >= 200
     assert {r["category"] for r in rows} == set(Lexicon.load().categories)
+
+
+def test_a_clock_in_a_year_without_holiday_data_says_its_date_is_the_earliest_possible() -> None:
+    [limitation] = compute_clocks(
+        ClockInputs(date(2026, 11, 24), None),
+        category="termination",
+        route="consultation",
+        today=date(2026, 12, 2),
+        rules=RULES,
+        calendar=CALENDAR,
+    )
+    assert limitation.due_on == date(2027, 11, 24)
+    assert limitation.review == ["calendar_missing"]
+    assert "仅按周末顺延计算，所示届满日是最早可能的日期" in limitation.note

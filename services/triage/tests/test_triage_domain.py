@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -163,6 +164,39 @@ def test_limitation_from_e2_drives_urgency_and_route(today, urgency, rule, route
     assert decision.route_detail == route_detail
     if rule:
         assert rule in rules_of(decision)
+
+
+def test_an_expired_limitation_is_its_own_state_and_goes_to_a_person() -> None:
+    # Knew of the dismissal 2025-06-01; the year ran out on Mon 2026-06-01; triaged 2026-12-02.
+    decision = decided(
+        case("公司以业绩不达标为由口头辞退", on=date(2026, 12, 2), knew=date(2025, 6, 1))
+    )
+    limitation = decision.clocks[0]
+    assert limitation.due_on == date(2026, 6, 1)
+    assert limitation.review == ["limitation_expired"]
+    assert "时效期间已届满" in limitation.note and "第二十七条" in limitation.note
+    fired = rules_of(decision)
+    assert "urgency.limitation_expired" in fired and "route.limitation_expired" in fired
+    assert "urgency.limitation_imminent" not in fired
+    assert "route.provisional_legal_aid" not in fired
+    handling = POLICY.rules.handling("limitation.expired", date(2026, 12, 2))
+    assert (decision.urgency, decision.route, decision.route_detail) == (
+        handling.urgency,
+        handling.route,
+        handling.route_detail,
+    )
+    said = [r.text for r in decision.reasons] + [c.note for c in decision.clocks]
+    assert not [text for text in said if re.search(r"-\d+天", text)]
+    assert any("仲裁时效已于2026-06-01届满" in text for text in said)
+
+
+def test_the_last_day_of_the_limitation_is_not_yet_expired() -> None:
+    decision = decided(
+        case("公司以业绩不达标为由口头辞退", on=date(2026, 6, 1), knew=date(2025, 6, 1))
+    )
+    assert decision.clocks[0].review == []
+    assert "urgency.limitation_imminent" in rules_of(decision)
+    assert decision.urgency == "critical"
 
 
 def test_wage_arrears_while_employed_has_no_limitation_deadline() -> None:

@@ -1,13 +1,24 @@
-"""Deciding a batch against an employer's in-memory ledger (no I/O)."""
+"""Deciding a batch against an employer's in-memory ledger, and what the batch announces
+(no I/O)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from triage.domain import Policy
+from triage.domain import OverrideRequest, Policy, facts_of, override
+from triage.handlers import DecidedBatch
 from triage.ledger import EmployerLedger, history_window
-from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
+from weiquan_shared.envelope import decode, encode, new_event
+from weiquan_shared.events import (
+    CaseReported,
+    CaseRetriaged,
+    CaseTriaged,
+    EmployerFlagged,
+    EmployerRef,
+    WorkerRef,
+)
 
 POLICY = Policy.load()
 
@@ -70,3 +81,53 @@ def test_the_history_window_reaches_as_far_as_the_longest_rule() -> None:
     reach = POLICY.rules.number("repeat_employer.window_days", date(2026, 6, 10))
     assert since == date(2026, 6, 10) - timedelta(days=reach)
     assert until == date(2026, 6, 12) + timedelta(days=reach)
+
+
+def test_a_case_triaged_and_upgraded_in_one_batch_numbers_its_two_decisions() -> None:
+    """Both decisions bear the batch's time; only their numbers say which is current."""
+    ledger, batch = EmployerLedger(), DecidedBatch()
+    for i in range(10):
+        reported = case("公司拖欠工资三个月", on=date(2026, 6, 1) + timedelta(days=i))
+        envelope = new_event(reported, subject=str(reported.case_id), producer="intake")
+        batch.add(envelope, reported, ledger.assess(reported, POLICY))
+    payloads = [decode(encode(event))[1] for event in batch.events]
+    triaged = {p.case_id: p for p in payloads if isinstance(p, CaseTriaged)}
+    retriaged = {p.case_id: p for p in payloads if isinstance(p, CaseRetriaged)}
+    assert len(triaged) == 10 and len(retriaged) == 9
+    for case_id, upgrade in retriaged.items():
+        first = triaged[case_id]
+        assert (
+            upgrade.retriaged_at == first.triaged_at
+        )  # the tie projection must not break by chance
+        assert upgrade.decision_seq == 2
+        assert (first.urgency, upgrade.urgency) == ("normal", "critical")
+    recorded = {(r.case_id, r.decision.seq) for r in batch.decisions}
+    assert len(recorded) == len(batch.decisions) == 19  # no two decisions of a case share a number
+
+
+def test_an_override_is_numbered_after_the_decision_it_replaces() -> None:
+    reported = case("公司以业绩不达标为由口头辞退", on=date(2026, 6, 1))
+    first = EmployerLedger().assess(reported, POLICY).decision
+    request = OverrideRequest(officer_id="op-017", reason="职工补充说明", urgency="critical")
+    overridden = override(first, facts_of(reported), request, date(2026, 6, 2), POLICY)
+    again = override(
+        overridden, facts_of(reported), replace(request, urgency="urgent"), date(2026, 6, 3), POLICY
+    )
+    assert (first.seq, overridden.seq, again.seq) == (1, 2, 3)
+
+
+def test_a_repeat_employer_flag_suggests_supervision_and_claims_no_action() -> None:
+    ledger, batch = EmployerLedger(), DecidedBatch()
+    for i, summary in enumerate(["公司拖欠工资三个月", "公司不给交社保", "加班不给加班费"]):
+        reported = case(summary, on=date(2026, 6, 1) + timedelta(days=i))
+        envelope = new_event(reported, subject=str(reported.case_id), producer="intake")
+        batch.add(envelope, reported, ledger.assess(reported, POLICY))
+    [flag] = [
+        p for p in (decode(encode(e))[1] for e in batch.events) if isinstance(p, EmployerFlagged)
+    ]
+    third = batch.decisions[-1].decision
+    said = [flag.reason.text, *(r.text for r in third.reasons if r.rule == "employer.repeat")]
+    assert len(said) == 2
+    for text in said:
+        assert "列为重复投诉单位" in text and "建议提请工会劳动法律监督" in text
+        assert "已提请" not in text and "发送" not in text  # nobody has done either yet

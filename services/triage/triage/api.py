@@ -102,6 +102,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                     note=body.reason,
                     group_id=decision.group_id,
                     retriaged_at=now,
+                    decision_seq=decision.seq,
                 ),
                 subject=str(current.case_id),
                 producer="triage",

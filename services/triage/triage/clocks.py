@@ -4,7 +4,9 @@ Which clocks a case has:
 
 - ``arbitration_limitation`` (劳动争议调解仲裁法 Art.27): one year from the day the worker
   knew of the infringement; for wage arrears, none while employment continues, and one year
-  from the end of employment once it has ended.
+  from the end of employment once it has ended. A period that has run out when the case is
+  decided is its own state (review code and handling from ``limitation.expired``): it may
+  have been interrupted or suspended, which only a person can check.
 - ``mediation_window`` (Art.14): 15 days from the day the mediation organisation receives
   the application. Triage routes the case to the union's own mediation, so the routing day
   is the receipt day; the mediation service re-anchors it when it records receipt.
@@ -29,7 +31,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from triage.rules import RuleBook
 from weiquan_shared.events import Category, ClockKind, Route, StatutoryClock
-from weiquan_shared.legal_calendar import Deadline, LegalCalendar
+from weiquan_shared.legal_calendar import REVIEW_TEXT, Deadline, LegalCalendar
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991
 
@@ -100,7 +102,28 @@ def _limitation(
             review=["start_unknown"],
             note="未记录知道或应当知道权利受侵害的日期，无法计算仲裁时效，请人工核实",
         )
-    return _clock(kind, start, today, rules, calendar)
+    clock = _clock(kind, start, today, rules, calendar)
+    if not limitation_expired(clock, today):
+        return clock
+    handling = rules.handling("limitation.expired", today)
+    return clock.model_copy(
+        update={
+            "review": [*clock.review, handling.review],
+            "note": f"{clock.note}；{EXPIRED_NOTE}",
+        }
+    )
+
+
+EXPIRED_NOTE = (
+    "时效期间已届满：如曾向对方主张权利、向有关部门请求权利救济或对方同意履行义务，时效中断并"
+    "重新计算；因不可抗力或其他正当理由不能申请仲裁的，时效中止。请核实有无上述情形"
+    "（劳动争议调解仲裁法第二十七条第二、三款）"
+)
+
+
+def limitation_expired(clock: StatutoryClock, today: date) -> bool:
+    """The period has run out: today is past its last day (the last day itself still counts)."""
+    return clock.due_on is not None and clock.due_on < today
 
 
 def _clock(
@@ -124,7 +147,8 @@ def _note(kind: ClockKind, deadline: Deadline, source: str) -> str:
     text = f"{_TITLES[kind]}：自{deadline.start:%Y-%m-%d}起算，{deadline.due:%Y-%m-%d}届满"
     if deadline.rolled_forward:
         text += f"（{deadline.nominal:%Y-%m-%d}为休息日或法定节假日，顺延）"
-    return f"{text}；依据：{source}"
+    checks = "".join(f"；{REVIEW_TEXT[review]}" for review in deadline.review)
+    return f"{text}{checks}；依据：{source}"
 
 
 def days_left(clock: StatutoryClock, today: date) -> int | None:

@@ -10,6 +10,8 @@ rule                                    level     when
 ======================================  ========  ============================================
 urgency.group_dispute                   critical  the case is part of a group dispute
 urgency.limitation_imminent             critical  fewer than ``provisional_aid_days`` left
+urgency.limitation_expired              (data)    the limitation period has run out: the
+                                                  level ``limitation.expired`` names
 urgency.migrant_wages_spring_festival   critical  migrant wage arrears in the weeks before the
                                                   Spring Festival
 urgency.work_injury                     urgent    work injury
@@ -19,14 +21,17 @@ urgency.migrant_wage_arrears            urgent    migrant workers' wage arrears
 ======================================  ========  ============================================
 
 Route, first rule that applies (``route_for``): a question with no claim is answered as a
-consultation; fewer than 7 days of limitation left → provisional legal aid (法律援助法
-Art.44); a group dispute → the court–union mediation room (its agreements can be
-judicially confirmed); work injury → union legal aid (Art.31(7)); unpaid social insurance
-→ referral to labour inspection (collection is the authorities' power, not a mediable
-claim); migrant wage arrears → union legal aid (Art.42(3), 保障农民工工资支付条例 Art.45);
-platform work → the industry mediation committee; a limitation within 30 days → the
-"union + arbitration" room at the labour bureau, so a failed mediation is already at the
-arbitration commission; anything else → the union's own mediation.
+consultation; a limitation period that has run out → where ``limitation.expired`` says
+(union legal aid), for a lawyer to check whether it was interrupted or suspended (Art.27:
+an expired period is its own state, never "a negative number of days left"); fewer than 7
+days of limitation left → provisional legal aid (法律援助法 Art.44); a group dispute → the
+court–union mediation room (its agreements can be judicially confirmed); work injury →
+union legal aid (Art.31(7)); unpaid social insurance → referral to labour inspection
+(collection is the authorities' power, not a mediable claim); migrant wage arrears → union
+legal aid (Art.42(3), 保障农民工工资支付条例 Art.45); platform work → the industry mediation
+committee; a limitation within 30 days → the "union + arbitration" room at the labour
+bureau, so a failed mediation is already at the arbitration commission; anything else →
+the union's own mediation.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from triage.classification import Classification, Lexicon, classify
-from triage.clocks import ClockInputs, china_date, compute_clocks, days_left
+from triage.clocks import ClockInputs, china_date, compute_clocks, days_left, limitation_expired
 from triage.grouping import (
     GroupOutcome,
     NewCase,
@@ -86,6 +91,7 @@ class Decision:
     clocks: list[StatutoryClock] = field(default_factory=list)
     group_id: uuid.UUID | None = None
     employer_flagged: bool = False
+    seq: int = 1  # the decision's number within its case; a later decision is one more
 
     def snapshot(self) -> DecisionSnapshot:
         return DecisionSnapshot(
@@ -216,7 +222,8 @@ def decide(
         reasons.append(
             TriageReason(
                 rule="employer.repeat",
-                text="该用人单位近期多次被投诉，已提请工会劳动法律监督（一函两书）",
+                text="该用人单位近期多次被投诉，已列为重复投诉单位，建议提请工会劳动法律监督"
+                "（一函两书）",
             )
         )
     clocks = compute_clocks(
@@ -273,7 +280,18 @@ def _urgency(
     if situation.group is not None:
         fired.append(("critical", _group_reason(situation.group)))
     left = days_left(limitation, today)
-    if left is not None and left < rules.number("urgency.provisional_aid_days", today):
+    if limitation_expired(limitation, today):
+        fired.append(
+            (
+                rules.handling("limitation.expired", today).urgency,
+                TriageReason(
+                    rule="urgency.limitation_expired",
+                    text=f"仲裁时效已于{limitation.due_on}届满，需尽快核实有无时效中断、中止情形"
+                    "（劳动争议调解仲裁法第二十七条）",
+                ),
+            )
+        )
+    elif left is not None and left < rules.number("urgency.provisional_aid_days", today):
         fired.append(
             (
                 "critical",
@@ -366,6 +384,13 @@ def route_for(
             "consultation",
             "consultation.answered",
             TriageReason(rule="route.consultation", text="职工咨询政策，无具体金额诉求，当场解答"),
+        )
+    if limitation_expired(limitation, today):
+        handling = rules.handling("limitation.expired", today)
+        return (
+            handling.route,
+            handling.route_detail,
+            TriageReason(rule="route.limitation_expired", text=handling.reason),
         )
     if left is not None and left < rules.number("urgency.provisional_aid_days", today):
         return (
@@ -470,6 +495,7 @@ def join_group(
         reasons=reasons,
         clocks=clocks,
         group_id=group.group_id,
+        seq=current.seq + 1,
     )
 
 
@@ -509,6 +535,7 @@ def override(
                 rule="override.officer", text=f"分流员{request.officer_id}改判：{request.reason}"
             ),
         ],
+        seq=current.seq + 1,
     )
     if changed.snapshot() == current.snapshot():
         raise NothingToChange("与当前分流决定相同，无需改判")

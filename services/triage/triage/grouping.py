@@ -12,31 +12,29 @@ report dates fit in ``repeat_employer.window_days`` days (first to last day, bot
 It is flagged once per window for the union's labour-law supervision (一函两书).
 
 An employer is identified by its unified social credit code when intake has one, else by
-its normalised name plus district.
+its normalised name plus district (``employer_key``).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from triage.rules import RuleBook
+from weiquan_shared.employers import employer_identity
 from weiquan_shared.events import Category, EmployerRef
 
 _NAMESPACE = uuid.UUID("5b0e7c7e-2f4d-4c55-9d0f-7a1d3c9e6b21")
-_PUNCTUATION = re.compile(r"[\s\(\)\[\]（）【】《》“”\"'·.,，、。\-_/]+")
 
 
 def employer_key(employer: EmployerRef) -> str:
-    if employer.credit_code:
-        return f"uscc:{employer.credit_code.strip().upper()}"
-    name = unicodedata.normalize("NFKC", employer.name).lower()
-    name = _PUNCTUATION.sub("", name).replace("有限责任公司", "有限公司")
-    return f"name:{name}|{employer.district_code}"
+    """The employer as triage's rules count it: its identity (``weiquan_shared.employers``)
+    and, for a name without a credit code, the district: the key every employer and group
+    id triage has published derives from, so it stays as it was."""
+    identity = employer_identity(employer)
+    return identity if employer.credit_code else f"{identity}|{employer.district_code}"
 
 
 def employer_id(key: str) -> uuid.UUID:

@@ -150,6 +150,7 @@ class DecidedBatch:
                     note=GROUP_NOTE,
                     group_id=new.group_id,
                     retriaged_at=now,
+                    decision_seq=new.seq,
                 ),
                 upgrade.case.case_id,
             )
@@ -184,7 +185,7 @@ class DecidedBatch:
                     reason=TriageReason(
                         rule="employer.repeat",
                         text=f"{repeat.window_days}天内被投诉{len(repeat.case_ids)}起，"
-                        "提请工会劳动法律监督，发送提示函（一函两书）",
+                        "列为重复投诉单位，建议提请工会劳动法律监督（一函两书）",
                     ),
                     flagged_at=now,
                 ),

@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
+from weiquan_shared.events import Route, RouteDetail, Urgency
 from weiquan_shared.legal_calendar import DayType, Period
 
 DEFAULT_RULES = Path(__file__).with_name("rules.json")
@@ -28,6 +29,19 @@ class Rule:
 
 class RuleNotInForce(LookupError):
     """No version of the rule applies on the requested day."""
+
+
+@dataclass(frozen=True)
+class Handling:
+    """How triage handles a case in a given state: its urgency, where it goes (and the
+    reason given for it, in Chinese), and the review code its clock carries so that a
+    person checks it."""
+
+    urgency: Urgency
+    route: Route
+    route_detail: RouteDetail
+    review: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,23 @@ class RuleBook:
     def period(self, rule_id: str, on: date) -> Period:
         value = self.rule(rule_id, on).value
         return Period(int(value["amount"]), value["unit"], DayType(value["day_type"]))
+
+    def handling(self, rule_id: str, on: date) -> Handling:
+        value = self.rule(rule_id, on).value
+        urgency, route, detail = value["urgency"], value["route"], value["route_detail"]
+        if (
+            urgency not in get_args(Urgency)
+            or detail not in get_args(RouteDetail)
+            or detail.split(".")[0] != route
+        ):
+            raise ValueError(f"{rule_id}: no such urgency, route or route detail: {value}")
+        return Handling(
+            cast(Urgency, urgency),
+            cast(Route, route),
+            cast(RouteDetail, detail),
+            value["review"],
+            value["reason"],
+        )
 
     def spring_festival(self, year: int, on: date) -> date | None:
         dates = self.rule("calendar.spring_festival", on).value

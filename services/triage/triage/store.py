@@ -124,7 +124,7 @@ async def _current_decisions(
     rows = await conn.fetch(
         f"""SELECT DISTINCT ON (d.case_id) c.case_id, c.case_number, c.facts, d.*
             FROM cases c JOIN decisions d ON d.case_id = c.case_id
-            WHERE {where} ORDER BY d.case_id, d.id DESC""",
+            WHERE {where} ORDER BY d.case_id, d.seq DESC""",
         arg,
     )
     return [
@@ -144,6 +144,7 @@ def _decision(row: asyncpg.Record) -> Decision:
         clocks=[StatutoryClock.model_validate(c) for c in row["clocks"]],
         group_id=row["group_id"],
         employer_flagged=row["employer_flagged"],
+        seq=row["seq"],
     )
 
 
@@ -266,14 +267,15 @@ class DecisionRecord:
             self.actor,
             self.note,
             self.previous.snapshot().model_dump() if self.previous else None,
+            d.seq,
         )
 
 
 _INSERT_DECISION = """
     INSERT INTO decisions (case_id, case_number, kind, category, secondary_categories,
         urgency, route, reasons, source_event_id, route_detail, clocks, group_id,
-        employer_flagged, actor, note, previous)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        employer_flagged, actor, note, previous, seq)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 """
 _DROP_OTHER_CLOCKS = "DELETE FROM clocks WHERE case_id = $1 AND NOT kind = ANY($2::text[])"
 _UPSERT_CLOCK = """
@@ -285,7 +287,7 @@ _UPSERT_CLOCK = """
 
 
 async def record_decisions(conn: asyncpg.Connection, records: list[DecisionRecord]) -> None:
-    """Append decisions in order (the last one of a case is current) and set their clocks.
+    """Append decisions (a case's highest ``seq`` is current) and set their clocks.
 
     A clock whose due date moved may be announced again; a clock the new decision no
     longer has is dropped.
@@ -322,9 +324,9 @@ async def flag_employers(
 
 async def decision_history(pool: asyncpg.Pool, case_number: str) -> list[dict[str, Any]]:
     rows = await pool.fetch(
-        """SELECT id, kind, category, secondary_categories, urgency, route, route_detail,
+        """SELECT id, seq, kind, category, secondary_categories, urgency, route, route_detail,
                   reasons, clocks, group_id, employer_flagged, actor, note, previous, decided_at
-           FROM decisions WHERE case_number = $1 ORDER BY id""",
+           FROM decisions WHERE case_number = $1 ORDER BY seq""",
         case_number,
     )
     return [dict(r) for r in rows]

@@ -3,7 +3,9 @@
 One module per producing service (``intake.py``, ``triage.py``, …). Each class is one
 (event type, schema version) and names its producer and consumers; topics, dead-letter
 topics and the AsyncAPI document are derived from that. A change old consumers cannot
-read is a new class with ``schema_version`` + 1, registered beside the old one. The JSON
+read is a new class with ``schema_version`` + 1, registered beside the old one; the old
+one moves to ``superseded.py`` and is exported with its version in its name
+(``CaseRetriagedV1``), the current one keeps the plain name producers use. The JSON
 Schemas in ``contracts/`` are generated from these classes (``make contracts``) and a test
 fails when the two drift apart.
 
@@ -20,6 +22,7 @@ from weiquan_shared.events._common import (
     WorkerRef,
 )
 from weiquan_shared.events.intake import CaseReported, ConsultationRecorded
+from weiquan_shared.events.superseded import CaseRetriaged as CaseRetriagedV1
 from weiquan_shared.events.triage import (
     CaseDeadlinesUpdated,
     CaseGrouped,
@@ -38,6 +41,7 @@ __all__ = [
     "CaseGrouped",
     "CaseReported",
     "CaseRetriaged",
+    "CaseRetriagedV1",
     "CaseTriaged",
     "Category",
     "Channel",

