@@ -239,10 +239,10 @@ def _page(
             f'<input type="hidden" name="next" value="{escape(next_path)}">'
             '<label for="username">用户名</label>'
             f'<input id="username" name="username" value="{escape(username)}" required '
-            'autofocus autocomplete="username" autocapitalize="none" spellcheck="false">'
-            '<label for="password">密码</label>'
+            f'{"" if username else "autofocus "}autocomplete="username" autocapitalize="none" '
+            'spellcheck="false"><label for="password">密码</label>'
             '<input id="password" name="password" type="password" required '
-            'autocomplete="current-password">'
+            f'{"autofocus " if username else ""}autocomplete="current-password">'
             '<button type="submit" id="submit">登录</button></form>'
             '<p class="hint">连续输错密码将被暂时锁定。忘记密码请联系系统管理员。</p>'
         )
