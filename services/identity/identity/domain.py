@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,8 +13,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from weiquan_shared.auth import Organisation, Role
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
 # One message for a wrong password and for a user who does not exist: the answer must not
 # tell a guesser which usernames are real.
 WRONG_CREDENTIALS = "用户名或密码错误"
@@ -24,7 +21,9 @@ DISABLED = "此账户已停用，请联系系统管理员"
 
 
 def normalise_username(username: str) -> str:
-    return username.strip().lower()
+    """Lower case, trimmed, and cut to a length no real username reaches, so a guesser's
+    junk cannot fill the throttle table with megabyte-long keys."""
+    return username.strip().lower()[:128]
 
 
 class Passwords:
