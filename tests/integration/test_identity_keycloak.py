@@ -155,7 +155,7 @@ def test_a_keycloak_token_reaches_a_protected_api_by_configuration_alone(
     assert body["name"] == "调解员 赵"
 
     # The same Keycloak, a realm nobody configured: its token is refused.
-    stranger = keycloak.password_grant("other-union", "qian.lawyer", "other-test-password")
+    stranger = keycloak.password_grant("other-union", "qian.supervisor", "other-test-password")
     refused = httpx.get(me_url, headers={"Authorization": f"Bearer {stranger}"}, timeout=30)
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith("Bearer")
