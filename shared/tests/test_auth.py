@@ -158,9 +158,20 @@ async def test_an_unknown_key_id_refetches_at_most_once_per_interval() -> None:
 
 async def test_an_unreachable_issuer_is_reported_as_unavailable_not_as_a_bad_token() -> None:
     key = ec_key("k1")
-    verifier = TokenVerifier([ISSUER], AUDIENCE, fetch=FakeIssuer(OTHER_ISSUER, [key]).fetch)
+    elsewhere = FakeIssuer(OTHER_ISSUER, [key])  # answers nothing at ISSUER's addresses
+    now = [time.time()]
+    verifier = TokenVerifier([ISSUER], AUDIENCE, fetch=elsewhere.fetch, clock=lambda: now[0])
     with pytest.raises(IssuerUnavailable):
         await verifier.verify(sign(key, claims()))
+    assert elsewhere.fetches == 1
+    # Every request in the next seconds is answered at once, without asking again.
+    with pytest.raises(IssuerUnavailable):
+        await verifier.verify(sign(key, claims()))
+    assert elsewhere.fetches == 1
+    now[0] += 6
+    with pytest.raises(IssuerUnavailable):
+        await verifier.verify(sign(key, claims()))
+    assert elsewhere.fetches == 2
 
 
 async def test_an_external_idps_claims_map_by_configuration() -> None:

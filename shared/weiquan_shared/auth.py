@@ -48,6 +48,8 @@ CSRF_FIELD = "csrf_token"
 
 # Asymmetric algorithms only: a shared-secret (HS*) token could be forged by anyone who
 # verifies, and "none" is no signature at all.
+# After a failed fetch of an issuer's keys, the next attempt waits this long.
+RETRY_AFTER_FAILURE_S = 5.0
 ALGORITHMS = ("ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "EdDSA")
 
 
@@ -153,6 +155,7 @@ class IssuerUnavailable(Exception):
 class _IssuerKeys:
     keys: KeySet | None = None
     fetched_at: float = float("-inf")
+    failed_at: float = float("-inf")
     lock: asyncio.Lock | None = None
 
 
@@ -249,7 +252,14 @@ class TokenVerifier:
             if state.keys is not None and _has_kid(state.keys, kid):
                 return state.keys
             if state.keys is None or self._clock() - state.fetched_at >= self.jwks_refresh_s:
-                state.keys = await self._download(issuer)
+                # An issuer that just failed to answer is not asked again by every request.
+                if self._clock() - state.failed_at < RETRY_AFTER_FAILURE_S:
+                    raise IssuerUnavailable(issuer)
+                try:
+                    state.keys = await self._download(issuer)
+                except IssuerUnavailable:
+                    state.failed_at = self._clock()
+                    raise
                 state.fetched_at = self._clock()
             if not _has_kid(state.keys, kid):
                 raise AuthenticationError(f"unknown key id {kid!r} for issuer {issuer}")
