@@ -120,6 +120,12 @@ else
     exec 9>&-
 fi
 
+# --- Keycloak (the test of a union's own identity provider; Keycloak 26 needs Java 21+) ---
+if bash "$WEIQUAN_ROOT/deploy/local/keycloak.sh" java-home >/dev/null; then
+    command -v mvn >/dev/null 2>&1 || { say "installing maven with apt-get"; apt_install maven; }
+fi
+bash "$WEIQUAN_ROOT/deploy/local/keycloak.sh" fetch | sed 's/^keycloak: /install: /'
+
 # --- (e) secrets -----------------------------------------------------------------------
 secrets="$WEIQUAN_RUN_DIR/secrets.env"
 if [ -f "$secrets" ]; then

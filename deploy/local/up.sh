@@ -28,8 +28,12 @@ phase "Kafka topics"
 "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.topics create
 phase_done
 
-phase "services: intake, triage, projection"
+phase "services: intake, triage, projection, identity"
 bash "$HERE/stack.sh" services-up
+phase_done
+
+phase "demo accounts (one per role; passwords generated once into $WEIQUAN_RUN_DIR/demo-accounts.txt)"
+"$WEIQUAN_ROOT/.venv/bin/python" -m identity demo-accounts "$WEIQUAN_RUN_DIR/demo-accounts.txt"
 phase_done
 
 phase "demo data (Chinese demo cases through the intake API)"
@@ -43,11 +47,16 @@ Weiquan is up.
   triage API docs                  http://127.0.0.1:8102/docs
   supervisor dashboard             http://127.0.0.1:8106/dashboard
   projection API docs              http://127.0.0.1:8106/docs
-  metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics
+  sign-in page (登录)              http://127.0.0.1:8107/login
+  identity API docs, OIDC          http://127.0.0.1:8107/docs  http://127.0.0.1:8107/.well-known/openid-configuration
+  metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics  :8107/metrics
   Kafka                            $WEIQUAN_KAFKA_BOOTSTRAP
   PostgreSQL                       $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT (user $WEIQUAN_PG_USER, password in $WEIQUAN_RUN_DIR/secrets.env)
   logs                             $WEIQUAN_LOG_DIR  (make logs)
   make status shows the processes; make down stops everything.
 
 make up took $((SECONDS - T0)) s
+
+Demo accounts (演示账户; local stack only, from $WEIQUAN_RUN_DIR/demo-accounts.txt):
 TXT
+sed 's/^/  /' "$WEIQUAN_RUN_DIR/demo-accounts.txt"

@@ -13,6 +13,7 @@ SERVICE_PORTS: dict[str, int] = {
     "intake": 8101,
     "triage": 8102,
     "projection": 8106,
+    "identity": 8107,
 }
 
 # CPU priority (Unix niceness) by service. People wait on the front door (an operator on

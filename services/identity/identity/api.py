@@ -1,0 +1,265 @@
+"""Identity's HTTP surface: OpenID Connect discovery and JWKS, the OAuth 2 token endpoint,
+``/api/v1/me``, and the Chinese sign-in page with its session cookie."""
+
+from __future__ import annotations
+
+import secrets
+from html import escape
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from identity.accounts import Accounts, SignInRefused
+from identity.domain import safe_next
+from identity.keys import ALGORITHM
+from weiquan_shared.auth import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    AuthenticationError,
+    IssuerUnavailable,
+    Principal,
+    TokenVerifier,
+    csrf_token_matches,
+    require,
+)
+
+PAGES = Path(__file__).parent / "pages"
+# No script at all on the sign-in page; styles only from this service.
+PAGE_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CSRF_EXPIRED = "页面已过期，请重新打开登录页面后再试"
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=status, headers=NO_STORE
+    )
+
+
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def principal_view(principal: Principal) -> dict[str, Any]:
+    return {
+        "subject": principal.subject,
+        "name": principal.name,
+        "role": principal.role.value,
+        "role_name": principal.role.label,
+        "organisation": principal.organisation.value if principal.organisation else None,
+        "organisation_name": principal.organisation.label if principal.organisation else None,
+        "districts": list(principal.districts),
+        "issuer": principal.issuer,
+    }
+
+
+def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
+    router = APIRouter()
+    issuer = accounts.tokens.issuer
+
+    @router.get(
+        "/.well-known/openid-configuration", tags=["oidc"], summary="OpenID Connect 发现文档"
+    )
+    async def discovery() -> dict[str, Any]:
+        return {
+            "issuer": issuer,
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+            "token_endpoint": f"{issuer}/api/v1/token",
+            "revocation_endpoint": f"{issuer}/api/v1/revoke",
+            "grant_types_supported": ["password", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [ALGORITHM],
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "jti",
+                "name",
+                "preferred_username",
+                "weiquan_role",
+                "weiquan_org",
+                "weiquan_districts",
+            ],
+        }
+
+    @router.get("/.well-known/jwks.json", tags=["oidc"], summary="签名公钥（JWKS）")
+    async def jwks() -> dict[str, Any]:
+        return accounts.keys.public_jwks()
+
+    @router.post(
+        "/api/v1/token",
+        tags=["oidc"],
+        summary="获取或刷新访问令牌（OAuth 2，表单编码）",
+        description="grant_type=password（username、password）或 grant_type=refresh_token"
+        "（refresh_token）。错误按 OAuth 2 返回 error 与中文 error_description。",
+    )
+    async def token(request: Request) -> JSONResponse:
+        if not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            return _oauth_error(
+                "invalid_request", "请求须为表单编码（application/x-www-form-urlencoded）"
+            )
+        form = await request.form()
+        grant_type = _form_text(form, "grant_type")
+        try:
+            if grant_type == "password":
+                username, password = _form_text(form, "username"), _form_text(form, "password")
+                if not username or not password:
+                    return _oauth_error("invalid_request", "请填写用户名和密码")
+                issued = await accounts.sign_in(username, password)
+            elif grant_type == "refresh_token":
+                refresh_token = _form_text(form, "refresh_token")
+                if not refresh_token:
+                    return _oauth_error("invalid_request", "缺少 refresh_token")
+                issued = await accounts.refresh(refresh_token)
+            else:
+                return _oauth_error(
+                    "unsupported_grant_type",
+                    "不支持的授权方式：grant_type 只能是 password 或 refresh_token",
+                )
+        except SignInRefused as refused:
+            return _oauth_error("invalid_grant", refused.message)
+        return JSONResponse(issued.oauth_response(), headers=NO_STORE)
+
+    @router.post("/api/v1/revoke", tags=["oidc"], summary="注销刷新令牌（RFC 7009）")
+    async def revoke(request: Request) -> Response:
+        form = await request.form()
+        refresh_token = _form_text(form, "token")
+        if not refresh_token:
+            return _oauth_error("invalid_request", "缺少 token")
+        await accounts.revoke(refresh_token)
+        return Response(status_code=200, headers=NO_STORE)
+
+    @router.get("/api/v1/me", tags=["users"], summary="当前登录用户")
+    async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+        return principal_view(principal)
+
+    @router.get("/static/identity.css", include_in_schema=False)
+    async def stylesheet() -> FileResponse:
+        return FileResponse(PAGES / "identity.css", media_type="text/css")
+
+    @router.get("/login", response_class=HTMLResponse, tags=["pages"], summary="登录页面")
+    async def login_page(request: Request, next: str = "/login") -> Response:
+        signed_in = None
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            try:
+                signed_in = await verifier.verify(session)
+            except (AuthenticationError, IssuerUnavailable):
+                signed_in = None
+        return _page(request, next_path=safe_next(next), principal=signed_in)
+
+    @router.post("/login", response_class=HTMLResponse, tags=["pages"], summary="登录")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        next_path = safe_next(_form_text(form, "next"))
+        username = _form_text(form, "username")
+        if not await csrf_token_matches(request):
+            return _page(request, next_path=next_path, error=CSRF_EXPIRED, status=403)
+        try:
+            issued = await accounts.sign_in(username, _form_text(form, "password"))
+        except SignInRefused as refused:
+            return _page(
+                request, next_path=next_path, error=refused.message, username=username, status=401
+            )
+        response = RedirectResponse(next_path, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            issued.access_token,
+            max_age=issued.expires_in,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.post("/logout", tags=["pages"], summary="退出登录")
+    async def logout(request: Request) -> Response:
+        if not await csrf_token_matches(request):
+            return _page(request, next_path="/login", error=CSRF_EXPIRED, status=403)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(
+            SESSION_COOKIE,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    return router
+
+
+def _page(
+    request: Request,
+    *,
+    next_path: str,
+    principal: Principal | None = None,
+    error: str = "",
+    username: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    """The sign-in form (or who is signed in), with a CSRF token bound to a cookie."""
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    hidden = f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">'
+    if principal is not None:
+        scope = "、".join(principal.districts) or "—"
+        organisation = principal.organisation.label if principal.organisation else "—"
+        body = (
+            '<p class="ok" role="status">您已登录：'
+            f'<strong id="who">{escape(principal.name)}</strong>'
+            f"（{escape(principal.role.label)} · {escape(organisation)}）</p>"
+            f'<p class="hint">工作范围（区县代码）：<span id="scope">{escape(scope)}</span></p>'
+            f'<form method="post" action="/logout">{hidden}'
+            '<button type="submit" id="logout">退出登录</button></form>'
+        )
+    else:
+        alert = f'<p class="error" role="alert" id="error">{escape(error)}</p>' if error else ""
+        body = (
+            f"{alert}"
+            f'<form method="post" action="/login" autocomplete="on">{hidden}'
+            f'<input type="hidden" name="next" value="{escape(next_path)}">'
+            '<label for="username">用户名</label>'
+            f'<input id="username" name="username" value="{escape(username)}" required '
+            f'{"" if username else "autofocus "}autocomplete="username" autocapitalize="none" '
+            'spellcheck="false"><label for="password">密码</label>'
+            '<input id="password" name="password" type="password" required '
+            f'{"autofocus " if username else ""}autocomplete="current-password">'
+            '<button type="submit" id="submit">登录</button></form>'
+            '<p class="hint">连续输错密码将被暂时锁定。忘记密码请联系系统管理员。</p>'
+        )
+    html = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<title>登录 · 维权案件管理系统</title><link rel="stylesheet" href="/static/identity.css">'
+        "</head><body><main><h1>维权案件管理系统</h1><h2>工作人员登录</h2>"
+        f"{body}</main></body></html>"
+    )
+    response = HTMLResponse(html, status_code=status, headers=PAGE_SECURITY_HEADERS)
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
