@@ -33,7 +33,9 @@ from weiquan_shared.events import (
     EmployerRef,
     WorkerRef,
 )
-from weiquan_shared.pii import PiiCipher, redact_text
+from weiquan_shared.labels import district_problem
+from weiquan_shared.pii import PiiCipher
+from weiquan_shared.redaction import redact_text
 
 # The consent wording read to (or shown to) the worker, by version. A new wording is a new
 # version; the version given is stored with each case, so what a worker agreed to is known.
@@ -58,6 +60,20 @@ def _no_control_characters(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+def _known_district(code: str) -> str:
+    problem = district_problem(code)
+    if problem:
+        raise ValueError(problem)
+    return code
+
+
+DistrictCode = Annotated[
+    str,
+    Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"]),
+    AfterValidator(_known_district),
+]
 
 
 def check_date(value: date | datetime, label: str, now: datetime | None = None) -> None:
@@ -141,7 +157,7 @@ class EmployerIn(BaseModel):
         description="知道时填写；校验位不符只提示，不阻止登记",
     )
     address: Text | None = Field(default=None, title="单位地址", max_length=200)
-    district_code: str = Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"])
+    district_code: DistrictCode
     industry: Text | None = Field(default=None, title="行业", max_length=50, examples=["建筑业"])
 
     @field_validator("credit_code", mode="before")
@@ -298,7 +314,7 @@ class ConsultationIn(BaseModel):
     operator_id: str = Field(
         title="接线员或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
     )
-    district_code: str = Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"])
+    district_code: DistrictCode
     topic: Category = Field(title="咨询类别", examples=["no_written_contract"])
     question: Text = Field(
         title="咨询内容",

@@ -17,20 +17,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
 from intake.domain_wechat import DISTRICTS
+from weiquan_shared.labels import CATEGORIES
 
 HERE = Path(__file__).parent / "pages"
 
-TOPICS = {
-    "wage_arrears": "拖欠工资",
-    "termination": "解除劳动合同/经济补偿",
-    "no_written_contract": "未签书面劳动合同",
-    "overtime": "加班与工时",
-    "social_insurance": "社会保险",
-    "work_injury": "工伤",
-    "female_protection": "女职工特殊保护",
-    "platform_work": "新就业形态（平台用工）",
-    "other": "其他",
-}
+TOPICS = CATEGORIES
 
 
 def _options(choices: dict[str, str], blank: str | None = None) -> str:

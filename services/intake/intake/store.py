@@ -27,7 +27,8 @@ from intake.domain import (
 from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
 from weiquan_shared.envelope import new_event
 from weiquan_shared.outbox import add_to_outbox
-from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name, redact_text
+from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name
+from weiquan_shared.redaction import redact_text
 from weiquan_shared.settings import Settings
 
 STATUS_TEXT = {"accepted": "已受理"}
