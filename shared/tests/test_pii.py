@@ -48,4 +48,3 @@ def test_masks() -> None:
     assert mask_name("欧阳修文") == "欧**文"
     assert mask_mobile("13812345678") == "138****5678"
     assert mask_id_number("11010519491231002X") == "110105********002X"
-

@@ -62,6 +62,7 @@ def test_id_numbers_in_every_typed_form_are_removed(typed: str) -> None:
         ("班长欧阳修文说月底发", "班长欧阳某说月底发"),
         ("工友孙磊也在", "工友孙某也在"),
         ("老板黄志强不接电话", "老板黄某不接电话"),
+        ("工友韩立新也没拿到，韩立新的电话打不通", "工友韩某也没拿到，韩某的电话打不通"),
     ],
 )
 def test_names_after_cue_words_keep_only_the_surname(text: str, expected: str) -> None:

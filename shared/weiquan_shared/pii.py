@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from weiquan_shared.settings import PiiSettings
 
 
-
 class PiiCipher:
     """AES-256-GCM encryption of personal data and HMAC-SHA256 blind indexes."""
 
@@ -81,4 +80,3 @@ def mask_id_number(id_number: str) -> str:
     if len(id_number) < 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-

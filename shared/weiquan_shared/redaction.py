@@ -20,9 +20,7 @@ MOBILE_REDACTED = "[手机号已隐去]"
 ID_NUMBER_REDACTED = "[身份证号已隐去]"
 
 # Full-width digits, letters X/x, plus, hyphen and space folded to ASCII, one for one.
-_FOLD = str.maketrans(
-    "０１２３４５６７８９Ｘｘ＋－\u3000\u00a0", "0123456789Xx+-  "
-)
+_FOLD = str.maketrans("０１２３４５６７８９Ｘｘ＋－\u3000\u00a0", "0123456789Xx+-  ")
 # At most one separator between two digits (a space, a hyphen or a dot).
 _SEP = r"[ \t\-.]?"
 _ID_NUMBER = re.compile(rf"(?<![0-9A-Za-z])\d(?:{_SEP}\d){{16}}{_SEP}[\dXx](?![0-9A-Za-z])")
@@ -68,18 +66,27 @@ _SURNAME = "(?:" + "|".join(_COMPOUND_SURNAMES) + f"|[{_SURNAMES}])"
 _GIVEN = f"(?:[{_HAN}](?<![{''.join(sorted(c for c in _NOT_GIVEN_NAME if c >= chr(0x4E00)))}]))"
 _NAME = f"{_SURNAME}{_GIVEN}{_GIVEN}?"
 _CUED_NAMES = re.compile(
-    "(?:" + "|".join(_CUES) + ")[：:，, ]?"
-    f"(?P<names>{_NAME}(?:[、和及与跟]{_NAME})*)"
+    "(?:" + "|".join(_CUES) + f")[：:，, ]?(?P<names>{_NAME}(?:[、和及与跟]{_NAME})*)"
 )
 _ONE_NAME = re.compile(f"(?P<surname>{_SURNAME})(?P<given>{_GIVEN}{_GIVEN}?)")
 
 
 def redact_text(text: str, names: tuple[str, ...] = ()) -> str:
-    """``text`` without mobiles, ID numbers, the given ``names`` and names after cue words."""
+    """``text`` without mobiles, ID numbers, the given ``names`` and names after cue words.
+
+    A name introduced by a cue word is removed wherever else it appears in the text too
+    (工友韩立新……韩立新的电话).
+    """
     text = _redact_numbers(text)
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len)[::-1]:
+    cued = {
+        name.group(0)
+        for introduced in _CUED_NAMES.finditer(text)
+        for name in _ONE_NAME.finditer(introduced.group("names"))
+    }
+    known = {n.strip() for n in names if n and len(n.strip()) >= 2} | cued
+    for name in sorted(known, key=len, reverse=True):
         text = text.replace(name, _surname_only(name))
-    return _CUED_NAMES.sub(_redact_cued, text)
+    return text
 
 
 def _redact_numbers(text: str) -> str:
@@ -99,9 +106,3 @@ def _redact_numbers(text: str) -> str:
 def _surname_only(name: str) -> str:
     surname = next((s for s in _COMPOUND_SURNAMES if name.startswith(s)), name[0])
     return surname + "某"
-
-
-def _redact_cued(match: re.Match[str]) -> str:
-    cue = match.group(0)[: match.start("names") - match.start(0)]
-    names = _ONE_NAME.sub(lambda m: m.group("surname") + "某", match.group("names"))
-    return cue + names

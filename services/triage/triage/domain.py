@@ -506,12 +506,13 @@ def override(
         reasons=[
             *current.reasons,
             TriageReason(
-                rule="override.officer", text=f"分流员{request.officer_id}改判：{request.reason}"
+                rule="override.officer",
+                text=f"分流员{request.officer_id}调整分流：{request.reason}",
             ),
         ],
     )
     if changed.snapshot() == current.snapshot():
-        raise NothingToChange("与当前分流决定相同，无需改判")
+        raise NothingToChange("与当前分流决定相同，无需调整")
     if (category, route) != (current.category, current.route):
         changed = replace(
             changed,

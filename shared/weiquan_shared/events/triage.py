@@ -84,7 +84,7 @@ class CaseTriaged(EventPayload):
     event_type: ClassVar[str] = "case.triaged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake")
 
     case_id: uuid.UUID
     case_number: str
@@ -113,7 +113,7 @@ class CaseRetriaged(EventPayload):
     event_type: ClassVar[str] = "case.retriaged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake")
 
     case_id: uuid.UUID
     case_number: str
