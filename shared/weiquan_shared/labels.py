@@ -57,14 +57,13 @@ STATUSES = {
     "legal_aid": "已分流至法律援助",
     "referral": "已分流：转介有关部门",
 }
+# The people who record and decide, as forms and histories name them.
+ROLES = {"operator": "接线员", "clerk": "窗口工作人员", "triage_officer": "分流员"}
 # How a triage decision came about (triage's decision history).
-DECISION_KINDS = {"initial": "首次分流", "group": "并入群体案件", "override": "分流员调整分流"}
-ROLES = {
-    "operator": "接线员",
-    "clerk": "窗口工作人员",
-    "triage_officer": "分流员",
-    "supervisor": "工会督导",
-    "system": "系统",
+DECISION_KINDS = {
+    "initial": "首次分流",
+    "group": "并入群体案件",
+    "override": f"{ROLES['triage_officer']}调整分流",
 }
 # The districts of the union's city (Shenzhen in the demo data, GB/T 2260).
 DISTRICTS = {

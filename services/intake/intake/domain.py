@@ -33,7 +33,7 @@ from weiquan_shared.events import (
     EmployerRef,
     WorkerRef,
 )
-from weiquan_shared.labels import district_problem
+from weiquan_shared.labels import ROLES, district_problem
 from weiquan_shared.pii import PiiCipher
 from weiquan_shared.redaction import redact_text
 
@@ -253,7 +253,11 @@ class HotlineCallIn(DisputeIn):
     )
     called_at: AwareDatetime = Field(title="来电时间", examples=["2026-11-24T09:30:00+08:00"])
     operator_id: str = Field(
-        title="接线员工号", min_length=1, max_length=32, pattern=r"^\S+$", examples=["op-017"]
+        title=f"{ROLES['operator']}工号",
+        min_length=1,
+        max_length=32,
+        pattern=r"^\S+$",
+        examples=["op-017"],
     )
 
     @field_validator("called_at")
@@ -273,7 +277,7 @@ class WalkInGroupIn(DisputeIn):
     )
     visited_at: AwareDatetime = Field(title="来访时间", examples=["2026-11-24T10:05:00+08:00"])
     clerk_id: str = Field(
-        title="窗口工作人员工号",
+        title=f"{ROLES['clerk']}工号",
         min_length=1,
         max_length=32,
         pattern=r"^\S+$",
@@ -312,7 +316,7 @@ class ConsultationIn(BaseModel):
     )
     occurred_at: AwareDatetime = Field(title="咨询时间", examples=["2026-11-24T09:40:00+08:00"])
     operator_id: str = Field(
-        title="接线员或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
+        title=f"{ROLES['operator']}或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
     )
     district_code: DistrictCode
     topic: Category = Field(title="咨询类别", examples=["no_written_contract"])

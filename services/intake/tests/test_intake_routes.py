@@ -74,3 +74,11 @@ def test_status_reads_received_then_where_the_case_was_sent() -> None:
     assert status_label("accepted") == "已受理，待分流"
     assert status_label("mediation") == "已分流至调解"
     assert status_label("legal_aid") == "已分流至法律援助"
+
+
+def test_intake_pages_and_wechat_menu_use_the_shared_tables() -> None:
+    from intake import domain_wechat, pages
+    from weiquan_shared import labels
+
+    assert dict(domain_wechat.DISTRICTS) == labels.DISTRICTS
+    assert pages.TOPICS is labels.CATEGORIES

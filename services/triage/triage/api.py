@@ -28,7 +28,12 @@ class OverrideIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    officer_id: str = Field(title="分流员工号", min_length=1, max_length=32, examples=["op-017"])
+    officer_id: str = Field(
+        title=f"{labels.ROLES['triage_officer']}工号",
+        min_length=1,
+        max_length=32,
+        examples=["op-017"],
+    )
     reason: str = Field(
         title="调整理由", min_length=4, max_length=500, examples=["职工补充说明已被口头辞退"]
     )

@@ -57,6 +57,7 @@ from weiquan_shared.events import (
     TriageReason,
     Urgency,
 )
+from weiquan_shared.labels import ROLES
 from weiquan_shared.legal_calendar import LegalCalendar
 
 _LEVEL: dict[Urgency, int] = {"normal": 0, "urgent": 1, "critical": 2}
@@ -507,7 +508,7 @@ def override(
             *current.reasons,
             TriageReason(
                 rule="override.officer",
-                text=f"分流员{request.officer_id}调整分流：{request.reason}",
+                text=f"{ROLES['triage_officer']}{request.officer_id}调整分流：{request.reason}",
             ),
         ],
     )
