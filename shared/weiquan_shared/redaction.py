@@ -21,6 +21,7 @@ ID_NUMBER_REDACTED = "[身份证号已隐去]"
 
 # Full-width digits, letters X/x, plus, hyphen and space folded to ASCII, one for one.
 _FOLD = str.maketrans("０１２３４５６７８９Ｘｘ＋－\u3000\u00a0", "0123456789Xx+-  ")
+_TO_FOLD = re.compile("[０-９Ｘｘ＋－\u3000\u00a0]")
 # At most one separator between two digits (a space, a hyphen or a dot).
 _SEP = r"[ \t\-.]?"
 _ID_NUMBER = re.compile(rf"(?<![0-9A-Za-z])\d(?:{_SEP}\d){{16}}{_SEP}[\dXx](?![0-9A-Za-z])")
@@ -90,7 +91,7 @@ def redact_text(text: str, names: tuple[str, ...] = ()) -> str:
 
 
 def _redact_numbers(text: str) -> str:
-    folded = text.translate(_FOLD)
+    folded = text.translate(_FOLD) if _TO_FOLD.search(text) else text
     spans: list[tuple[int, int, str]] = []
     for match in _ID_NUMBER.finditer(folded):
         spans.append((match.start(), match.end(), ID_NUMBER_REDACTED))
