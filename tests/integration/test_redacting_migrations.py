@@ -7,6 +7,7 @@ import json
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_officers_reasons_stored_in_clear_are_redacted(
         {"rule": "override.officer", "text": f"分流员op-017改判：{reason}"},
     ]
 
-    async def run() -> list[dict[str, object]]:
+    async def run() -> list[dict[str, Any]]:
         await db.ensure_database(settings)
         await asyncio.to_thread(db.migrate, settings, tmp_path)  # the schema as it was
         conn = await deployment.connect("triage")
