@@ -37,6 +37,7 @@ from joserfc.jwk import KeySet
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from weiquan_shared import labels
 from weiquan_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -68,16 +69,7 @@ class Role(StrEnum):
         return ROLE_NAMES[self]
 
 
-ROLE_NAMES: dict[Role, str] = {
-    Role.OPERATOR: "接线员",
-    Role.WALK_IN_CLERK: "窗口受理员",
-    Role.TRIAGE_OFFICER: "分流员",
-    Role.MEDIATOR: "调解员",
-    Role.LEGAL_AID_OFFICER: "法律援助专员",
-    Role.LAWYER: "律师",
-    Role.SUPERVISOR: "督导/领导",
-    Role.ADMIN: "系统管理员",
-}
+ROLE_NAMES: dict[Role, str] = {Role(code): name for code, name in labels.ROLES.items()}
 
 
 class Organisation(StrEnum):
@@ -94,12 +86,7 @@ class Organisation(StrEnum):
 
 
 ORGANISATION_NAMES: dict[Organisation, str] = {
-    Organisation.UNION: "工会",
-    Organisation.PEOPLES_COURT: "人民法院",
-    Organisation.LABOUR_BUREAU: "人力资源和社会保障局",
-    Organisation.PROCURATORATE: "人民检察院",
-    Organisation.JUSTICE_BUREAU: "司法局",
-    Organisation.LAW_FIRM: "律师事务所",
+    Organisation(code): name for code, name in labels.ORGANISATIONS.items()
 }
 
 

@@ -13,9 +13,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from weiquan_shared import labels
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红海波玉兰春梅小龙晓东文斌"
-DISTRICTS = ["440303", "440304", "440305", "440306", "440307", "440309", "440310", "440311"]
+DISTRICTS = list(labels.DISTRICTS)
 EMPLOYERS = [
     ("深圳市鹏程建筑劳务有限公司", "建筑业"),
     ("深圳市华南电子科技有限公司", "制造业"),

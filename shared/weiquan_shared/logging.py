@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from weiquan_shared.pii import redact_text
+from weiquan_shared.redaction import redact_text
 
 # Keys whose values are personal data wherever they appear in a log event.
 PERSONAL_KEYS = frozenset(

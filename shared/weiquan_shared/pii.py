@@ -1,4 +1,6 @@
-"""Personal data (PIPL): encryption at rest, keyed-hash lookups, masking and redaction.
+"""Personal data (PIPL): encryption at rest, keyed-hash lookups and masking.
+
+Free text is redacted by :mod:`weiquan_shared.redaction`.
 
 Stored form of an encrypted value: ``key_id`` ‖ ``:`` ‖ nonce (12 bytes) ‖ ciphertext, with
 associated data binding it to its table, column and row, so a value copied to another row
@@ -16,9 +18,6 @@ import re
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from weiquan_shared.settings import PiiSettings
-
-MOBILE_PATTERN = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-ID_NUMBER_PATTERN = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
 class PiiCipher:
@@ -81,12 +80,3 @@ def mask_id_number(id_number: str) -> str:
     if len(id_number) < 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-
-
-def redact_text(text: str, names: tuple[str, ...] = ()) -> str:
-    """Remove mobiles, ID numbers and the given names from free text before it leaves the store."""
-    text = ID_NUMBER_PATTERN.sub("[身份证号已隐去]", text)
-    text = MOBILE_PATTERN.sub("[手机号已隐去]", text)
-    for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
-        text = text.replace(name, name[0] + "某")
-    return text

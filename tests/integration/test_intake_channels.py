@@ -60,7 +60,7 @@ def test_hotline_call_retry_search_and_consultation(deployment: Deployment) -> N
         f"{url}/api/v1/case-searches/by-mobile", json={"mobile": worker["mobile"]}, timeout=10
     ).json()
     assert [c["case_number"] for c in found] == [accepted["case_number"]]
-    assert found[0]["status"] == "已受理"
+    assert found[0]["status"] == "已受理，待分流"
     case = httpx.get(f"{url}/api/v1/cases/{accepted['case_number']}").json()
     assert (
         case["workers"][1]["id_number"]

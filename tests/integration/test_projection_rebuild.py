@@ -163,7 +163,7 @@ def build_scenario(seed: int, cases: int = 36) -> Scenario:
                 previous=DecisionSnapshot(category=category, urgency="normal", route=route),
                 retriaged_by="officer",
                 officer_id="officer-7",
-                note="分诊员复核后改判",
+                note="分流员复核后调整分流",
                 retriaged_at=at + timedelta(hours=2),
             )
             stale = override.model_copy(

@@ -173,7 +173,7 @@ def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Depl
         json={"officer_id": "op-017", "reason": "", "urgency": "critical"},
     )
     assert invalid.status_code == 422
-    assert "改判理由" in invalid.json()["message"]
+    assert "调整理由" in invalid.json()["message"]
 
     response = httpx.post(
         f"{triage}/api/v1/cases/{number}/override",
@@ -205,4 +205,4 @@ def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Depl
     assert (retriaged["schema_version"], payload["decision_seq"]) == (2, 2)
 
     page = httpx.get(f"{triage}/override")
-    assert page.status_code == 200 and "分流改判" in page.text
+    assert page.status_code == 200 and "调整分流" in page.text

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from intake.api import MobileSearch, build_router
 from intake.domain import ConsultationIn, HotlineCallIn, WalkInGroupIn
+from intake.handlers import register_handlers
 from intake.pages import build_pages_router
 from intake.store import CaseStore
 from intake.wechat import WeChatCallback, WeChatSettings, build_wechat_router
@@ -29,6 +30,8 @@ def create_app() -> tuple[FastAPI, Settings]:
     settings = bootstrap_settings("intake")
     cipher = PiiCipher.from_settings(PiiSettings())
     runtime = Runtime(settings)
+    consumer = runtime.consumer()
+    register_handlers(consumer)
 
     def store() -> CaseStore:
         return CaseStore(runtime.pool(), cipher, settings)
@@ -41,9 +44,11 @@ def create_app() -> tuple[FastAPI, Settings]:
         description=(
             "12351热线、微信公众号与来访窗口的案件受理接口。"
             "页面：/operator（热线接线员）、/walk-in（来访窗口）。"
+            "案件状态随分流服务的决定更新（已受理 → 已分流至…）。"
         ),
         migrations=Path(__file__).parent / "migrations",
         routers=[build_router(store, cipher), build_wechat_router(wechat), build_pages_router()],
+        consumer=consumer,
         publishes_events=True,
         field_labels=known,
     )

@@ -35,7 +35,9 @@ from weiquan_shared.events import (
     EmployerRef,
     WorkerRef,
 )
-from weiquan_shared.pii import PiiCipher, redact_text
+from weiquan_shared.labels import ROLES, district_problem
+from weiquan_shared.pii import PiiCipher
+from weiquan_shared.redaction import redact_text
 
 # The consent wording read to (or shown to) the worker, by version. A new wording is a new
 # version; the version given is stored with each case, so what a worker agreed to is known.
@@ -60,6 +62,20 @@ def _no_control_characters(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+def _known_district(code: str) -> str:
+    problem = district_problem(code)
+    if problem:
+        raise ValueError(problem)
+    return code
+
+
+DistrictCode = Annotated[
+    str,
+    Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"]),
+    AfterValidator(_known_district),
+]
 
 
 def check_date(value: date | datetime, label: str, now: datetime | None = None) -> None:
@@ -143,7 +159,7 @@ class EmployerIn(BaseModel):
         description="知道时填写；校验位不符只提示，不阻止登记",
     )
     address: Text | None = Field(default=None, title="单位地址", max_length=200)
-    district_code: str = Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"])
+    district_code: DistrictCode
     industry: Text | None = Field(default=None, title="行业", max_length=50, examples=["建筑业"])
 
     @field_validator("credit_code", mode="before")
@@ -239,7 +255,11 @@ class HotlineCallIn(DisputeIn):
     )
     called_at: AwareDatetime = Field(title="来电时间", examples=["2026-11-24T09:30:00+08:00"])
     operator_id: str = Field(
-        title="接线员工号", min_length=1, max_length=32, pattern=r"^\S+$", examples=["op-017"]
+        title=f"{ROLES['operator']}工号",
+        min_length=1,
+        max_length=32,
+        pattern=r"^\S+$",
+        examples=["op-017"],
     )
 
     @field_validator("called_at")
@@ -259,7 +279,7 @@ class WalkInGroupIn(DisputeIn):
     )
     visited_at: AwareDatetime = Field(title="来访时间", examples=["2026-11-24T10:05:00+08:00"])
     clerk_id: str = Field(
-        title="窗口工作人员工号",
+        title=f"{ROLES['walk_in_clerk']}工号",
         min_length=1,
         max_length=32,
         pattern=r"^\S+$",
@@ -298,9 +318,9 @@ class ConsultationIn(BaseModel):
     )
     occurred_at: AwareDatetime = Field(title="咨询时间", examples=["2026-11-24T09:40:00+08:00"])
     operator_id: str = Field(
-        title="接线员或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
+        title=f"{ROLES['operator']}或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
     )
-    district_code: str = Field(title="所在区县代码", pattern=r"^\d{6}$", examples=["440305"])
+    district_code: DistrictCode
     topic: Category = Field(title="咨询类别", examples=["no_written_contract"])
     question: Text = Field(
         title="咨询内容",

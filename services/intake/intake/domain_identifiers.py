@@ -16,6 +16,11 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+# GB/T 2260 province-level codes: the first two digits of a real address code.
+PROVINCE_CODES = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
+    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82}
+)
 
 # GB 32100-2015: 31 characters valued 0–30, weights 3^(i-1) mod 31.
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -30,6 +35,8 @@ def id_number_problem(id_number: str, today: date | None = None) -> str | None:
     """Why a citizen ID number (GB 11643-1999) is invalid, or None when it is valid."""
     if not re.fullmatch(r"\d{17}[\dX]", id_number):
         return "应为18位，前17位为数字，最后一位为数字或X"
+    if int(id_number[:2]) not in PROVINCE_CODES:
+        return "前6位地址码不是有效的省级行政区划代码，请核对"
     try:
         born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     except ValueError:

@@ -20,20 +20,11 @@ from pydantic import ValidationError
 
 from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, DisputeIn
 from intake.domain_identifiers import normalise_mobile
+from weiquan_shared import labels
 
-# The districts of the union's city (Shenzhen in the demo data), offered as a numbered
-# menu. A union elsewhere replaces this table; a six-digit code is accepted too.
-DISTRICTS: tuple[tuple[str, str], ...] = (
-    ("440303", "罗湖区"),
-    ("440304", "福田区"),
-    ("440305", "南山区"),
-    ("440306", "宝安区"),
-    ("440307", "龙岗区"),
-    ("440308", "盐田区"),
-    ("440309", "龙华区"),
-    ("440310", "坪山区"),
-    ("440311", "光明区"),
-)
+# The union's districts (the shared table), offered as a numbered menu; a district's
+# name or six-digit code is accepted too.
+DISTRICTS: tuple[tuple[str, str], ...] = tuple(labels.DISTRICTS.items())
 
 STEPS = (
     "name",
@@ -165,9 +156,7 @@ def _district(text: str) -> tuple[str, str | None]:
     for code, name in DISTRICTS:
         if text in (code, name, name.removesuffix("区")):
             return code, None
-    if re.fullmatch(r"\d{6}", text):
-        return text, None
-    return "", "没有找到这个区。"
+    return "", "没有找到这个区，请回复菜单中的序号。"
 
 
 def _amount(text: str) -> tuple[str, str | None]:

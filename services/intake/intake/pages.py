@@ -17,20 +17,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
 from intake.domain_wechat import DISTRICTS
+from weiquan_shared.labels import CATEGORIES, ROLES
 
 HERE = Path(__file__).parent / "pages"
 
-TOPICS = {
-    "wage_arrears": "拖欠工资",
-    "termination": "解除劳动合同/经济补偿",
-    "no_written_contract": "未签书面劳动合同",
-    "overtime": "加班与工时",
-    "social_insurance": "社会保险",
-    "work_injury": "工伤",
-    "female_protection": "女职工特殊保护",
-    "platform_work": "新就业形态（平台用工）",
-    "other": "其他",
-}
+TOPICS = CATEGORIES
 
 
 def _options(choices: dict[str, str], blank: str | None = None) -> str:
@@ -135,7 +126,7 @@ def operator_page() -> str:
         "<fieldset><legend>来电</legend><div class='row'>"
         + field("call_id", "来电流水号", required=True, autofocus=True, hint="电话系统显示的编号")
         + field("called_at", "来电时间", "datetime-local", required=True, extra="data-now")
-        + field("operator_id", "接线员工号", required=True)
+        + field("operator_id", f"{ROLES['operator']}工号", required=True)
         + "</div></fieldset>"
         + worker_fields(0)
         + _employer_and_dispute()
@@ -147,7 +138,7 @@ def operator_page() -> str:
         '<input type="hidden" name="channel" value="hotline"><div class="row">'
         + field("channel_ref", "来电流水号", required=True)
         + field("occurred_at", "咨询时间", "datetime-local", required=True, extra="data-now")
-        + field("operator_id", "接线员工号", required=True)
+        + field("operator_id", f"{ROLES['operator']}工号", required=True)
         + field("district_code", "所在区", "select", required=True, options=dict(DISTRICTS))
         + field("topic", "咨询类别", "select", required=True, options=TOPICS)
         + "</div>"
@@ -183,7 +174,7 @@ def walk_in_page() -> str:
         '<input type="hidden" name="desk_submission_id" id="desk_submission_id">'
         "<fieldset><legend>来访</legend><div class='row'>"
         + field("centre", "服务中心", required=True, autofocus=True)
-        + field("clerk_id", "窗口工作人员工号", required=True)
+        + field("clerk_id", f"{ROLES['walk_in_clerk']}工号", required=True)
         + field("visited_at", "来访时间", "datetime-local", required=True, extra="data-now")
         + "</div>"
         + '<span class="error" data-error-for="desk_submission_id"></span>'

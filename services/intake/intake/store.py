@@ -26,12 +26,13 @@ from intake.domain import (
     submission_digest,
 )
 from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
+from intake.routes import RouteDecision
 from weiquan_shared.envelope import new_event
+from weiquan_shared.labels import status_label
 from weiquan_shared.outbox import add_to_outbox
-from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name, redact_text
+from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name
+from weiquan_shared.redaction import redact_text
 from weiquan_shared.settings import Settings
-
-STATUS_TEXT = {"accepted": "已受理"}
 
 # The case and its workers in one statement (the workers as parallel arrays).
 _INSERT_CASE_AND_WORKERS = """
@@ -45,13 +46,13 @@ WITH new_case AS (
         $19, $20, $21))
 INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
     id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
-    occupation)
+    occupation_enc)
 SELECT w.id, $1, w.position, w.name_enc, w.mobile_enc, w.mobile_index, w.id_number_enc,
-    w.id_number_index, w.is_migrant, w.is_platform, w.household_type, w.occupation
+    w.id_number_index, w.is_migrant, w.is_platform, w.household_type, w.occupation_enc
 FROM unnest($22::uuid[], $23::int[], $24::bytea[], $25::bytea[], $26::text[], $27::bytea[],
-            $28::text[], $29::bool[], $30::bool[], $31::text[], $32::text[])
+            $28::text[], $29::bool[], $30::bool[], $31::text[], $32::bytea[])
     AS w(id, position, name_enc, mobile_enc, mobile_index, id_number_enc, id_number_index,
-         is_migrant, is_platform, household_type, occupation)
+         is_migrant, is_platform, household_type, occupation_enc)
 """
 _NEXT_SEQUENCE = """
 INSERT INTO case_number_counters AS c (district_code, year, last_value) VALUES ($1, $2, 1)
@@ -157,7 +158,9 @@ class CaseStore:
                     worker.is_migrant_worker,
                     worker.is_platform_worker,
                     worker.household_type,
-                    worker.occupation,
+                    encrypt(worker.occupation, f"case_workers.occupation:{worker_id}")
+                    if worker.occupation
+                    else None,
                 )
             )
         await conn.execute(
@@ -211,7 +214,7 @@ class CaseStore:
             )
         return {
             **dict(case),
-            "status": STATUS_TEXT.get(case["status"], case["status"]),
+            "status": status_label(case["status"]),
             "workers": [self._masked_worker(w) for w in workers],
         }
 
@@ -239,7 +242,7 @@ class CaseStore:
                ORDER BY c.reported_at DESC LIMIT 200""",
             index,
         )
-        return [{**dict(r), "status": STATUS_TEXT.get(r["status"], r["status"])} for r in rows]
+        return [{**dict(r), "status": status_label(r["status"])} for r in rows]
 
     # ------------------------------------------------------------------ consultations
 
@@ -345,7 +348,7 @@ class CaseStore:
                 )
                 reply = status_reply(
                     turn.query,
-                    STATUS_TEXT.get(row["status"], row["status"]) if row else None,
+                    status_label(row["status"]) if row else None,
                     f"{row['reported_at']:%Y-%m-%d}" if row else None,
                 )
             kept = turn.conversation
@@ -372,3 +375,28 @@ class CaseStore:
 def _conflicts(stored_hash: str | None, request_hash: str | None) -> bool:
     """Rows stored before request hashes existed (None) keep replaying."""
     return stored_hash is not None and stored_hash != request_hash
+
+
+# A decision applies unless the case already holds a later one (see routes.decision_order).
+_RECORD_ROUTES = """
+UPDATE cases AS c SET status = d.route, route_detail = d.route_detail,
+    route_decision_seq = d.seq, route_decided_at = d.decided_at
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[])
+    AS d(case_id, route, route_detail, seq, decided_at)
+WHERE c.id = d.case_id
+  AND (c.route_decided_at IS NULL
+       OR (c.route_decision_seq, c.route_decided_at) <= (d.seq, d.decided_at))
+"""
+
+
+async def record_routes(conn: asyncpg.Connection, decisions: list[RouteDecision]) -> None:
+    """Record each case's current route (its status) from triage's decisions."""
+    if decisions:
+        await conn.execute(
+            _RECORD_ROUTES,
+            [d.case_id for d in decisions],
+            [d.route for d in decisions],
+            [d.route_detail for d in decisions],
+            [d.decision_seq for d in decisions],
+            [d.decided_at for d in decisions],
+        )

@@ -23,6 +23,7 @@ from intake.domain_identifiers import (
     normalise_mobile,
 )
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group
+from weiquan_shared.labels import DISTRICTS
 from weiquan_shared.pii import PiiCipher
 
 CIPHER = PiiCipher({"k": b"k" * 32}, "k", b"i" * 32)
@@ -148,3 +149,66 @@ def test_consultation_event_drops_numbers_from_the_question() -> None:
 def test_same_worker_same_ref_across_cases() -> None:
     call = HotlineCallIn.model_validate(hotline_call(random.Random(5)))
     assert identify(call.workers[0], CIPHER).ref == identify(call.workers[0], CIPHER).ref
+
+
+def _id_with_region(region: str) -> str:
+    first17 = region + "19900101123"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize("region", ["000000", "990101", "101010", "240101", "720101", "901234"])
+def test_id_number_outside_every_province_is_refused_in_chinese(region: str) -> None:
+    assert id_number_problem(_id_with_region(region)) == (
+        "前6位地址码不是有效的省级行政区划代码，请核对"
+    )
+
+
+@pytest.mark.parametrize("region", ["110105", "440305", "650102", "710000", "810000", "820000"])
+def test_id_number_of_a_real_province_passes(region: str) -> None:
+    assert id_number_problem(_id_with_region(region)) is None
+
+
+@pytest.mark.parametrize("code", ["000000", "999999", "440399", "110105"])
+def test_district_outside_the_district_table_is_refused_in_chinese(code: str) -> None:
+    call = hotline_call(random.Random(6))
+    call["employer"]["district_code"] = code
+    with pytest.raises(ValidationError, match=f"区县代码 {code} 不在本市区县表中"):
+        HotlineCallIn.model_validate(call)
+    question = consultation(random.Random(6))
+    question["district_code"] = code
+    with pytest.raises(ValidationError, match="不在本市区县表中"):
+        ConsultationIn.model_validate(question)
+
+
+def test_every_district_of_the_table_is_accepted_including_yantian() -> None:
+    call = hotline_call(random.Random(6))
+    for code in DISTRICTS:
+        call["employer"]["district_code"] = code
+        assert HotlineCallIn.model_validate(call).employer.district_code == code
+    assert "440308" in DISTRICTS
+
+
+def test_case_event_redacts_typed_numbers_and_cued_names() -> None:
+    raw = hotline_call(random.Random(8))
+    raw["description"] = (
+        "我手机139 1234 0001，身份证110105-19491231-002X，工友李明和同事赵小红也没拿到工资"
+    )
+    raw["demands"] = "联系 +86 138-0013-8000 支付工资"
+    call = HotlineCallIn.model_validate(raw)
+    identities = [identify(w, CIPHER) for w in call.workers]
+    event = case_reported(
+        CaseReport.from_hotline(call), case_id=uuid.uuid4(), number="x", identities=identities
+    )
+    text = event.model_dump_json()
+    for planted in ("13912340001", "139 1234 0001", "002X", "李明", "赵小红", "13800138000"):
+        assert planted not in text.replace("-", "")
+    assert "工友李某和同事赵某也没拿到工资" in event.summary
+
+
+def test_consultation_event_drops_the_callers_name() -> None:
+    raw = consultation(random.Random(5))
+    raw["question"] = "我叫孙志强，" + raw["question"]
+    event = consultation_recorded(ConsultationIn.model_validate(raw), consultation_id=uuid.uuid4())
+    assert "孙志强" not in event.summary and event.summary.startswith("我叫孙某，")

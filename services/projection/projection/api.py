@@ -85,6 +85,11 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
             "today": today,
             "recent_cases": recent,
             "districts": [{"code": c, "name": n} for c, n in labels.DISTRICTS.items()],
+            "labels": {
+                "statuses": labels.STATUSES,
+                "categories": labels.CATEGORIES,
+                "channels": labels.CHANNELS,
+            },
         }
 
     @router.get("/api/v1/cases", tags=["cases"], summary="案件列表（检索与看板明细）")

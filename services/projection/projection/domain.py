@@ -31,6 +31,7 @@ from weiquan_shared.events import (
     StatutoryClock,
 )
 from weiquan_shared.events.triage import RouteDetail
+from weiquan_shared.redaction import redact_text
 
 Row = tuple[Any, ...]
 
@@ -265,7 +266,11 @@ def _retriaged(envelope: Envelope, retriaged: CaseRetriaged | CaseRetriagedV1) -
             "fact_group_member",
             (envelope.event_id, retriaged.case_id, retriaged.group_id, retriaged.retriaged_at),
         )
-    who = "分诊员改判" if retriaged.retriaged_by == "officer" else "系统重新分流"
+    who = (
+        labels.DECISION_KINDS["override"] if retriaged.retriaged_by == "officer" else "系统重新分流"
+    )
+    # Events published before intake and triage redacted reasons may still carry names.
+    note = redact_text(retriaged.note)
     now = _decision_text(
         retriaged.category, retriaged.urgency, retriaged.route, retriaged.route_detail
     )
@@ -276,7 +281,7 @@ def _retriaged(envelope: Envelope, retriaged: CaseRetriaged | CaseRetriagedV1) -
             retriaged.case_id,
             envelope.event_type,
             retriaged.retriaged_at,
-            f"{who}：由「{_snapshot_text(retriaged.previous)}」改为「{now}」（{retriaged.note}）",
+            f"{who}：由「{_snapshot_text(retriaged.previous)}」改为「{now}」（{note}）",
         ),
     )
     return facts

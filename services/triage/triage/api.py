@@ -7,18 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from triage import store
 from triage.clocks import china_date
 from triage.domain import NothingToChange, OverrideRequest, Policy, override
+from weiquan_shared import labels
 from weiquan_shared.envelope import new_event
 from weiquan_shared.events import CaseRetriaged, Category, Route, RouteDetail, Urgency
 from weiquan_shared.outbox import add_to_outbox
+from weiquan_shared.redaction import redact_text
 from weiquan_shared.service import Runtime
 
-PAGE = Path(__file__).with_name("static") / "override.html"
+STATIC = Path(__file__).with_name("static")
 
 
 class OverrideIn(BaseModel):
@@ -26,9 +28,14 @@ class OverrideIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    officer_id: str = Field(title="分流员工号", min_length=1, max_length=32, examples=["op-017"])
+    officer_id: str = Field(
+        title=f"{labels.ROLES['triage_officer']}工号",
+        min_length=1,
+        max_length=32,
+        examples=["op-017"],
+    )
     reason: str = Field(
-        title="改判理由", min_length=4, max_length=500, examples=["职工补充说明已被口头辞退"]
+        title="调整理由", min_length=4, max_length=500, examples=["职工补充说明已被口头辞退"]
     )
     category: Category | None = Field(default=None, title="类别")
     urgency: Urgency | None = Field(default=None, title="紧急程度")
@@ -65,12 +72,18 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             raise HTTPException(404, "案件不存在或尚未分流")
         return rows
 
-    @router.post("/api/v1/cases/{case_number}/override", summary="分流员改判类别、紧急程度或去向")
+    @router.get("/api/v1/labels", summary="代码的中文名称（全系统一张表）")
+    async def code_labels() -> dict[str, Any]:
+        return labels.all_labels()
+
+    @router.post("/api/v1/cases/{case_number}/override", summary="分流员调整类别、紧急程度或去向")
     async def override_case(case_number: str, body: OverrideIn) -> dict[str, Any]:
         now = datetime.now(UTC)
+        # The reason is stored and published: personal data in it is removed first.
+        reason = redact_text(body.reason)
         request = OverrideRequest(
             officer_id=body.officer_id,
-            reason=body.reason,
+            reason=reason,
             category=body.category,
             urgency=body.urgency,
             route=body.route,
@@ -99,7 +112,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                     previous=current.decision.snapshot(),
                     retriaged_by="officer",
                     officer_id=body.officer_id,
-                    note=body.reason,
+                    note=reason,
                     group_id=decision.group_id,
                     retriaged_at=now,
                     decision_seq=decision.seq,
@@ -117,7 +130,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                         decision=decision,
                         source_event_id=event.event_id,
                         actor=body.officer_id,
-                        note=body.reason,
+                        note=reason,
                         previous=current.decision,
                     )
                 ],
@@ -130,8 +143,13 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             "current": decision.snapshot().model_dump(),
         }
 
-    @router.get("/override", response_class=HTMLResponse, summary="分流改判页面", tags=["pages"])
+    @router.get("/override", response_class=HTMLResponse, summary="调整分流页面", tags=["pages"])
     async def override_page() -> str:
-        return PAGE.read_text(encoding="utf-8")
+        return (STATIC / "override.html").read_text(encoding="utf-8")
+
+    @router.get("/static/override.js", include_in_schema=False)
+    async def override_script() -> Response:
+        script = (STATIC / "override.js").read_text(encoding="utf-8")
+        return Response(script, media_type="text/javascript; charset=utf-8")
 
     return router

@@ -36,7 +36,7 @@ def create_app() -> tuple[FastAPI, Settings]:
     app = create_service_app(
         runtime,
         title="维权 · 分流服务 (triage)",
-        description="按类别、紧急程度与法定时限为案件分流；群体性争议、重复投诉单位、人工改判。",
+        description="按类别、紧急程度与法定时限为案件分流；群体性争议、重复投诉单位、分流员调整分流。",
         migrations=Path(__file__).parent / "migrations",
         routers=[build_router(runtime, policy)],
         consumer=consumer,

@@ -62,6 +62,7 @@ from weiquan_shared.events import (
     TriageReason,
     Urgency,
 )
+from weiquan_shared.labels import ROLES
 from weiquan_shared.legal_calendar import LegalCalendar
 
 _LEVEL: dict[Urgency, int] = {"normal": 0, "urgent": 1, "critical": 2}
@@ -532,13 +533,14 @@ def override(
         reasons=[
             *current.reasons,
             TriageReason(
-                rule="override.officer", text=f"分流员{request.officer_id}改判：{request.reason}"
+                rule="override.officer",
+                text=f"{ROLES['triage_officer']}{request.officer_id}调整分流：{request.reason}",
             ),
         ],
         seq=current.seq + 1,
     )
     if changed.snapshot() == current.snapshot():
-        raise NothingToChange("与当前分流决定相同，无需改判")
+        raise NothingToChange("与当前分流决定相同，无需调整")
     if (category, route) != (current.category, current.route):
         changed = replace(
             changed,

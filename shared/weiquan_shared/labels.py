@@ -1,0 +1,131 @@
+"""The Chinese name of every code people see: one table for the whole system.
+
+Pages, API answers, WeChat replies and reports take their words from here, so a route, a
+status or a role has one name wherever it appears. ``DISTRICTS`` is also the table district
+codes are validated against: a union elsewhere replaces it with its own city's districts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHANNELS = {"hotline": "12351热线", "wechat": "微信公众号", "walk_in": "来访窗口"}
+CATEGORIES = {
+    "wage_arrears": "拖欠工资",
+    "termination": "解除劳动关系/经济补偿",
+    "no_written_contract": "未签书面劳动合同",
+    "overtime": "加班与工时休假",
+    "social_insurance": "社会保险",
+    "work_injury": "工伤",
+    "female_protection": "女职工特殊保护",
+    "platform_work": "新就业形态/平台用工",
+    "other": "其他",
+}
+URGENCIES = {"critical": "特急", "urgent": "紧急", "normal": "一般"}
+ROUTES = {
+    "consultation": "当场解答",
+    "mediation": "调解",
+    "legal_aid": "法律援助",
+    "referral": "转介",
+}
+ROUTE_DETAILS = {
+    "consultation.answered": "当场解答",
+    "mediation.union": "工会劳动争议调解",
+    "mediation.court_union_room": "法院—工会诉调对接工作室",
+    "mediation.labour_bureau": "“工会+仲裁”调解室",
+    "mediation.industry_committee": "行业性劳动争议调解委员会",
+    "legal_aid.union": "工会法律援助",
+    "referral.labour_inspection": "转介劳动保障监察",
+    "referral.arbitration": "转介劳动人事争议仲裁",
+    "referral.court": "转介人民法院",
+}
+CLOCKS = {
+    "arbitration_limitation": "仲裁时效",
+    "mediation_window": "调解期限",
+    "legal_aid_review": "法律援助审查期限",
+    "injury_recognition_employer": "用人单位申请工伤认定期限",
+    "injury_recognition_worker": "职工或工会申请工伤认定期限",
+}
+# A case's status: received and waiting for triage, then where triage sent it (until
+# mediation and legal aid publish their own events). Intake says ``accepted`` and
+# projection ``awaiting_triage`` for the same state; both read the same.
+STATUSES = {
+    "accepted": "已受理，待分流",
+    "awaiting_triage": "已受理，待分流",
+    "consultation": "已分流：当场解答",
+    "mediation": "已分流至调解",
+    "legal_aid": "已分流至法律援助",
+    "referral": "已分流：转介有关部门",
+}
+# Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).
+ROLES = {
+    "operator": "接线员",
+    "walk_in_clerk": "窗口受理员",
+    "triage_officer": "分流员",
+    "mediator": "调解员",
+    "legal_aid_officer": "法律援助专员",
+    "lawyer": "律师",
+    "supervisor": "督导/领导",
+    "admin": "系统管理员",
+}
+# The organisations users belong to (the five-party mechanism, and law firms).
+ORGANISATIONS = {
+    "union": "工会",
+    "peoples_court": "人民法院",
+    "labour_bureau": "人力资源和社会保障局",
+    "procuratorate": "人民检察院",
+    "justice_bureau": "司法局",
+    "law_firm": "律师事务所",
+}
+# How a triage decision came about (triage's decision history).
+DECISION_KINDS = {
+    "initial": "首次分流",
+    "group": "并入群体案件",
+    "override": f"{ROLES['triage_officer']}调整分流",
+}
+# Where a statutory clock stands today.
+DEADLINE_STATES = {
+    "running": "未届满",
+    "at_risk": "即将届满",
+    "expired": "已届满，待人工核实",
+}
+# The districts of the union's city (Shenzhen in the demo data, GB/T 2260).
+DISTRICTS = {
+    "440303": "罗湖区",
+    "440304": "福田区",
+    "440305": "南山区",
+    "440306": "宝安区",
+    "440307": "龙岗区",
+    "440308": "盐田区",
+    "440309": "龙华区",
+    "440310": "坪山区",
+    "440311": "光明区",
+}
+
+
+def district_problem(code: str) -> str | None:
+    """Why ``code`` is not one of the union's districts, or None when it is."""
+    if code in DISTRICTS:
+        return None
+    known = "、".join(f"{name}（{c}）" for c, name in DISTRICTS.items())
+    return f"区县代码 {code} 不在本市区县表中，请选择：{known}"
+
+
+def status_label(status: str) -> str:
+    return STATUSES.get(status, status)
+
+
+def all_labels() -> dict[str, Any]:
+    """Every table, for pages that show codes (served as JSON)."""
+    return {
+        "channels": CHANNELS,
+        "categories": CATEGORIES,
+        "urgencies": URGENCIES,
+        "routes": ROUTES,
+        "route_details": ROUTE_DETAILS,
+        "clocks": CLOCKS,
+        "statuses": STATUSES,
+        "decision_kinds": DECISION_KINDS,
+        "roles": ROLES,
+        "districts": DISTRICTS,
+    }
