@@ -137,12 +137,23 @@ def install_http_errors(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
+def _parameter_labels(request: Request) -> dict[str, str]:
+    """The Chinese ``title`` of each query, path and header parameter of the matched route,
+    by the name the client used (``from``, not ``since``)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return {}
+    params = (*dependant.query_params, *dependant.path_params, *dependant.header_params)
+    return {p.alias: p.field_info.title for p in params if p.field_info.title}
+
+
 def install_validation_errors(app: FastAPI, labels: dict[str, str]) -> None:
     """Answer invalid requests with 422 and one Chinese message per wrong field."""
 
-    async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
+    async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [describe_error(dict(e), labels) for e in exc.errors()]
+        known = {**_parameter_labels(request), **labels}
+        errors = [describe_error(dict(e), known) for e in exc.errors()]
         return JSONResponse(
             status_code=422,
             content={
