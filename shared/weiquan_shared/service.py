@@ -20,6 +20,7 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +39,9 @@ from weiquan_shared.retry import wait_for_dependency
 from weiquan_shared.settings import Settings
 
 log = get_logger(__name__)
+
+# Where the API docs' JavaScript, CSS and icon are served from.
+DOCS_ASSETS = "/docs/assets"
 
 
 @dataclass
@@ -187,7 +191,17 @@ def create_service_app(
             await runtime.pool().close()
             log.info("service stopped")
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Swagger UI from the installed package, not a CDN: the machine a union runs this on
+    # may have no internet access. No ReDoc: its page fetches a logo from the internet and
+    # shows nothing /docs does not.
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        redoc_url=None,
+    )
     install_validation_errors(app, field_labels or {})
     install_dependency_outage_errors(app)
     install_http_errors(app)
