@@ -12,9 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.logging import get_logger
@@ -122,7 +123,13 @@ _STANDARD_ERRORS = {
 
 
 def install_http_errors(app: FastAPI) -> None:
-    """Every 4xx/5xx raised as an HTTPException answers with a Chinese ``message``."""
+    """Every 4xx/5xx raised as an HTTPException answers with a Chinese ``message``; a client
+    gone before its request was read is no server error."""
+
+    async def on_client_gone(request: Request, _: Exception) -> Response:
+        # E.g. cut off by the body timeout (weiquan_shared.http_protocol): nobody to answer.
+        log.info("client disconnected before its request was read", path=request.url.path)
+        return Response(status_code=499)
 
     async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -135,6 +142,7 @@ def install_http_errors(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
 
 
 def _parameter_labels(request: Request) -> dict[str, str]:

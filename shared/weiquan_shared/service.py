@@ -32,6 +32,7 @@ from weiquan_shared.http import (
     install_http_errors,
     install_validation_errors,
 )
+from weiquan_shared.http_protocol import limited_http_protocol
 from weiquan_shared.logging import configure_logging, get_logger
 from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
@@ -233,13 +234,19 @@ def create_service_app(
 
 
 def serve(app: FastAPI, settings: Settings) -> None:
-    """Run the service in the foreground (what ``python -m <service>`` does)."""
+    """Run the service in the foreground (what ``python -m <service>`` does).
+
+    The HTTP protocol is uvicorn's httptools one with deadlines for a request's headers and
+    body and a limit on the headers' size (see :mod:`weiquan_shared.http_protocol`); idle
+    kept-alive connections close after uvicorn's ``timeout_keep_alive`` (5 s).
+    """
     if settings.niceness:
         os.nice(settings.niceness)
     uvicorn.run(
         app,
         host=settings.http_host,
         port=settings.port,
+        http=limited_http_protocol(settings),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
