@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The stack's own PostgreSQL cluster: data in $WEIQUAN_PG_DIR/pgdata, TCP on
+# The stack's own PostgreSQL cluster: data in $WEIQUAN_PG_DIR/pgdata (outside the private
+# run dir, see env.sh), TCP on
 # 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's system cluster.
 #   postgres.sh init   as root: create the cluster and the `weiquan` role (once)
 #   postgres.sh bin    print the directory of the server binaries to run the cluster with
@@ -41,7 +42,7 @@ sync_role() {
     tmp_sock="$WEIQUAN_PG_DIR/pgsocket-init"
     install -d -o postgres -g postgres -m 700 "$tmp_sock"
     # pg_ctl opens its log file as postgres; the logs dir belongs to root.
-    install -o postgres -g postgres -m 644 /dev/null "$WEIQUAN_PG_DIR/postgres-init.log"
+    install -o postgres -g postgres -m 600 /dev/null "$WEIQUAN_PG_DIR/postgres-init.log"
     # A private, socket-only server (no TCP) so nothing else can connect meanwhile.
     as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_PG_DIR/postgres-init.log" \
         -o "-c listen_addresses='' -c unix_socket_directories='$tmp_sock' -c port=$WEIQUAN_PG_PORT -c log_statement=none" \
@@ -84,11 +85,10 @@ cmd_init() {
     bin="$(pg_bin)"
     [ -x "$bin/initdb" ] || die "PostgreSQL server binaries not found; run deploy/local/install.sh"
 
-    # The postgres user needs x on every directory down to pgdata (see WEIQUAN_PG_DIR).
-    install -d -m 755 "$WEIQUAN_RUN_DIR"
-    install -d -m 755 "$WEIQUAN_LOG_DIR"
-    install -d -m 755 "$WEIQUAN_PG_DIR"
-    install -d -o postgres -g postgres -m 755 "$SOCKET_DIR"
+    # The postgres user needs x on every directory down to pgdata (see WEIQUAN_PG_DIR in
+    # env.sh); nobody else needs anything in there. install.sh made the run dir.
+    install -d -m 711 "$WEIQUAN_PG_DIR"
+    install -d -o postgres -g postgres -m 700 "$SOCKET_DIR"
     as_postgres test -x "$WEIQUAN_PG_DIR" \
         || die "user postgres cannot reach $WEIQUAN_PG_DIR; set WEIQUAN_PG_DIR to a directory it can reach"
 
