@@ -88,6 +88,10 @@ cmd_init() {
     # The postgres user needs x on every directory down to pgdata (see WEIQUAN_PG_DIR in
     # env.sh); nobody else needs anything in there. install.sh made the run dir.
     install -d -m 711 "$WEIQUAN_PG_DIR"
+    # Which stack a directory under /var/lib/weiquan belongs to (they are named by a hash).
+    if [ "$WEIQUAN_PG_DIR" != "$WEIQUAN_RUN_DIR" ]; then
+        printf '%s\n' "$WEIQUAN_RUN_DIR" >"$WEIQUAN_PG_DIR/run-dir"
+    fi
     install -d -o postgres -g postgres -m 700 "$SOCKET_DIR"
     as_postgres test -x "$WEIQUAN_PG_DIR" \
         || die "user postgres cannot reach $WEIQUAN_PG_DIR; set WEIQUAN_PG_DIR to a directory it can reach"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import http
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import orjson
@@ -124,7 +125,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         elif self._request_begun:
             self._arm(self.header_timeout_s, self._headers_too_slow)
 
-    def _arm(self, delay_s: float, on_expiry: Any) -> None:
+    def _arm(self, delay_s: float, on_expiry: Callable[[], None]) -> None:
         self._disarm()
         self._deadline = self.loop.call_later(delay_s, on_expiry)
 
