@@ -120,6 +120,7 @@ cmd_init() {
     install -d -o postgres -g postgres -m 700 "$PGDATA_DIR"
     local locale=C
     if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then locale=C.UTF-8; fi
+    install -m 600 /dev/null "$WEIQUAN_LOG_DIR/initdb.log"
     (as_postgres "$bin/initdb" -D "$PGDATA_DIR" -U postgres -E UTF8 --locale="$locale" \
         --auth-host=scram-sha-256 --auth-local=peer) >"$WEIQUAN_LOG_DIR/initdb.log" 2>&1 \
         || die "initdb failed; see $WEIQUAN_LOG_DIR/initdb.log"

@@ -180,7 +180,8 @@ cmd_infra_up() {
     else
         say "starting supervisord"
         # Daemonizes; children inherit this shell's environment (env.sh + secrets).
-        (cd "$WEIQUAN_ROOT" && "$SUPERVISORD" -c "$CONF")
+        # umask 077: supervisord opens its own log before it applies the config's umask.
+        (cd "$WEIQUAN_ROOT" && umask 077 && "$SUPERVISORD" -c "$CONF")
         local deadline=$((SECONDS + 15))
         until supervisord_running; do
             [ "$SECONDS" -lt "$deadline" ] || { tail_log supervisord; die "supervisord did not come up"; }

@@ -74,7 +74,9 @@ def test_run_dir_and_kafka_data_are_private(stack: PrivateStack) -> None:
     assert _mode(run_dir / "logs") == 0o700
     kafka = list((run_dir / "kafka").rglob("*"))
     assert any(p.name.endswith(".log") for p in kafka)  # the broker has written its data
-    readable_by_others = [str(p) for p in kafka if _mode(p) & 0o077]
+    logs = list((run_dir / "logs").glob("*.log"))
+    assert any(p.name == "kafka.log" for p in logs)
+    readable_by_others = [str(p) for p in kafka + logs if _mode(p) & 0o077]
     assert readable_by_others == []
     meta = run_dir / "kafka" / "data" / "meta.properties"
     assert _as_nobody("cat", "/etc/passwd").returncode == 0  # another user can read others'
