@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The stack's own PostgreSQL cluster: data in $WEIQUAN_PG_DIR/pgdata (outside the private
-# run dir, see env.sh), TCP on
-# 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's system cluster.
+# run dir, see env.sh), TCP on 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's
+# system cluster.
 #   postgres.sh init   as root: create the cluster and the `weiquan` role (once)
 #   postgres.sh bin    print the directory of the server binaries to run the cluster with
 #   postgres.sh wait   block until the server accepts connections (60 s max)
