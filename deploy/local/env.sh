@@ -16,17 +16,22 @@ export WEIQUAN_RUN_DIR="${WEIQUAN_RUN_DIR:-$WEIQUAN_ROOT/.run}"
 case "$WEIQUAN_RUN_DIR" in /*) ;; *) WEIQUAN_RUN_DIR="$PWD/$WEIQUAN_RUN_DIR" ;; esac
 export WEIQUAN_LOG_DIR="$WEIQUAN_RUN_DIR/logs"
 
-# PostgreSQL runs as the `postgres` user, which must be able to reach its data directory.
-# A run dir inside a private directory (mode 700, as `mktemp -d` makes) cannot host it, so
-# the cluster then lives under /var/lib/weiquan instead, one directory per run dir (a clone
-# may run several stacks: the fault tests start a private one beside the main one).
-if [ -z "${WEIQUAN_PG_DIR:-}" ]; then
-    WEIQUAN_PG_DIR="$WEIQUAN_RUN_DIR"
-    if id postgres >/dev/null 2>&1 \
-        && ! PATH="$PATH:/usr/sbin:/sbin" runuser -u postgres -- \
-            test -x "$(dirname "$WEIQUAN_RUN_DIR")" 2>/dev/null; then
-        WEIQUAN_PG_DIR="/var/lib/weiquan/$(printf '%s' "$WEIQUAN_RUN_DIR" | sha1sum | cut -c1-12)"
+# The run dir is private to the user running the stack (mode 700: it holds the secrets,
+# Kafka's data and the logs), so PostgreSQL, which runs as the `postgres` user, cannot keep
+# its cluster there. It lives under /var/lib/weiquan instead, one directory per run dir (a
+# clone may run several stacks: the fault tests start a private one beside the main one),
+# itself private to postgres. A cluster made when the run dir was still open to others
+# (in $WEIQUAN_RUN_DIR/pgdata) is used where it is until stack.sh moves it out, at the
+# next start of the stack. Chosen again on every source unless set from outside: stack.sh
+# sources this file again after moving the cluster.
+export WEIQUAN_PG_HOME="/var/lib/weiquan/$(printf '%s' "$WEIQUAN_RUN_DIR" | sha1sum | cut -c1-12)"
+if [ -z "${WEIQUAN_PG_DIR:-}" ] || [ "${WEIQUAN_PG_DIR_CHOSEN:-}" = 1 ]; then
+    WEIQUAN_PG_DIR_CHOSEN=1
+    WEIQUAN_PG_DIR="$WEIQUAN_PG_HOME"
+    if [ ! -f "$WEIQUAN_PG_HOME/pgdata/PG_VERSION" ] && [ -f "$WEIQUAN_RUN_DIR/pgdata/PG_VERSION" ]; then
+        WEIQUAN_PG_DIR="$WEIQUAN_RUN_DIR"
     fi
+    export WEIQUAN_PG_DIR_CHOSEN
 fi
 export WEIQUAN_PG_DIR
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, idempotently: uv and the workspace venv,
-# the PostgreSQL server binaries, the Kafka jars, and the local secrets.
+# the PostgreSQL server binaries, chromium and CJK fonts for the browser tests, the Kafka
+# jars, and the local secrets; makes the run dir private.
 # Safe to run again and again; every step prints one line saying what it did.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -22,9 +23,22 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
 }
 
+# The run dir (secrets, Kafka's data, logs, supervisord's socket) is the stack user's only.
 mkdir -p "$WEIQUAN_RUN_DIR" "$WEIQUAN_LOG_DIR"
-# 755: the postgres user must be able to traverse into .run to reach its data dir.
-chmod 755 "$WEIQUAN_RUN_DIR"
+if [ "$WEIQUAN_PG_DIR" = "$WEIQUAN_RUN_DIR" ]; then
+    # PostgreSQL's cluster still lives inside (made before the run dir became private;
+    # stack.sh moves it out at the next start): the postgres user must be able to pass
+    # through, not to list or read. Kafka's dir and the logs stay private on their own.
+    chmod 711 "$WEIQUAN_RUN_DIR"
+    say "run dir $WEIQUAN_RUN_DIR passable by user postgres until PostgreSQL's data moves to $WEIQUAN_PG_HOME"
+else
+    chmod 700 "$WEIQUAN_RUN_DIR"
+fi
+chmod 700 "$WEIQUAN_LOG_DIR"
+# Kafka's files were created readable by everyone before kafka.sh set a private umask.
+if [ -d "$WEIQUAN_RUN_DIR/kafka" ]; then
+    chmod -R go= "$WEIQUAN_RUN_DIR/kafka"
+fi
 
 # --- (a) uv -----------------------------------------------------------------
 UV=uv
@@ -80,6 +94,20 @@ if command -v curl >/dev/null 2>&1; then
 else
     say "installing curl with apt-get"
     apt_install curl ca-certificates
+fi
+
+# --- browser tests: Debian's chromium (Playwright drives it, never downloads a browser of
+# its own) and CJK fonts, so pages and screenshots show Chinese instead of empty boxes.
+deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+missing=()
+for pkg in chromium fonts-noto-cjk; do
+    deb_installed "$pkg" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    say "chromium and fonts-noto-cjk already present (browser tests)"
+else
+    say "installing ${missing[*]} with apt-get (browser tests)"
+    apt_install "${missing[@]}"
 fi
 
 # --- (d) Kafka jars ---------------------------------------------------------------

@@ -21,7 +21,7 @@ die() { echo "kafka.sh: ERROR: $*" >&2; exit 1; }
 sed_escape() { printf '%s' "$1" | sed -e 's/[&|\\]/\\&/g'; }
 
 write_properties() {
-    mkdir -p "$KAFKA_DIR"
+    install -d -m 700 "$KAFKA_DIR"
     # Regenerated on every start, so a changed template or port takes effect on restart.
     sed -e "s|@HOST@|$(sed_escape "$BROKER_HOST")|g" \
         -e "s|@BROKER_PORT@|$(sed_escape "$BROKER_PORT")|g" \
@@ -56,6 +56,8 @@ cmd_run() {
     command -v java >/dev/null 2>&1 || die "java not found; run deploy/local/install.sh"
     # The broker needs no application secrets; do not hand them down.
     unset WEIQUAN_PG_PASSWORD WEIQUAN_PII_KEYS WEIQUAN_PII_INDEX_KEY
+    # Every file the broker writes (its logs hold the events) is the stack user's only.
+    umask 077
     write_properties
     format_once
     # exec: supervisord must signal (and see the death of) the JVM itself, not a shell.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The stack's own PostgreSQL cluster: data in $WEIQUAN_PG_DIR/pgdata, TCP on
-# 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's system cluster.
+# The stack's own PostgreSQL cluster: data in $WEIQUAN_PG_DIR/pgdata (outside the private
+# run dir, see env.sh), TCP on 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's
+# system cluster.
 #   postgres.sh init   as root: create the cluster and the `weiquan` role (once)
 #   postgres.sh bin    print the directory of the server binaries to run the cluster with
 #   postgres.sh wait   block until the server accepts connections (60 s max)
@@ -41,7 +42,7 @@ sync_role() {
     tmp_sock="$WEIQUAN_PG_DIR/pgsocket-init"
     install -d -o postgres -g postgres -m 700 "$tmp_sock"
     # pg_ctl opens its log file as postgres; the logs dir belongs to root.
-    install -o postgres -g postgres -m 644 /dev/null "$WEIQUAN_PG_DIR/postgres-init.log"
+    install -o postgres -g postgres -m 600 /dev/null "$WEIQUAN_PG_DIR/postgres-init.log"
     # A private, socket-only server (no TCP) so nothing else can connect meanwhile.
     as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_PG_DIR/postgres-init.log" \
         -o "-c listen_addresses='' -c unix_socket_directories='$tmp_sock' -c port=$WEIQUAN_PG_PORT -c log_statement=none" \
@@ -84,11 +85,14 @@ cmd_init() {
     bin="$(pg_bin)"
     [ -x "$bin/initdb" ] || die "PostgreSQL server binaries not found; run deploy/local/install.sh"
 
-    # The postgres user needs x on every directory down to pgdata (see WEIQUAN_PG_DIR).
-    install -d -m 755 "$WEIQUAN_RUN_DIR"
-    install -d -m 755 "$WEIQUAN_LOG_DIR"
-    install -d -m 755 "$WEIQUAN_PG_DIR"
-    install -d -o postgres -g postgres -m 755 "$SOCKET_DIR"
+    # The postgres user needs x on every directory down to pgdata (see WEIQUAN_PG_DIR in
+    # env.sh); nobody else needs anything in there. install.sh made the run dir.
+    install -d -m 711 "$WEIQUAN_PG_DIR"
+    # Which stack a directory under /var/lib/weiquan belongs to (they are named by a hash).
+    if [ "$WEIQUAN_PG_DIR" != "$WEIQUAN_RUN_DIR" ]; then
+        printf '%s\n' "$WEIQUAN_RUN_DIR" >"$WEIQUAN_PG_DIR/run-dir"
+    fi
+    install -d -o postgres -g postgres -m 700 "$SOCKET_DIR"
     as_postgres test -x "$WEIQUAN_PG_DIR" \
         || die "user postgres cannot reach $WEIQUAN_PG_DIR; set WEIQUAN_PG_DIR to a directory it can reach"
 
@@ -116,6 +120,7 @@ cmd_init() {
     install -d -o postgres -g postgres -m 700 "$PGDATA_DIR"
     local locale=C
     if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then locale=C.UTF-8; fi
+    install -m 600 /dev/null "$WEIQUAN_LOG_DIR/initdb.log"
     (as_postgres "$bin/initdb" -D "$PGDATA_DIR" -U postgres -E UTF8 --locale="$locale" \
         --auth-host=scram-sha-256 --auth-local=peer) >"$WEIQUAN_LOG_DIR/initdb.log" 2>&1 \
         || die "initdb failed; see $WEIQUAN_LOG_DIR/initdb.log"

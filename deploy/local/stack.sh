@@ -89,6 +89,32 @@ stop_orphans() {
     done
 }
 
+# A cluster made before the run dir became private lives in $WEIQUAN_RUN_DIR/pgdata: move it
+# to $WEIQUAN_PG_HOME (see env.sh), so the run dir can be closed to everyone else. Only
+# while nothing of the stack runs. A rename on one filesystem; across two, a copy renamed
+# into place before the original is removed, so an interruption never leaves a half cluster
+# where env.sh would pick it.
+move_cluster_out_of_run_dir() {
+    [ "${WEIQUAN_PG_DIR_CHOSEN:-}" = 1 ] && [ "$WEIQUAN_PG_DIR" = "$WEIQUAN_RUN_DIR" ] || return 0
+    local from="$WEIQUAN_RUN_DIR" to="$WEIQUAN_PG_HOME"
+    say "moving PostgreSQL's data out of the run dir (now private to $(id -un)) to $to"
+    install -d -m 711 "$to"
+    if [ "$(stat -c %d "$from")" = "$(stat -c %d "$to")" ]; then
+        mv -T "$from/pgdata" "$to/pgdata"
+    else
+        rm -rf "$to/pgdata.moving"
+        cp -a "$from/pgdata" "$to/pgdata.moving"
+        mv -T "$to/pgdata.moving" "$to/pgdata"
+        rm -rf "$from/pgdata"
+    fi
+    if [ -f "$from/pg-role.sha256" ]; then
+        mv "$from/pg-role.sha256" "$to/"
+    fi
+    rm -rf "$from/pgsocket" "$from/pgsocket-init" "$from/postgres-init.log"
+    . "$HERE/env.sh"
+    chmod 700 "$WEIQUAN_RUN_DIR"
+}
+
 # wait_gone PID SECONDS: true once PID has exited.
 wait_gone() {
     local pid="$1" deadline=$((SECONDS + $2))
@@ -140,6 +166,7 @@ cmd_infra_up() {
     # Before init: an orphaned server would make init believe PostgreSQL is managed.
     if [ "$running" -eq 0 ]; then
         stop_orphans
+        move_cluster_out_of_run_dir
         require_free_port "$WEIQUAN_PG_PORT" PostgreSQL
         require_free_port "${WEIQUAN_KAFKA_BOOTSTRAP##*:}" Kafka
         require_free_port "$KAFKA_CONTROLLER_PORT" "Kafka controller"
@@ -153,7 +180,8 @@ cmd_infra_up() {
     else
         say "starting supervisord"
         # Daemonizes; children inherit this shell's environment (env.sh + secrets).
-        (cd "$WEIQUAN_ROOT" && "$SUPERVISORD" -c "$CONF")
+        # umask 077: supervisord opens its own log before it applies the config's umask.
+        (cd "$WEIQUAN_ROOT" && umask 077 && "$SUPERVISORD" -c "$CONF")
         local deadline=$((SECONDS + 15))
         until supervisord_running; do
             [ "$SECONDS" -lt "$deadline" ] || { tail_log supervisord; die "supervisord did not come up"; }

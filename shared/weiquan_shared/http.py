@@ -12,9 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.logging import get_logger
@@ -122,7 +123,13 @@ _STANDARD_ERRORS = {
 
 
 def install_http_errors(app: FastAPI) -> None:
-    """Every 4xx/5xx raised as an HTTPException answers with a Chinese ``message``."""
+    """Every 4xx/5xx raised as an HTTPException answers with a Chinese ``message``; a client
+    gone before its request was read is no server error."""
+
+    async def on_client_gone(request: Request, _: Exception) -> Response:
+        # E.g. cut off by the body timeout (weiquan_shared.http_protocol): nobody to answer.
+        log.info("client disconnected before its request was read", path=request.url.path)
+        return Response(status_code=499)
 
     async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -135,14 +142,26 @@ def install_http_errors(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
+
+
+def _parameter_labels(request: Request) -> dict[str, str]:
+    """The Chinese ``title`` of each query, path and header parameter of the matched route,
+    by the name the client used (``from``, not ``since``)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return {}
+    params = (*dependant.query_params, *dependant.path_params, *dependant.header_params)
+    return {p.alias: p.field_info.title for p in params if p.field_info.title}
 
 
 def install_validation_errors(app: FastAPI, labels: dict[str, str]) -> None:
     """Answer invalid requests with 422 and one Chinese message per wrong field."""
 
-    async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
+    async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [describe_error(dict(e), labels) for e in exc.errors()]
+        known = {**_parameter_labels(request), **labels}
+        errors = [describe_error(dict(e), known) for e in exc.errors()]
         return JSONResponse(
             status_code=422,
             content={

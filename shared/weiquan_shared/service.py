@@ -20,6 +20,7 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,7 @@ from weiquan_shared.http import (
     install_http_errors,
     install_validation_errors,
 )
+from weiquan_shared.http_protocol import limited_http_protocol
 from weiquan_shared.logging import configure_logging, get_logger
 from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
@@ -38,6 +40,9 @@ from weiquan_shared.retry import wait_for_dependency
 from weiquan_shared.settings import Settings
 
 log = get_logger(__name__)
+
+# Where the API docs' JavaScript, CSS and icon are served from.
+DOCS_ASSETS = "/docs/assets"
 
 
 @dataclass
@@ -187,7 +192,17 @@ def create_service_app(
             await runtime.pool().close()
             log.info("service stopped")
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Swagger UI from the installed package, not a CDN: the machine a union runs this on
+    # may have no internet access. No ReDoc: its page fetches a logo from the internet and
+    # shows nothing /docs does not.
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        redoc_url=None,
+    )
     install_validation_errors(app, field_labels or {})
     install_dependency_outage_errors(app)
     install_http_errors(app)
@@ -219,13 +234,19 @@ def create_service_app(
 
 
 def serve(app: FastAPI, settings: Settings) -> None:
-    """Run the service in the foreground (what ``python -m <service>`` does)."""
+    """Run the service in the foreground (what ``python -m <service>`` does).
+
+    The HTTP protocol is uvicorn's httptools one with deadlines for a request's headers and
+    body and a limit on the headers' size (see :mod:`weiquan_shared.http_protocol`); idle
+    kept-alive connections close after uvicorn's ``timeout_keep_alive`` (5 s).
+    """
     if settings.niceness:
         os.nice(settings.niceness)
     uvicorn.run(
         app,
         host=settings.http_host,
         port=settings.port,
+        http=limited_http_protocol(settings),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 0  # 0: the service's default from SERVICE_PORTS
+    # Slow or oversized clients (weiquan_shared.http_protocol): a request's headers must
+    # arrive within http_header_timeout_s of its first byte (of the connection, for the
+    # first request), its body within http_body_timeout_s of the headers, and the request
+    # line and headers must fit in http_max_header_bytes; else 408 or 431 and the
+    # connection is closed.
+    http_header_timeout_s: float = Field(default=10.0, gt=0)
+    http_body_timeout_s: float = Field(default=30.0, gt=0)
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
 
     kafka_bootstrap: str = "127.0.0.1:19092"
 

@@ -311,6 +311,18 @@ class PrivateStack:
         )
 
 
+def stack_variable(env: dict[str, str], name: str) -> str:
+    """A variable as deploy/local/env.sh sets it in ``env`` (e.g. where a stack's PostgreSQL
+    data lives)."""
+    return subprocess.run(
+        ["bash", "-c", f'. "$1" && printf %s "${name}"', "-", str(ROOT / "deploy/local/env.sh")],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 @contextlib.contextmanager
 def private_stack(pg_port: int, kafka_port: int, controller_port: int) -> Iterator[PrivateStack]:
     run_dir = Path(f"/tmp/weiquan-private-{uuid.uuid4().hex[:8]}")
@@ -322,7 +334,9 @@ def private_stack(pg_port: int, kafka_port: int, controller_port: int) -> Iterat
         "KAFKA_CONTROLLER_PORT": str(controller_port),
     }
     env.pop("WEIQUAN_PG_DIR", None)
+    env.pop("WEIQUAN_PG_DIR_CHOSEN", None)
     stack = ROOT / "deploy/local/stack.sh"
+    pg_home = stack_variable(env, "WEIQUAN_PG_HOME")  # outside the run dir: removed too
     try:
         subprocess.run(["bash", str(stack), "infra-up"], env=env, check=True)
         password = _read_env_file(run_dir / "secrets.env")["WEIQUAN_PG_PASSWORD"]
@@ -331,4 +345,4 @@ def private_stack(pg_port: int, kafka_port: int, controller_port: int) -> Iterat
         yield PrivateStack(infra, run_dir, env)
     finally:
         subprocess.run(["bash", str(stack), "down"], env=env, check=False)
-        subprocess.run(["rm", "-rf", str(run_dir)], check=False)
+        subprocess.run(["rm", "-rf", str(run_dir), pg_home], check=False)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import asyncpg
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import AfterValidator
 
 from projection import labels, periods, report, store
 from projection.periods import Period
@@ -24,13 +25,24 @@ ChannelParam = Annotated[
     Literal["hotline", "wechat", "walk_in"] | None,
     Query(title="渠道", description="hotline、wechat、walk_in"),
 ]
+
+
+def _valid_period(text: str | None) -> str | None:
+    """Rejects a period :meth:`Period.parse` cannot read while the request is validated,
+    so the answer is the usual 422 naming the field (and no handler or query runs)."""
+    if text is not None:
+        Period.parse(text)
+    return text
+
+
 PeriodParam = Annotated[
     str | None,
     Query(
         title="统计期间",
-        description="2026（全年）、2026H1（上半年）、2026Q3（季度）、2026-05（月）；"
-        "给出时忽略 from/to",
+        description="2026（全年）、2026H1（上半年）、2026Q3（季度）、2026-05（月），"
+        f"年份 {periods.FIRST_YEAR} 至 {periods.LAST_YEAR}；给出时忽略 from/to",
     ),
+    AfterValidator(_valid_period),
 ]
 FromParam = Annotated[date | None, Query(alias="from", title="起始日期", description="含")]
 ToParam = Annotated[date | None, Query(alias="to", title="截止日期", description="不含")]
@@ -39,10 +51,7 @@ ToParam = Annotated[date | None, Query(alias="to", title="截止日期", descrip
 def _period(period: str | None, since: date | None, until: date | None) -> Period:
     if period is None:
         return Period.between(since, until)
-    try:
-        return Period.parse(period)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    return Period.parse(period)  # already checked by PeriodParam's validator
 
 
 def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:

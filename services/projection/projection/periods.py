@@ -10,6 +10,16 @@ from projection.domain import CHINA
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:(?P<half>H[12])|(?P<quarter>Q[1-4])|-(?P<month>\d{2}))?$")
 
+# Years a reporting period may name. Far wider than the cases any union holds, and narrow
+# enough that every period's end (the first day after it) is still a valid date.
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
+
+ACCEPTED = (
+    f"可用写法：2026（全年）、2026H1 或 2026H2（半年）、2026Q1 至 2026Q4（季度）、"
+    f"2026-05（月），年份在 {FIRST_YEAR} 至 {LAST_YEAR} 之间"
+)
+
 
 @dataclass(frozen=True)
 class Period:
@@ -24,8 +34,10 @@ class Period:
         """``2026`` 全年, ``2026H1`` 上半年, ``2026Q3`` 第三季度, ``2026-05`` 5月."""
         match = _PERIOD.match(text)
         if match is None:
-            raise ValueError(f"期间格式不正确：{text}（示例：2026、2026H1、2026Q3、2026-05）")
+            raise ValueError(f"“{text}”的格式不正确。{ACCEPTED}")
         year = int(match["year"])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"“{text}”的年份超出范围。{ACCEPTED}")
         if match["half"]:
             first = 1 if match["half"] == "H1" else 7
             return cls(
@@ -45,7 +57,7 @@ class Period:
         if match["month"]:
             month = int(match["month"])
             if not 1 <= month <= 12:
-                raise ValueError(f"月份不正确：{text}")
+                raise ValueError(f"“{text}”的月份应为 01 至 12。{ACCEPTED}")
             return cls(date(year, month, 1), _month_start(year, month + 1), f"{year}年{month}月")
         return cls(date(year, 1, 1), date(year + 1, 1, 1), f"{year}年全年")
 

@@ -1,0 +1,71 @@
+"""deploy/local/install.sh brings what the browser tests need to a fresh machine.
+
+The script itself runs (as ``make test`` and CI run it), in a private run dir. Only the
+package manager is replaced: ``apt-get`` by a recorder, and, to play a machine without
+them, ``dpkg-query`` by one that reports chromium and the CJK fonts as not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import ROOT
+
+pytestmark = pytest.mark.integration
+
+BROWSER_PACKAGES = ("chromium", "fonts-noto-cjk")
+
+RECORDING_APT_GET = """#!/bin/sh
+echo "$*" >>"{log}"
+"""
+
+DPKG_QUERY_WITHOUT_BROWSER = """#!/bin/sh
+for arg in "$@"; do
+    case "$arg" in chromium|fonts-noto-cjk) echo "unknown ok not-installed"; exit 1 ;; esac
+done
+exec {real} "$@"
+"""
+
+
+def _run_install(tmp_path: Path, *, browser_installed: bool) -> list[str]:
+    """Runs install.sh; returns the apt-get command lines it ran."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    apt_log = tmp_path / "apt-get.log"
+    apt_log.touch()
+    (bin_dir / "apt-get").write_text(RECORDING_APT_GET.format(log=apt_log))
+    if not browser_installed:
+        real = subprocess.run(
+            ["sh", "-c", "command -v dpkg-query"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        (bin_dir / "dpkg-query").write_text(DPKG_QUERY_WITHOUT_BROWSER.format(real=real))
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "WEIQUAN_RUN_DIR": str(tmp_path / "run"),
+    }
+    for inherited in ("WEIQUAN_PG_DIR", "WEIQUAN_PG_DIR_CHOSEN"):
+        env.pop(inherited, None)
+    result = subprocess.run(
+        ["bash", str(ROOT / "deploy/local/install.sh")], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return apt_log.read_text().splitlines()
+
+
+def test_install_adds_chromium_and_cjk_fonts_when_missing(tmp_path: Path) -> None:
+    apt_calls = _run_install(tmp_path, browser_installed=False)
+    installs = [call.split() for call in apt_calls if call.split()[:1] == ["install"]]
+    assert any(set(BROWSER_PACKAGES) <= set(words) for words in installs), apt_calls
+    assert apt_calls[0].split()[:1] == ["update"]
+
+
+def test_install_leaves_present_browser_packages_alone(tmp_path: Path) -> None:
+    apt_calls = _run_install(tmp_path, browser_installed=True)
+    assert not [c for c in apt_calls if any(p in c.split() for p in BROWSER_PACKAGES)]
