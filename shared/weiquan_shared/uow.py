@@ -1,0 +1,97 @@
+"""The unit of work: one transaction, the acting user, and the events the change causes.
+
+Every state change in every service goes through one (cosmicpython's ``unit_of_work.py`` is
+the model)::
+
+    async with runtime.unit_of_work(actor) as uow:        # an API route: the signed-in user
+        await uow.conn.execute("UPDATE …")
+        uow.emit(CaseRetriaged(…), subject=str(case_id))
+    # committed: the rows and the outbox entries together, or neither
+
+Consumers get one from :class:`~weiquan_shared.consumer.EventConsumer`, acting as
+``system:<service>``, inside the batch's transaction; ``uow.emit(…, caused_by=envelope)``
+links the new event to the one that caused it. Nobody else builds an envelope: producer,
+actor, correlation and causation are filled in here, the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import asyncpg
+
+from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
+from weiquan_shared.outbox import add_to_outbox
+from weiquan_shared.settings import Settings
+
+
+class UnitOfWork:
+    """What one transaction changes and announces, on behalf of one actor.
+
+    ``correlation_id`` ties together every event of one request; an event emitted with
+    ``caused_by`` takes its cause's correlation id instead (a consumer's batch mixes
+    requests).
+    """
+
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        settings: Settings,
+        actor: Actor,
+        *,
+        correlation_id: uuid.UUID | None = None,
+    ) -> None:
+        self.conn = conn
+        self.actor = actor
+        self.correlation_id = correlation_id or uuid.uuid4()
+        self._settings = settings
+        self._pending: list[Envelope] = []
+
+    def emit(
+        self,
+        payload: EventPayload,
+        *,
+        subject: str,
+        caused_by: Envelope | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
+        """Queue an event; it reaches the outbox when the unit of work commits."""
+        event = new_event(
+            payload,
+            subject=subject,
+            producer=self._settings.service_name,
+            actor=self.actor,
+            correlation_id=self.correlation_id,
+            caused_by=caused_by,
+            occurred_at=occurred_at,
+        )
+        self._pending.append(event)
+        return event
+
+    @property
+    def pending(self) -> tuple[Envelope, ...]:
+        return tuple(self._pending)
+
+    async def flush(self) -> None:
+        """Write the queued events to the outbox, in the open transaction."""
+        events, self._pending = self._pending, []
+        await add_to_outbox(self.conn, self._settings, *events)
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    actor: Actor,
+    *,
+    correlation_id: uuid.UUID | None = None,
+) -> AsyncIterator[UnitOfWork]:
+    """Open a transaction for ``actor``; on leaving without an error, write the events and
+    commit. An error rolls back the state change and the events alike."""
+    async with pool.acquire() as conn, conn.transaction():
+        uow = UnitOfWork(conn, settings, actor, correlation_id=correlation_id)
+        yield uow
+        await uow.flush()
