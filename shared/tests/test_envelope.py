@@ -14,7 +14,6 @@ from weiquan_shared.envelope import (
 )
 from weiquan_shared.events import CaseReported, CaseTriaged, TriageReason
 
-
 SYSTEM = Actor.system("triage")
 
 

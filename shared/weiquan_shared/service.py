@@ -27,8 +27,8 @@ from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weiquan_shared.consumer import EventConsumer
-from weiquan_shared.envelope import Actor
 from weiquan_shared.db import prepare_database
+from weiquan_shared.envelope import Actor
 from weiquan_shared.http import (
     install_dependency_outage_errors,
     install_http_errors,
