@@ -41,16 +41,19 @@ class EventPayload(BaseModel):
 
 
 class Actor(BaseModel):
-    """Who caused an event: a signed-in person, or a service acting on its own behalf
-    (a consumer reacting to an event, a scheduler)."""
+    """Who caused an event: a signed-in person (``user``), a service acting on its own
+    behalf (``system``: a consumer reacting to an event, a scheduler), or someone outside
+    the union reaching it through a public channel (``public``: a worker on WeChat, a
+    survey link), named only by that channel."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["user", "system"]
+    kind: Literal["user", "system", "public"]
     id: str = Field(
         min_length=1,
         max_length=200,
-        description="The user's subject at the identity provider, or the service's name",
+        description="The user's subject at the identity provider, the service's name, or "
+        "the public channel",
     )
     role: str | None = Field(
         default=None, max_length=50, description="The user's role when acting (users only)"
@@ -63,6 +66,10 @@ class Actor(BaseModel):
     @classmethod
     def user(cls, subject: str, role: str | None) -> Actor:
         return cls(kind="user", id=subject, role=role)
+
+    @classmethod
+    def public(cls, channel: str) -> Actor:
+        return cls(kind="public", id=channel)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"

@@ -12,9 +12,10 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -166,7 +167,7 @@ def create_service_app(
     consumer: EventConsumer | None = None,
     publishes_events: bool = False,
     field_labels: dict[str, str] | None = None,
-    background: Sequence[tuple[str, Callable[[], Awaitable[None]]]] = (),
+    background: Sequence[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = (),
 ) -> FastAPI:
     """The service's app. ``background`` names coroutines (a scheduler, a sender) started
     once the database and Kafka are ready and cancelled at shutdown, like the outbox relay.
@@ -190,8 +191,8 @@ def create_service_app(
             runtime.background.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             await _start_kafka_client(settings, broker.start)
-        for name, task in background:
-            runtime.background.append(asyncio.create_task(task(), name=name))
+        for name, run in background:
+            runtime.background.append(asyncio.create_task(run(), name=name))
         runtime.ready = True
         log.info("service started", port=settings.port, database=settings.database)
         try:

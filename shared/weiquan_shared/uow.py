@@ -20,12 +20,27 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Protocol
 
 import asyncpg
 
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
 from weiquan_shared.outbox import add_to_outbox
 from weiquan_shared.settings import Settings
+
+
+class Emit(Protocol):
+    """What code that announces events needs of a unit of work (rules-level code takes
+    this, so it can be exercised without a database)."""
+
+    def __call__(
+        self,
+        payload: EventPayload,
+        *,
+        subject: str,
+        caused_by: Envelope | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope: ...
 
 
 class UnitOfWork:
