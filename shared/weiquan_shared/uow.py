@@ -12,6 +12,11 @@ Consumers get one from :class:`~weiquan_shared.consumer.EventConsumer`, acting a
 ``system:<service>``, inside the batch's transaction; ``uow.emit(…, caused_by=envelope)``
 links the new event to the one that caused it. Nobody else builds an envelope: producer,
 actor, correlation and causation are filled in here, the same way everywhere.
+
+The audit trail is written here too: every event a person (not a service) causes is
+followed by an ``audit.recorded`` naming it, and a read of personal data records itself
+with :meth:`UnitOfWork.audit` (a unit of work that changes nothing else). What services do
+on their own is in their events, with ``system:<service>`` as the actor.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 import asyncpg
 
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
+from weiquan_shared.events.audit import AuditOutcome, AuditRecorded
 from weiquan_shared.outbox import add_to_outbox
 from weiquan_shared.settings import Settings
 
@@ -86,12 +92,50 @@ class UnitOfWork:
         self._pending.append(event)
         return event
 
+    def audit(
+        self,
+        action: str,
+        *,
+        case_id: uuid.UUID | None = None,
+        case_number: str | None = None,
+        district_code: str | None = None,
+        outcome: AuditOutcome = "success",
+        reason: str | None = None,
+        detail: str | None = None,
+    ) -> Envelope:
+        """Record that the actor did ``action`` (a read of personal data, say); committed
+        with the unit of work, like any event."""
+        record = AuditRecorded(
+            record_id=uuid.uuid4(),
+            service=self._settings.service_name,
+            action=action,
+            outcome=outcome,
+            case_id=case_id,
+            case_number=case_number,
+            district_code=district_code,
+            reason=reason,
+            detail=detail,
+            occurred_at=datetime.now(UTC),
+        )
+        subject = str(case_id) if case_id else str(self.actor)
+        return self.emit(record, subject=subject)
+
     @property
     def pending(self) -> tuple[Envelope, ...]:
         return tuple(self._pending)
 
     async def flush(self) -> None:
-        """Write the queued events to the outbox, in the open transaction."""
+        """Write the queued events to the outbox, in the open transaction; a person's
+        state changes get their audit records first."""
+        if self.actor.kind != "system":
+            for event in [e for e in self._pending if e.event_type != AuditRecorded.event_type]:
+                self.audit(
+                    event.event_type,
+                    case_id=_case_id(event),
+                    case_number=event.payload.get("case_number"),
+                    district_code=event.payload.get("district_code"),
+                    detail=f"event {event.event_id}",
+                )
         events, self._pending = self._pending, []
         await add_to_outbox(self.conn, self._settings, *events)
 
@@ -110,3 +154,8 @@ async def unit_of_work(
         uow = UnitOfWork(conn, settings, actor, correlation_id=correlation_id)
         yield uow
         await uow.flush()
+
+
+def _case_id(event: Envelope) -> uuid.UUID | None:
+    case_id = event.payload.get("case_id")
+    return uuid.UUID(case_id) if isinstance(case_id, str) else None
