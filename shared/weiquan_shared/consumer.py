@@ -13,6 +13,9 @@ What FastStream and aiokafka do not give us (see ENGINEERING.md), this module ad
   handler registered with ``handles_batch`` receives each run of consecutive events it
   handles as one list, so it can read and write set-wise (a few statements per batch
   instead of several per event); ``handles`` registers a handler of one event at a time.
+- A unit of work per transaction. Handlers receive a
+  :class:`~weiquan_shared.uow.UnitOfWork` acting as ``system:<service>``: its connection is
+  the batch's transaction, and the events they emit reach the outbox in it.
 - Classification of failures. A message that cannot be parsed or validated is dead-lettered
   at once, with the reason. A database outage is transient: retried until it ends, without
   dead-lettering anything. Any other handler error is retried a few times, then
@@ -34,17 +37,18 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from weiquan_shared.db import DATABASE_UNAVAILABLE
-from weiquan_shared.envelope import Envelope, EventPayload, InvalidEvent, decode
+from weiquan_shared.envelope import Actor, Envelope, EventPayload, InvalidEvent, decode
 from weiquan_shared.logging import get_logger
 from weiquan_shared.metrics import EVENTS_CONSUMED, HANDLER_RETRIES
 from weiquan_shared.settings import Settings
 from weiquan_shared.topics import dead_letter_topic
+from weiquan_shared.uow import UnitOfWork
 
 log = get_logger(__name__)
 
 PayloadT = TypeVar("PayloadT", bound=EventPayload)
-Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
-BatchHandler = Callable[[asyncpg.Connection, list[tuple[Envelope, Any]]], Awaitable[None]]
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+BatchHandler = Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]
 
 
 class EventConsumer:
@@ -55,10 +59,10 @@ class EventConsumer:
         consumer = runtime.consumer()
 
         @consumer.handles(CaseReported)
-        async def on_case_reported(conn, envelope, payload: CaseReported) -> None: ...
+        async def on_case_reported(uow, envelope, payload: CaseReported) -> None: ...
 
         @consumer.handles_batch(CaseTriaged, CaseRetriaged)
-        async def on_decisions(conn, events: list[tuple[Envelope, EventPayload]]) -> None: ...
+        async def on_decisions(uow, events: list[tuple[Envelope, EventPayload]]) -> None: ...
 
         consumer.subscribe(broker)
     """
@@ -82,15 +86,13 @@ class EventConsumer:
 
     def handles(
         self, payload_type: type[PayloadT]
-    ) -> Callable[[Callable[[asyncpg.Connection, Envelope, PayloadT], Awaitable[None]]], Handler]:
+    ) -> Callable[[Callable[[UnitOfWork, Envelope, PayloadT], Awaitable[None]]], Handler]:
         """Register a handler of one event at a time."""
 
         def register(handler: Handler) -> Handler:
-            async def one_by_one(
-                conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]
-            ) -> None:
+            async def one_by_one(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
                 for envelope, payload in events:
-                    await handler(conn, envelope, payload)
+                    await handler(uow, envelope, payload)
 
             self._handlers[payload_type.event_type] = one_by_one
             return handler
@@ -222,8 +224,10 @@ class EventConsumer:
                 else:
                     runs.append((handler, [(envelope, payload)]))
                 outcomes.append("applied")
+            uow = self._unit_of_work(conn)
             for handler, events in runs:
-                await handler(conn, events)
+                await handler(uow, events)
+            await uow.flush()
             return outcomes
 
     async def _apply(
@@ -243,7 +247,9 @@ class EventConsumer:
                     )
                     if not claimed:
                         return "duplicate"
-                    await handler(conn, [(envelope, payload)])
+                    uow = self._unit_of_work(conn)
+                    await handler(uow, [(envelope, payload)])
+                    await uow.flush()
                 return "applied"
             except DATABASE_UNAVAILABLE as exc:
                 HANDLER_RETRIES.labels("database_unavailable").inc()
@@ -265,6 +271,9 @@ class EventConsumer:
                     "handler failed, retrying", event_id=str(envelope.event_id), error=reason
                 )
                 await asyncio.sleep(0.2 * 2**attempt)
+
+    def _unit_of_work(self, conn: asyncpg.Connection) -> UnitOfWork:
+        return UnitOfWork(conn, self._settings, Actor.system(self._settings.service_name))
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         """Publish the original bytes to this service's dead-letter topic with the reason.

@@ -14,6 +14,7 @@ from typing import Any
 
 import weiquan_shared.events  # noqa: F401  (registers every event type)
 from weiquan_shared.envelope import EventEnvelope, EventPayload, registered_payloads
+from weiquan_shared.events.audit import ANY_SERVICE
 from weiquan_shared.topics import consuming_services, dead_letter_topic, topic_specs
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
@@ -59,7 +60,8 @@ def asyncapi() -> dict[str, Any]:
         )
         channel["messages"][message_id] = {"$ref": f"#/components/messages/{message_id}"}
         channel_ref = {"$ref": f"#/channels/{event_type}"}
-        operations[f"{payload_type.producer}_publishes_{event_type}"] = {
+        publisher = "any_service" if payload_type.producer == ANY_SERVICE else payload_type.producer
+        operations[f"{publisher}_publishes_{event_type}"] = {
             "action": "send",
             "channel": channel_ref,
         }

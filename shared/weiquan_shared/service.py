@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -27,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
+from weiquan_shared.envelope import Actor
 from weiquan_shared.http import (
     install_dependency_outage_errors,
     install_http_errors,
@@ -38,6 +41,7 @@ from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
 from weiquan_shared.retry import wait_for_dependency
 from weiquan_shared.settings import Settings
+from weiquan_shared.uow import UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
 
@@ -65,6 +69,12 @@ class Runtime:
         if self._producer is None:
             raise RuntimeError("Kafka producer used before start-up finished")
         return self._producer
+
+    def unit_of_work(
+        self, actor: Actor, *, correlation_id: uuid.UUID | None = None
+    ) -> contextlib.AbstractAsyncContextManager[UnitOfWork]:
+        """A transaction on this service's database acting for ``actor`` (see ``uow``)."""
+        return unit_of_work(self.pool(), self.settings, actor, correlation_id=correlation_id)
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(self.settings, self.pool, self.producer, self.renew_producer)
@@ -157,7 +167,11 @@ def create_service_app(
     consumer: EventConsumer | None = None,
     publishes_events: bool = False,
     field_labels: dict[str, str] | None = None,
+    background: Sequence[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = (),
 ) -> FastAPI:
+    """The service's app. ``background`` names coroutines (a scheduler, a sender) started
+    once the database and Kafka are ready and cancelled at shutdown, like the outbox relay.
+    """
     settings = runtime.settings
     broker = KafkaBroker(
         settings.kafka_bootstrap,
@@ -177,6 +191,8 @@ def create_service_app(
             runtime.background.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             await _start_kafka_client(settings, broker.start)
+        for name, run in background:
+            runtime.background.append(asyncio.create_task(run(), name=name))
         runtime.ready = True
         log.info("service started", port=settings.port, database=settings.database)
         try:

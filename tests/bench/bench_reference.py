@@ -23,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from tests.bench.__main__ import Bench
 from tests.support.stack import Infra
 from weiquan_shared.demo import EMPLOYERS, STORIES
-from weiquan_shared.envelope import encode, new_event
+from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
 
 KAFKA_LIBS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
@@ -50,7 +50,16 @@ def event_size() -> int:
         summary=STORIES[0][1].format(m=3, amount=24000),
         claim_amount=Decimal("24000"),
     )
-    return len(encode(new_event(payload, subject=str(payload.case_id), producer="intake")))
+    return len(
+        encode(
+            new_event(
+                payload,
+                subject=str(payload.case_id),
+                producer="intake",
+                actor=Actor.system("intake"),
+            )
+        )
+    )
 
 
 async def _topic(infra: Infra, name: str, create: bool) -> None:

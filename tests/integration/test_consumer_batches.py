@@ -17,10 +17,11 @@ from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
-from weiquan_shared.envelope import Envelope, EventPayload, encode, new_event
+from weiquan_shared.envelope import Actor, Envelope, EventPayload, encode, new_event
 from weiquan_shared.events import CaseReported, ConsultationRecorded, EmployerRef, WorkerRef
 from weiquan_shared.settings import Settings
 from weiquan_shared.topics import dead_letter_topic, ensure_topics
+from weiquan_shared.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def reported(summary: str = "拖欠工资三个月") -> Envelope:
         workers=[WorkerRef(worker_ref="0" * 64)],
         summary=summary,
     )
-    return new_event(payload, subject=str(case_id), producer="intake")
+    return new_event(payload, subject=str(case_id), producer="intake", actor=Actor.system("intake"))
 
 
 def consulted() -> Envelope:
@@ -51,7 +52,12 @@ def consulted() -> Envelope:
         topic="overtime",
         summary="周末加班只给调休合法吗",
     )
-    return new_event(payload, subject=str(payload.consultation_id), producer="intake")
+    return new_event(
+        payload,
+        subject=str(payload.consultation_id),
+        producer="intake",
+        actor=Actor.system("intake"),
+    )
 
 
 def record(settings: Settings, envelope: Envelope, offset: int) -> ConsumerRecord:
@@ -89,18 +95,21 @@ async def _scenario(settings: Settings, no_service_migrations: Path) -> None:
         )
 
         @consumer.handles_batch(CaseReported)
-        async def on_reported(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+        async def on_reported(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
             runs.append([envelope.event_id for envelope, _ in events])
+            assert uow.actor == Actor.system("triage")
             for envelope, payload in events:
                 if payload.summary == "无法处理":
                     raise RuntimeError("this case cannot be handled")
-                await conn.execute("INSERT INTO applied VALUES ($1, 'reported')", envelope.event_id)
+                await uow.conn.execute(
+                    "INSERT INTO applied VALUES ($1, 'reported')", envelope.event_id
+                )
 
         @consumer.handles(ConsultationRecorded)
-        async def on_consulted(
-            conn: asyncpg.Connection, envelope: Envelope, _: EventPayload
-        ) -> None:
-            await conn.execute("INSERT INTO applied VALUES ($1, 'consulted')", envelope.event_id)
+        async def on_consulted(uow: UnitOfWork, envelope: Envelope, _: EventPayload) -> None:
+            await uow.conn.execute(
+                "INSERT INTO applied VALUES ($1, 'consulted')", envelope.event_id
+            )
 
         a, b, c, d = reported(), reported(), consulted(), reported()
         batch = [a, b, c, a, d]  # a twice: a redelivery inside one batch

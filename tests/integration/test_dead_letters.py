@@ -13,7 +13,7 @@ from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, wait_for_records
 from tests.support.stack import Deployment
 from weiquan_shared.demo import hotline_call
-from weiquan_shared.envelope import encode, new_event
+from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,11 @@ def _valid_envelope() -> dict:
         workers=[WorkerRef(worker_ref="0" * 64)],
         summary="拖欠工资",
     )
-    return orjson.loads(encode(new_event(payload, subject=str(payload.case_id), producer="t")))
+    return orjson.loads(
+        encode(
+            new_event(payload, subject=str(payload.case_id), producer="t", actor=Actor.system("t"))
+        )
+    )
 
 
 def test_bad_events_are_dead_lettered_with_reasons(deployment: Deployment) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from tests.integration.test_projection_rebuild import publish, run_rebuild
 from tests.support.stack import Deployment
-from weiquan_shared.envelope import Envelope, EventPayload, new_event
+from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
 from weiquan_shared.events import (
     CaseReported,
     CaseRetriaged,
@@ -39,7 +39,12 @@ REASON = TriageReason(rule="test.rule", text="测试规则")
 
 
 def event(payload: EventPayload, subject: uuid.UUID, event_id: uuid.UUID) -> tuple[str, Envelope]:
-    envelope = new_event(payload, subject=str(subject), producer=payload.producer)
+    envelope = new_event(
+        payload,
+        subject=str(subject),
+        producer=payload.producer,
+        actor=Actor.system(payload.producer),
+    )
     return payload.event_type, envelope.model_copy(update={"event_id": event_id})
 
 

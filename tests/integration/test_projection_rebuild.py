@@ -27,7 +27,14 @@ from aiokafka import AIOKafkaProducer
 from projection.periods import today
 from tests.support.kafka import produce_raw
 from tests.support.stack import ROOT, Deployment
-from weiquan_shared.envelope import Envelope, EventPayload, encode, kafka_headers, new_event
+from weiquan_shared.envelope import (
+    Actor,
+    Envelope,
+    EventPayload,
+    encode,
+    kafka_headers,
+    new_event,
+)
 from weiquan_shared.events import (
     CaseDeadlinesUpdated,
     CaseGrouped,
@@ -72,7 +79,11 @@ class Scenario:
 
     def add(self, payload: EventPayload, subject: uuid.UUID, at: datetime) -> Envelope:
         envelope = new_event(
-            payload, subject=str(subject), producer=payload.producer, occurred_at=at
+            payload,
+            subject=str(subject),
+            producer=payload.producer,
+            actor=Actor.system(payload.producer),
+            occurred_at=at,
         )
         self.events.append((payload.event_type, envelope))
         return envelope

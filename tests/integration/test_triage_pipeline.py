@@ -18,7 +18,7 @@ from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment
 from weiquan_shared.demo import hotline_call
-from weiquan_shared.envelope import encode, new_event
+from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
 
 pytestmark = pytest.mark.integration
@@ -61,7 +61,9 @@ def test_replayed_case_reported_yields_one_decision(deployment: Deployment) -> N
         workers=[WorkerRef(worker_ref="a" * 64, is_migrant_worker=True)],
         summary="公司已经三个月没发工资了，拖欠金额约一万元。",
     )
-    envelope = new_event(case, subject=str(case.case_id), producer="intake")
+    envelope = new_event(
+        case, subject=str(case.case_id), producer="intake", actor=Actor.system("intake")
+    )
     topic = deployment.settings().topic("case.reported")
     raw = encode(envelope)
     asyncio.run(

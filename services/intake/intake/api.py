@@ -23,6 +23,7 @@ from intake.domain import (
     warnings_for,
 )
 from intake.store import CaseStore, ReusedKey
+from weiquan_shared.envelope import Actor
 from weiquan_shared.pii import PiiCipher
 
 
@@ -174,13 +175,19 @@ def _accepted(registered: Any, response: Response, report: CaseReport) -> CaseAc
     )
 
 
+def recorder(report: CaseReport) -> Actor:
+    """Who registered a report: until sign-in reaches intake, the staff id on the form."""
+    role = "walk_in_clerk" if report.channel == "walk_in" else "operator"
+    return Actor.user(report.recorded_by or report.channel, role)
+
+
 def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["intake"])
 
     async def register(report: CaseReport, response: Response) -> CaseAccepted | JSONResponse:
         identities = [identify(worker, cipher) for worker in report.dispute.workers]
         try:
-            registered = await store().register(report, identities)
+            registered = await store().register(report, identities, recorder(report))
         except ReusedKey as reused:
             return _reused_key(reused.channel, reused.channel_ref)
         return _accepted(registered, response, report)
@@ -252,7 +259,9 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         consultation: ConsultationIn, response: Response
     ) -> ConsultationAccepted | JSONResponse:
         try:
-            recorded = await store().record_consultation(consultation)
+            recorded = await store().record_consultation(
+                consultation, Actor.user(consultation.operator_id, "operator")
+            )
         except ReusedKey as reused:
             return _reused_key("consultation", reused.channel_ref)
         if not recorded.created:

@@ -27,12 +27,15 @@ from intake.domain import (
 )
 from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
 from intake.routes import RouteDecision
-from weiquan_shared.envelope import new_event
+from weiquan_shared.envelope import Actor
 from weiquan_shared.labels import status_label
-from weiquan_shared.outbox import add_to_outbox
 from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name
 from weiquan_shared.redaction import redact_text
 from weiquan_shared.settings import Settings
+from weiquan_shared.uow import UnitOfWork, unit_of_work
+
+# A worker writing to the official account: not a signed-in user, and never named in events.
+WECHAT_WORKER = Actor.public("wechat")
 
 # The case and its workers in one statement (the workers as parallel arrays).
 _INSERT_CASE_AND_WORKERS = """
@@ -94,7 +97,9 @@ class CaseStore:
 
     # ------------------------------------------------------------------ cases
 
-    async def register(self, report: CaseReport, identities: list[WorkerIdentity]) -> Registered:
+    async def register(
+        self, report: CaseReport, identities: list[WorkerIdentity], actor: Actor
+    ) -> Registered:
         """Register ``report`` once per channel reference; a retry gets the same number.
 
         New submissions are the common case, so the insert is tried first (one round trip
@@ -103,22 +108,21 @@ class CaseStore:
         the answer. No number is used up and no event is written twice. The same reference
         with different content (another request hash) raises :class:`ReusedKey`.
         """
-        async with self._pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    return await self._insert(conn, report, identities, openid_index=None)
-            except asyncpg.UniqueViolationError:
-                row = await conn.fetchrow(
-                    "SELECT id, case_number, request_hash FROM cases "
-                    "WHERE channel = $1 AND channel_ref = $2",
-                    report.channel,
-                    report.channel_ref,
-                )
-                if row is None:
-                    raise
-                if _conflicts(row["request_hash"], self._request_hash(report.digest)):
-                    raise ReusedKey(report.channel, report.channel_ref) from None
-                return Registered(row["id"], row["case_number"], created=False)
+        try:
+            async with unit_of_work(self._pool, self._settings, actor) as uow:
+                return await self._insert(uow, report, identities, openid_index=None)
+        except asyncpg.UniqueViolationError:
+            row = await self._pool.fetchrow(
+                "SELECT id, case_number, request_hash FROM cases "
+                "WHERE channel = $1 AND channel_ref = $2",
+                report.channel,
+                report.channel_ref,
+            )
+            if row is None:
+                raise
+            if _conflicts(row["request_hash"], self._request_hash(report.digest)):
+                raise ReusedKey(report.channel, report.channel_ref) from None
+            return Registered(row["id"], row["case_number"], created=False)
 
     def _request_hash(self, digest: str | None) -> str | None:
         """The digest of a submission under the index key: the content stays unguessable."""
@@ -126,7 +130,7 @@ class CaseStore:
 
     async def _insert(
         self,
-        conn: asyncpg.Connection,
+        uow: UnitOfWork,
         report: CaseReport,
         identities: list[WorkerIdentity],
         openid_index: str | None,
@@ -135,6 +139,7 @@ class CaseStore:
         employer = dispute.employer
         case_id = uuid.uuid4()
         encrypt = self._cipher.encrypt
+        conn = uow.conn
         sequence = await conn.fetchval(
             _NEXT_SEQUENCE, employer.district_code, report.reported_at.year
         )
@@ -188,12 +193,10 @@ class CaseStore:
             self._request_hash(report.digest),
             *(list(column) for column in zip(*workers, strict=True)),
         )
-        event = new_event(
+        uow.emit(
             case_reported(report, case_id=case_id, number=number, identities=identities),
             subject=str(case_id),
-            producer=self._settings.service_name,
         )
-        await add_to_outbox(conn, self._settings, event)
         return Registered(case_id, number, created=True)
 
     async def masked_case(self, number: str) -> dict[str, Any] | None:
@@ -246,14 +249,17 @@ class CaseStore:
 
     # ------------------------------------------------------------------ consultations
 
-    async def record_consultation(self, consultation: ConsultationIn) -> RecordedConsultation:
+    async def record_consultation(
+        self, consultation: ConsultationIn, actor: Actor
+    ) -> RecordedConsultation:
         """Record once per channel reference, with its event; a retry changes nothing.
 
         The same reference with different content raises :class:`ReusedKey`.
         """
         consultation_id = uuid.uuid4()
         request_hash = self._request_hash(submission_digest(consultation))
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool, self._settings, actor) as uow:
+            conn = uow.conn
             inserted = await conn.fetchval(
                 """INSERT INTO consultations (id, channel, channel_ref, occurred_at, operator_id,
                        district_code, topic, question, answer, request_hash)
@@ -280,12 +286,10 @@ class CaseStore:
                 if _conflicts(existing["request_hash"], request_hash):
                     raise ReusedKey(consultation.channel, consultation.channel_ref)
                 return RecordedConsultation(existing["id"], created=False)
-            event = new_event(
+            uow.emit(
                 consultation_recorded(consultation, consultation_id=consultation_id),
                 subject=str(consultation_id),
-                producer=self._settings.service_name,
             )
-            await add_to_outbox(conn, self._settings, event)
         return RecordedConsultation(consultation_id, created=True)
 
     # ------------------------------------------------------------------ WeChat
@@ -305,9 +309,10 @@ class CaseStore:
         serialised by the conversation row's lock, so WeChat's redelivery of a message
         (same OpenID and MsgId) waits for the first delivery and then gets the same reply.
         A MsgId is only unique per sender: another OpenID's message with the same MsgId is
-        a message of its own.
+        a message of its own. The worker on WeChat is the actor (``public:wechat``).
         """
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with unit_of_work(self._pool, self._settings, WECHAT_WORKER) as uow:
+            conn = uow.conn
             await conn.execute(
                 "INSERT INTO wechat_conversations (openid_index, step) VALUES ($1, 'idle') "
                 "ON CONFLICT DO NOTHING",
@@ -336,7 +341,7 @@ class CaseStore:
             if turn.dispute is not None:
                 report = CaseReport("wechat", msg_id, received_at, None, turn.dispute)
                 registered = await self._insert(
-                    conn, report, identify(turn.dispute), openid_index=openid_index
+                    uow, report, identify(turn.dispute), openid_index=openid_index
                 )
                 reply = registered_reply(registered.case_number)
             elif turn.query is not None:

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
 from projection import store
 from projection.domain import FACTS_OF, Facts, facts_of
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
+from weiquan_shared.uow import UnitOfWork
 
 
-async def on_events(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+async def on_events(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
     facts = Facts()
     for envelope, payload in events:
         facts.extend(facts_of(envelope, payload))
-    await store.apply(conn, facts)
+    await store.apply(uow.conn, facts)
 
 
 def register_handlers(consumer: EventConsumer) -> None:

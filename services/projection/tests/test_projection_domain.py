@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from projection.domain import facts_of
 from projection.store import deadline_state
-from weiquan_shared.envelope import new_event
+from weiquan_shared.envelope import Actor, new_event
 from weiquan_shared.events import CaseTriaged, StatutoryClock, TriageReason
 
 TODAY = date(2026, 12, 2)
@@ -46,7 +46,9 @@ def test_a_decision_on_an_expired_limitation_reads_as_expired_in_the_timeline() 
             )
         ],
     )
-    envelope = new_event(triaged, subject=str(case_id), producer="triage")
+    envelope = new_event(
+        triaged, subject=str(case_id), producer="triage", actor=Actor.system("triage")
+    )
     [(*_, text)] = facts_of(envelope, triaged).rows["case_timeline"]
     assert "仲裁时效已于2026年06月01日届满（待核实有无中断、中止情形）" in text
     assert not re.search(r"-\d+天", text)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from triage.domain import OverrideRequest, Policy, facts_of, override
 from triage.handlers import DecidedBatch
 from triage.ledger import EmployerLedger, history_window
-from weiquan_shared.envelope import decode, encode, new_event
+from weiquan_shared.envelope import Actor, Envelope, EventPayload, decode, encode, new_event
 from weiquan_shared.events import (
     CaseReported,
     CaseRetriaged,
@@ -37,6 +37,26 @@ def case(summary: str, *, on: date) -> CaseReported:
         summary=summary,
         knew_of_infringement_on=on - timedelta(days=30),
     )
+
+
+INTAKE = Actor.system("intake")
+
+
+class Emitted(list[Envelope]):
+    """The events a batch announces, as triage's unit of work would publish them."""
+
+    def append_new(
+        self, payload: EventPayload, *, subject: str, caused_by: Envelope | None = None, **_: object
+    ) -> Envelope:
+        event = new_event(
+            payload,
+            subject=subject,
+            producer="triage",
+            actor=Actor.system("triage"),
+            caused_by=caused_by,
+        )
+        self.append(event)
+        return event
 
 
 def test_a_batch_of_ten_callers_forms_one_group_and_upgrades_the_first_nine() -> None:
@@ -85,12 +105,15 @@ def test_the_history_window_reaches_as_far_as_the_longest_rule() -> None:
 
 def test_a_case_triaged_and_upgraded_in_one_batch_numbers_its_two_decisions() -> None:
     """Both decisions bear the batch's time; only their numbers say which is current."""
-    ledger, batch = EmployerLedger(), DecidedBatch()
+    emitted = Emitted()
+    ledger, batch = EmployerLedger(), DecidedBatch(emitted.append_new)
     for i in range(10):
         reported = case("公司拖欠工资三个月", on=date(2026, 6, 1) + timedelta(days=i))
-        envelope = new_event(reported, subject=str(reported.case_id), producer="intake")
+        envelope = new_event(
+            reported, subject=str(reported.case_id), producer="intake", actor=INTAKE
+        )
         batch.add(envelope, reported, ledger.assess(reported, POLICY))
-    payloads = [decode(encode(event))[1] for event in batch.events]
+    payloads = [decode(encode(event))[1] for event in emitted]
     triaged = {p.case_id: p for p in payloads if isinstance(p, CaseTriaged)}
     retriaged = {p.case_id: p for p in payloads if isinstance(p, CaseRetriaged)}
     assert len(triaged) == 10 and len(retriaged) == 9
@@ -117,14 +140,15 @@ def test_an_override_is_numbered_after_the_decision_it_replaces() -> None:
 
 
 def test_a_repeat_employer_flag_suggests_supervision_and_claims_no_action() -> None:
-    ledger, batch = EmployerLedger(), DecidedBatch()
+    emitted = Emitted()
+    ledger, batch = EmployerLedger(), DecidedBatch(emitted.append_new)
     for i, summary in enumerate(["公司拖欠工资三个月", "公司不给交社保", "加班不给加班费"]):
         reported = case(summary, on=date(2026, 6, 1) + timedelta(days=i))
-        envelope = new_event(reported, subject=str(reported.case_id), producer="intake")
+        envelope = new_event(
+            reported, subject=str(reported.case_id), producer="intake", actor=INTAKE
+        )
         batch.add(envelope, reported, ledger.assess(reported, POLICY))
-    [flag] = [
-        p for p in (decode(encode(e))[1] for e in batch.events) if isinstance(p, EmployerFlagged)
-    ]
+    [flag] = [p for p in (decode(encode(e))[1] for e in emitted) if isinstance(p, EmployerFlagged)]
     third = batch.decisions[-1].decision
     said = [flag.reason.text, *(r.text for r in third.reasons if r.rule == "employer.repeat")]
     assert len(said) == 2

@@ -14,9 +14,8 @@ from triage import store
 from triage.clocks import china_date
 from triage.domain import NothingToChange, OverrideRequest, Policy, override
 from weiquan_shared import labels
-from weiquan_shared.envelope import new_event
+from weiquan_shared.envelope import Actor
 from weiquan_shared.events import CaseRetriaged, Category, Route, RouteDetail, Urgency
-from weiquan_shared.outbox import add_to_outbox
 from weiquan_shared.redaction import redact_text
 from weiquan_shared.service import Runtime
 
@@ -89,7 +88,10 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             route=body.route,
             route_detail=body.route_detail,
         )
-        async with runtime.pool().acquire() as conn, conn.transaction():
+        # Until sign-in reaches triage, the officer is the staff id given in the form.
+        officer = Actor.user(body.officer_id, "triage_officer")
+        async with runtime.unit_of_work(officer) as uow:
+            conn = uow.conn
             current = await store.current_decision(conn, case_number)
             if current is None:
                 raise HTTPException(404, "案件不存在或尚未分流")
@@ -99,7 +101,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                 )
             except NothingToChange as exc:
                 raise HTTPException(409, str(exc)) from exc
-            event = new_event(
+            event = uow.emit(
                 CaseRetriaged(
                     case_id=current.case_id,
                     case_number=case_number,
@@ -118,7 +120,6 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                     decision_seq=decision.seq,
                 ),
                 subject=str(current.case_id),
-                producer="triage",
             )
             await store.record_decisions(
                 conn,
@@ -135,7 +136,6 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                     )
                 ],
             )
-            await add_to_outbox(conn, runtime.settings, event)
         return {
             "case_number": case_number,
             "event_id": str(event.event_id),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -31,9 +28,12 @@ def create_app() -> tuple[FastAPI, Settings]:
     runtime = Runtime(settings)
     policy = Policy.load()
     consumer = runtime.consumer()
-    register_handlers(consumer, settings, policy)
+    register_handlers(consumer, policy)
 
-    app = create_service_app(
+    async def sweep_clocks_daily() -> None:
+        await run_daily(runtime.pool(), settings, policy, own.clock_check_interval_s)
+
+    return create_service_app(
         runtime,
         title="维权 · 分流服务 (triage)",
         description="按类别、紧急程度与法定时限为案件分流；群体性争议、重复投诉单位、分流员调整分流。",
@@ -42,21 +42,5 @@ def create_app() -> tuple[FastAPI, Settings]:
         consumer=consumer,
         publishes_events=True,
         field_labels=override_labels(),
-    )
-    service_lifespan = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
-        async with service_lifespan(application):
-            sweeper = asyncio.create_task(
-                run_daily(runtime.pool(), settings, policy, own.clock_check_interval_s),
-                name="clock-sweep",
-            )
-            try:
-                yield
-            finally:
-                sweeper.cancel()
-                await asyncio.gather(sweeper, return_exceptions=True)
-
-    app.router.lifespan_context = lifespan
-    return app, settings
+        background=[("clock-sweep", sweep_clocks_daily)],
+    ), settings

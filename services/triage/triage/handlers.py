@@ -15,15 +15,13 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-import asyncpg
-
 from triage import store
 from triage.clocks import china_date
 from triage.domain import Assessment, Policy, classify_case, facts_of
 from triage.grouping import GroupOutcome, employer_id, employer_key
 from triage.ledger import history_window
 from weiquan_shared.consumer import EventConsumer
-from weiquan_shared.envelope import Envelope, EventPayload, new_event
+from weiquan_shared.envelope import Envelope, EventPayload
 from weiquan_shared.events import (
     CaseGrouped,
     CaseReported,
@@ -32,17 +30,15 @@ from weiquan_shared.events import (
     EmployerFlagged,
     TriageReason,
 )
-from weiquan_shared.outbox import add_to_outbox
-from weiquan_shared.settings import Settings
+from weiquan_shared.uow import Emit, UnitOfWork
 
 GROUP_NOTE = "并入群体性劳动争议，系统自动升级为特急"
 
 
-def register_handlers(consumer: EventConsumer, settings: Settings, policy: Policy) -> None:
+def register_handlers(consumer: EventConsumer, policy: Policy) -> None:
     @consumer.handles_batch(CaseReported)
-    async def on_cases_reported(
-        conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]
-    ) -> None:
+    async def on_cases_reported(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        conn = uow.conn
         cases: list[tuple[Envelope, CaseReported]] = events
         employers = {employer_key(case.employer): case.employer for _, case in cases}
         flagged = await store.lock_employers(conn, employers)
@@ -53,7 +49,7 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
         since, until = history_window(policy, [china_date(c.reported_at) for _, c in cases])
         ledgers = await store.employer_ledgers(conn, flagged, claims, since, until)
 
-        batch = DecidedBatch()
+        batch = DecidedBatch(uow.emit)
         for envelope, case in cases:
             key = employer_key(case.employer)
             batch.add(envelope, case, ledgers[key].assess(case, policy, classified[case.case_id]))
@@ -63,25 +59,23 @@ def register_handlers(consumer: EventConsumer, settings: Settings, policy: Polic
         await store.record_decisions(conn, batch.decisions)
         if batch.flags:
             await store.flag_employers(conn, batch.flags)
-        await add_to_outbox(conn, settings, *batch.events)
 
 
 class DecidedBatch:
-    """What deciding a batch wrote and announced, collected for set-wise writes."""
+    """What deciding a batch writes, collected for set-wise writes; what it announces goes
+    to ``emit`` (the unit of work's), each event caused by the report it was decided from."""
 
-    def __init__(self) -> None:
+    def __init__(self, emit: Emit) -> None:
+        self._emit_event = emit
         self.now = datetime.now(UTC)
         self.cases: list[store.NewCaseRow] = []
         self.groups: dict[uuid.UUID, tuple[GroupOutcome, str, str]] = {}  # latest outcome
         self.group_of: dict[uuid.UUID, uuid.UUID] = {}
         self.decisions: list[store.DecisionRecord] = []
         self.flags: list[tuple[str, date, list[uuid.UUID]]] = []
-        self.events: list[Envelope] = []
 
     def _emit(self, cause: Envelope, payload: EventPayload, subject: uuid.UUID) -> None:
-        self.events.append(
-            new_event(payload, subject=str(subject), producer="triage", caused_by=cause)
-        )
+        self._emit_event(payload, subject=str(subject), caused_by=cause)
 
     def add(self, envelope: Envelope, case: CaseReported, result: Assessment) -> None:
         decision, group, now = result.decision, result.group, self.now

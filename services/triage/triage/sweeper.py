@@ -18,11 +18,11 @@ import asyncpg
 from triage import store
 from triage.clocks import china_date, review_clocks
 from triage.domain import Policy
-from weiquan_shared.envelope import new_event
+from weiquan_shared.envelope import Actor
 from weiquan_shared.events import CaseDeadlinesUpdated
 from weiquan_shared.logging import get_logger
-from weiquan_shared.outbox import add_to_outbox
 from weiquan_shared.settings import Settings
+from weiquan_shared.uow import unit_of_work
 
 SWEEP_LOCK_ID = 0x5452_434B  # "TRCK": one sweeping instance per database
 
@@ -31,7 +31,8 @@ log = get_logger(__name__)
 
 async def sweep(pool: asyncpg.Pool, settings: Settings, policy: Policy, today: date) -> int | None:
     """Re-evaluate the clocks for ``today``; returns cases updated, None if already done."""
-    async with pool.acquire() as conn, conn.transaction():
+    async with unit_of_work(pool, settings, Actor.system(settings.service_name)) as uow:
+        conn = uow.conn
         if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", SWEEP_LOCK_ID):
             return None
         if await store.sweep_done(conn, today):
@@ -52,9 +53,7 @@ async def sweep(pool: asyncpg.Pool, settings: Settings, policy: Policy, today: d
                 moved=review.moved,
                 evaluated_on=today,
             )
-            await add_to_outbox(
-                conn, settings, new_event(payload, subject=str(case_id), producer="triage")
-            )
+            uow.emit(payload, subject=str(case_id))
             updated += 1
         await store.record_sweep(conn, today, updated)
         return updated

@@ -21,6 +21,7 @@ from weiquan_shared.events._common import (
     Urgency,
     WorkerRef,
 )
+from weiquan_shared.events.audit import AuditRecorded
 from weiquan_shared.events.intake import CaseReported, ConsultationRecorded
 from weiquan_shared.events.superseded import CaseRetriaged as CaseRetriagedV1
 from weiquan_shared.events.triage import (
@@ -37,6 +38,7 @@ from weiquan_shared.events.triage import (
 )
 
 __all__ = [
+    "AuditRecorded",
     "CaseDeadlinesUpdated",
     "CaseGrouped",
     "CaseReported",

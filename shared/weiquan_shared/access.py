@@ -1,0 +1,112 @@
+"""Who may call each route: declared once per router, checked for every route of every app.
+
+A router says who may call its routes with one dependency::
+
+    router = APIRouter(prefix="/api/v1", dependencies=[allow(Role.OPERATOR, Role.ADMIN)])
+    callback = APIRouter(dependencies=[public("WeChat's servers sign each call instead")])
+
+:func:`allow` is :func:`weiquan_shared.auth.require` (401 without a valid token, 403 for
+another role) made recognisable; a route that needs the caller reads it again with
+``principal: Principal = Depends(require(...))`` (FastAPI runs a dependency once per
+request). :func:`public` names why anyone may call a route. Paths FastAPI and the
+service framework add themselves (the API docs, ``/metrics``) are :data:`INTERNAL_PATHS`:
+served on the service's own port for operators of the system, never through the one
+address. :func:`undeclared_routes` lists every route of an app with no declaration; a
+test runs it over every service, so a new route without one fails the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount, Route
+
+from weiquan_shared.auth import Role, require
+
+ACCESS_ATTRIBUTE = "weiquan_access"
+
+# Added by FastAPI and create_service_app, for the people who run the system.
+INTERNAL_PATHS = frozenset(
+    {"/docs", "/docs/oauth2-redirect", "/docs/assets", "/redoc", "/openapi.json", "/metrics"}
+)
+# Liveness and readiness: probes carry no token, and answer nothing about cases.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def allow(*roles: Role) -> Any:
+    """The router-level declaration: callers need a valid token with one of ``roles``
+    (any role when none are named)."""
+    dependency = require(*roles)
+    setattr(dependency, ACCESS_ATTRIBUTE, ("roles", frozenset(roles)))
+    return Depends(dependency)
+
+
+def public(why: str) -> Any:
+    """The router-level declaration that anyone may call: ``why`` says what protects it."""
+    if not why.strip():
+        raise ValueError("a public route must say why it may be public")
+
+    async def anyone() -> None:
+        return None
+
+    setattr(anyone, ACCESS_ATTRIBUTE, ("public", why))
+    return Depends(anyone)
+
+
+def declared_access(route: APIRoute, included_with: Sequence[Any] = ()) -> list[tuple[str, Any]]:
+    """The access declarations among a route's dependencies, and those it was included
+    with (exactly one is right)."""
+    calls = [dependant.call for dependant in _dependants(route.dependant)]
+    calls += [depends.dependency for depends in included_with]
+    return [getattr(call, ACCESS_ATTRIBUTE) for call in calls if hasattr(call, ACCESS_ATTRIBUTE)]
+
+
+def app_routes(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, BaseRoute, list[Any]]]:
+    """Every route with its full path prefix and the dependencies it was included with.
+
+    FastAPI (0.16x) keeps an included router as one entry that points at the original
+    router, whose routes already carry that router's own dependencies.
+    """
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            context = route.include_context  # type: ignore[attr-defined]
+            for prefix, inner, deps in app_routes(original.routes):
+                yield context.prefix + prefix, inner, [*context.dependencies, *deps]
+        else:
+            yield "", route, []
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    for child in dependant.dependencies:
+        yield child
+        yield from _dependants(child)
+
+
+def undeclared_routes(
+    app: FastAPI, public_mounts: Callable[[str], bool] = lambda _: False
+) -> list[str]:
+    """Routes of ``app`` that declare no access, or more than one.
+
+    Probes and internal paths are declared here; a static-file mount must be accepted by
+    ``public_mounts`` (a page's scripts and styles carry no data).
+    """
+    problems = []
+    for prefix, route, included_with in app_routes(app.routes):
+        if isinstance(route, APIRoute):
+            path = prefix + route.path
+            if path in PROBE_PATHS:
+                continue
+            found = declared_access(route, included_with)
+            if len(found) != 1:
+                problems.append(f"{','.join(sorted(route.methods or ()))} {path}: {found}")
+        elif isinstance(route, Mount | Route):
+            path = prefix + route.path
+            if path in INTERNAL_PATHS or path in PROBE_PATHS or public_mounts(path):
+                continue
+            problems.append(f"{type(route).__name__} {path}: not declared")
+    return problems
