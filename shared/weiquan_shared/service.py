@@ -1,6 +1,7 @@
 """The application every service runs: FastAPI for HTTP, FastStream for Kafka, one lifespan.
 
-Start-up order: database (created and migrated), Kafka producer, outbox relay, consumers.
+Start-up order: database (migrated; provisioned beforehand by the deployment, see
+``weiquan_shared.db``), Kafka producer, outbox relay, consumers.
 Each dependency is awaited with :func:`wait_for_dependency`, so a service started before
 Kafka or PostgreSQL says which one it waits for and carries on once it is there.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ from weiquan_shared.logging import configure_logging, get_logger
 from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
 from weiquan_shared.retry import wait_for_dependency
-from weiquan_shared.settings import Settings
+from weiquan_shared.settings import MissingServicePassword, Settings, service_settings
 
 log = get_logger(__name__)
 
@@ -233,6 +235,10 @@ def serve(app: FastAPI, settings: Settings) -> None:
 
 
 def bootstrap_settings(service_name: str) -> Settings:
-    settings = Settings(service_name=service_name)
+    """The service's settings (logging in as its own PostgreSQL role) and its logging."""
+    try:
+        settings = service_settings(service_name)
+    except MissingServicePassword as exc:
+        sys.exit(f"{service_name}: {exc}")
     configure_logging(service_name, settings.log_level)
     return settings
