@@ -180,6 +180,9 @@ cmd_services_up() {
             *) require_free_port "${SERVICE_PORTS[$name]}" "service $name" ;;
         esac
     done
+    # A supervisord started before supervisord.conf changed (a service added, a command
+    # changed) still runs the old programs: apply the new config to the services' group.
+    sctl update services >/dev/null || die "supervisorctl update services failed (see $WEIQUAN_LOG_DIR/supervisord.log)"
     # Each service's own role and database, made by the provisioning role (weiquan_shared.db).
     "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.db provision \
         || die "could not provision the services' PostgreSQL roles and databases"
