@@ -199,8 +199,10 @@ async def provision_service_database(admin: Settings, service: Settings) -> None
             f"ALTER ROLE {_ident(role)} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD '{verifier}'"
         )
         # Creating a database for another owner, handing one over and dropping it in tests
-        # all need membership in the owner role. Service roles are members of nothing.
-        if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
+        # all need membership in the owner role, with its privileges (USAGE; PostgreSQL 16
+        # gives a role's creator a membership without them). Service roles are members of
+        # nothing.
+        if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'USAGE')", role):
             await conn.execute(f"GRANT {_ident(role)} TO CURRENT_USER")
         owner = await conn.fetchval(
             "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", database
