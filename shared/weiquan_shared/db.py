@@ -60,6 +60,10 @@ async def _connect(settings: Settings, database: str) -> asyncpg.Connection:
     )
 
 
+class MissingServicePassword(RuntimeError):
+    """A service was started without the password of its own role."""
+
+
 class DatabaseNotProvisioned(RuntimeError):
     """The service's role or database is missing, or the password does not match."""
 
@@ -145,6 +149,13 @@ async def prepare_database(settings: Settings, service_migrations: Path) -> asyn
     The database must have been provisioned (:func:`provision_service_database`); until it
     is, the service says so in its log and keeps retrying, as for any other dependency.
     """
+    if not settings.pg_password.get_secret_value():
+        variable = service_password_variable(settings.service_name)
+        raise MissingServicePassword(
+            f"{variable} is not set: {settings.service_name} logs in to PostgreSQL as its own "
+            f"role {settings.pg_user} with this password (deploy/local/install.sh generates "
+            "it into .run/secrets.env; Docker: deploy/docker/make_secrets.py)"
+        )
     await wait_for_dependency(
         "PostgreSQL",
         _target(settings),

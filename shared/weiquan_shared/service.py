@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from weiquan_shared.logging import configure_logging, get_logger
 from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
 from weiquan_shared.retry import wait_for_dependency
-from weiquan_shared.settings import MissingServicePassword, Settings, service_settings
+from weiquan_shared.settings import Settings, service_settings
 
 log = get_logger(__name__)
 
@@ -236,9 +235,6 @@ def serve(app: FastAPI, settings: Settings) -> None:
 
 def bootstrap_settings(service_name: str) -> Settings:
     """The service's settings (logging in as its own PostgreSQL role) and its logging."""
-    try:
-        settings = service_settings(service_name)
-    except MissingServicePassword as exc:
-        sys.exit(f"{service_name}: {exc}")
+    settings = service_settings(service_name)
     configure_logging(service_name, settings.log_level)
     return settings
