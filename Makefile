@@ -47,7 +47,7 @@ bench: install ## Benchmarks on the real stack: prints `name: value unit` lines,
 	.venv/bin/python -m tests.bench $(BENCH)
 
 rebuild-projection: ## Rebuild projection's read models from Kafka (stop projection first)
-	.venv/bin/python -m projection rebuild
+	bash deploy/local/run-service.sh projection rebuild
 
 contracts: ## Regenerate contracts/ (event JSON Schemas, AsyncAPI) from the code
 	.venv/bin/python -m weiquan_shared.contracts write

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import json
 import re
 import shlex
@@ -25,7 +26,7 @@ import pytest
 import yaml
 
 from weiquan_shared.pii import PiiCipher
-from weiquan_shared.settings import SERVICE_PORTS, PiiSettings
+from weiquan_shared.settings import SERVICE_PORTS, PiiSettings, service_password_variable
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -33,20 +34,35 @@ DOCKER_DIR = ROOT / "deploy" / "docker"
 DOCKERFILE = DOCKER_DIR / "Dockerfile"
 DOCKERIGNORE = DOCKER_DIR / "Dockerfile.dockerignore"
 SECRETS_EXAMPLE = DOCKER_DIR / "secrets.env.example"
+MAKE_SECRETS = DOCKER_DIR / "make_secrets.py"
 SECRETS_ENV = "deploy/docker/secrets.env"
+# The provisioning role's password: PostgreSQL and the provision job, never a service.
+ADMIN_ENV = "deploy/docker/postgres.env"
 
-# What deploy/docker/secrets.env holds; the first three must never have a value in the
-# compose file itself (nor PostgreSQL's own POSTGRES_PASSWORD).
-SECRET_VARS = {"WEIQUAN_PG_PASSWORD", "WEIQUAN_PII_KEYS", "WEIQUAN_PII_INDEX_KEY"}
-SECRETS_FILE_VARS = SECRET_VARS | {"WEIQUAN_PII_ACTIVE_KEY_ID"}
-FORBIDDEN_LITERALS = SECRET_VARS | {"POSTGRES_PASSWORD"}
+
+def own_pg_env(name: str) -> str:
+    """The file with the password of service ``name``'s own PostgreSQL role."""
+    return f"deploy/docker/pg-{name}.env"
+
+
+# What deploy/docker/secrets.env holds (the services' shared secrets); the PII keys and
+# every PostgreSQL password must never have a value in the compose file itself (nor
+# PostgreSQL's own POSTGRES_PASSWORD).
+SECRETS_FILE_VARS = {"WEIQUAN_PII_KEYS", "WEIQUAN_PII_INDEX_KEY", "WEIQUAN_PII_ACTIVE_KEY_ID"}
+PG_PASSWORD_VARS = {"WEIQUAN_PG_PASSWORD"} | {
+    service_password_variable(name) for name in SERVICE_PORTS
+}
+FORBIDDEN_LITERALS = {
+    "WEIQUAN_PII_KEYS",
+    "WEIQUAN_PII_INDEX_KEY",
+    "POSTGRES_PASSWORD",
+} | PG_PASSWORD_VARS
 WECHAT_VARS = {"WEIQUAN_WECHAT_TOKEN", "WEIQUAN_WECHAT_ENCODING_AES_KEY", "WEIQUAN_WECHAT_APP_ID"}
 
 # Shapes of real secrets: a base64-encoded 32-byte key (44 characters with its padding),
 # and a long hex token such as secrets.token_hex(24).
 BASE64_KEY = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=")
 LONG_HEX = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
-GENERATOR = re.compile(r"\(umask 077 && python3 -c '([^']+)' > deploy/docker/secrets\.env\)")
 
 
 # ---------------------------------------------------------------- helpers
@@ -222,6 +238,7 @@ def test_each_service_starts_after_its_dependencies(name: str) -> None:
     assert deps.get("postgres") == "service_healthy"
     assert deps.get("kafka") == "service_healthy"
     assert deps.get("topics") == "service_completed_successfully"
+    assert deps.get("provision") == "service_completed_successfully"
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
@@ -229,15 +246,61 @@ def test_each_service_reaches_postgres_and_kafka_in_the_network(name: str) -> No
     env = environment(service(name))
     assert env.get("WEIQUAN_PG_HOST") == "postgres"
     assert env.get("WEIQUAN_PG_PORT") == "5432"
-    assert env.get("WEIQUAN_PG_USER") == environment(service("postgres")).get("POSTGRES_USER")
     advertised = environment(service("kafka"))["KAFKA_ADVERTISED_LISTENERS"]
     assert f"://{env.get('WEIQUAN_KAFKA_BOOTSTRAP')}" in advertised
     assert SECRETS_ENV in env_files(service(name)), "the service gets no secrets"
 
 
-def test_services_and_topics_job_share_one_namespace() -> None:
+@pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
+def test_each_service_gets_its_own_role_password_and_never_the_admin_one(name: str) -> None:
+    spec = service(name)
+    assert sorted(env_files(spec)) == sorted([SECRETS_ENV, own_pg_env(name)])
+    # A service logs in as its own role whatever WEIQUAN_PG_USER says; none is set.
+    assert not {"WEIQUAN_PG_USER", "WEIQUAN_PG_PASSWORD"} & environment(spec).keys()
+    assert str(spec.get("user", "10001")).split(":")[0] not in {"root", "0"}
+
+
+def test_no_service_can_read_the_admin_or_another_services_password(tmp_path: Path) -> None:
+    """With the files make_secrets.py writes: what each service's env_files hand it."""
+    make_secrets(tmp_path)
+    admin = parse_env_file((tmp_path / "postgres.env").read_text())["WEIQUAN_PG_PASSWORD"]
+    own = {
+        name: parse_env_file((tmp_path / f"pg-{name}.env").read_text())[
+            service_password_variable(name)
+        ]
+        for name in SERVICE_PORTS
+    }
+    assert len({admin, *own.values()}) == len(own) + 1, "two roles share a password"
+    for name in SERVICE_PORTS:
+        received: dict[str, str] = {}
+        for path in env_files(service(name)):
+            received |= parse_env_file((tmp_path / Path(path).name).read_text())
+        values = set(received.values())
+        assert admin not in values, f"{name} gets the provisioning role's password"
+        assert received[service_password_variable(name)] == own[name]
+        assert not values & {v for other, v in own.items() if other != name}, name
+
+
+def test_provision_job_makes_every_services_role_before_they_start() -> None:
+    spec = service("provision")
+    assert command(spec) == ["python", "-m", "weiquan_shared.db", "provision"]
+    assert depends_on(spec).get("postgres") == "service_healthy"
+    assert spec.get("restart", "no") == "no"
+    env = environment(spec)
+    assert env.get("WEIQUAN_PG_USER") == environment(service("postgres")).get("POSTGRES_USER")
+    assert env.get("WEIQUAN_PG_HOST") == "postgres"
+    assert sorted(env_files(spec)) == sorted([ADMIN_ENV, *map(own_pg_env, SERVICE_PORTS)])
+    assert SECRETS_ENV not in env_files(spec), "provisioning needs no PII keys"
+
+
+def test_make_secrets_knows_every_service() -> None:
+    assert set(make_secrets_module().SERVICES) == set(SERVICE_PORTS)
+
+
+def test_services_and_jobs_share_one_namespace() -> None:
     namespaces = {
-        environment(service(name)).get("WEIQUAN_NAMESPACE") for name in [*SERVICE_PORTS, "topics"]
+        environment(service(name)).get("WEIQUAN_NAMESPACE")
+        for name in [*SERVICE_PORTS, "topics", "provision"]
     }
     assert len(namespaces) == 1 and None not in namespaces, namespaces
 
@@ -279,7 +342,7 @@ def test_postgres_is_15_with_the_weiquan_role_and_a_named_volume() -> None:
     assert spec.get("image") == "postgres:15"
     assert environment(spec).get("POSTGRES_USER") == "weiquan"
     assert "pg_isready" in healthcheck_test(spec)
-    assert SECRETS_ENV in env_files(spec)
+    assert env_files(spec) == [ADMIN_ENV], "PostgreSQL needs its own password, nothing else"
     assert "/var/lib/postgresql/data" in named_volume_mounts(spec), "PostgreSQL's data is not kept"
 
 
@@ -304,9 +367,11 @@ def test_compose_file_does_not_interpolate() -> None:
         assert "$" not in value.replace("$$", ""), f"docker-compose.yml interpolates: {value}"
 
 
-def test_secrets_file_is_gitignored() -> None:
-    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    assert SECRETS_ENV in {line.strip() for line in lines}
+def test_secrets_files_are_gitignored() -> None:
+    lines = {
+        line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    }
+    assert {SECRETS_ENV, ADMIN_ENV, "deploy/docker/pg-*.env"} <= lines
 
 
 def test_secrets_example_has_every_variable_and_no_usable_key() -> None:
@@ -331,21 +396,36 @@ def test_secrets_example_documents_the_optional_wechat_secrets() -> None:
     assert not WECHAT_VARS & set(parse_env_file(text))
 
 
-def test_documented_generator_writes_working_secrets() -> None:
-    documented = [
-        GENERATOR.search(p.read_text(encoding="utf-8")) for p in (COMPOSE_FILE, SECRETS_EXAMPLE)
-    ]
-    assert all(documented), "the python3 -c one-liner is missing from a file"
-    code = {match.group(1) for match in documented if match}
-    assert len(code) == 1, (
-        "docker-compose.yml and secrets.env.example document different one-liners"
+def make_secrets_module() -> Any:
+    spec = importlib.util.spec_from_file_location("make_secrets", MAKE_SECRETS)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_secrets(directory: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(MAKE_SECRETS), "--dir", str(directory)],
+        check=True,
+        capture_output=True,
+        timeout=30,
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code.pop()], capture_output=True, text=True, check=True, timeout=30
-    ).stdout
-    generated = parse_env_file(out)
+
+
+def test_documented_generator_writes_working_secrets(tmp_path: Path) -> None:
+    for documented in (COMPOSE_FILE, SECRETS_EXAMPLE):
+        assert "python3 deploy/docker/make_secrets.py" in documented.read_text(encoding="utf-8")
+    make_secrets(tmp_path)
+    files = {p.name: p for p in tmp_path.iterdir()}
+    assert set(files) == {Path(f).name for f in [SECRETS_ENV, ADMIN_ENV]} | {
+        Path(own_pg_env(name)).name for name in SERVICE_PORTS
+    }
+    for path in files.values():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    generated = parse_env_file(files["secrets.env"].read_text())
     assert set(generated) == SECRETS_FILE_VARS
-    assert len(generated["WEIQUAN_PG_PASSWORD"]) >= 32
+    assert len(parse_env_file(files["postgres.env"].read_text())["WEIQUAN_PG_PASSWORD"]) >= 32
     settings = PiiSettings(
         pii_keys=generated["WEIQUAN_PII_KEYS"],
         pii_active_key_id=generated["WEIQUAN_PII_ACTIVE_KEY_ID"],
@@ -353,6 +433,18 @@ def test_documented_generator_writes_working_secrets() -> None:
     )
     cipher = PiiCipher.from_settings(settings)
     assert cipher.decrypt(cipher.encrypt("张三", "test:1"), "test:1") == "张三"
+    # Run again: nothing is replaced (the keys decrypt stored data).
+    before = {name: path.read_text() for name, path in files.items()}
+    make_secrets(tmp_path)
+    assert {name: path.read_text() for name, path in files.items()} == before
+
+
+def test_generator_moves_an_old_admin_password_out_of_the_services_file(tmp_path: Path) -> None:
+    old = "WEIQUAN_PG_PASSWORD=" + "a1" * 24
+    (tmp_path / "secrets.env").write_text(f"{old}\nWEIQUAN_PII_ACTIVE_KEY_ID=k1\n")
+    make_secrets(tmp_path)
+    assert (tmp_path / "postgres.env").read_text() == f"{old}\n"
+    assert "WEIQUAN_PG_PASSWORD" not in (tmp_path / "secrets.env").read_text()
 
 
 # ---------------------------------------------------------------- the image
@@ -385,7 +477,9 @@ def test_dockerfile_runs_python_311_slim_as_a_non_root_user() -> None:
     assert resolved == {"python:3.11-slim"}, resolved
     users = [value for keyword, value in instructions if keyword == "USER"]
     assert users, "the image runs as root"
-    assert users[-1].split(":")[0] not in {"root", "0"}
+    uid = users[-1].split(":")[0]
+    # A fixed number, so a runtime can check it is not root without reading /etc/passwd.
+    assert uid.isdigit() and int(uid) >= 1000, users[-1]
 
 
 def test_dockerfile_copies_only_paths_that_exist() -> None:
@@ -440,10 +534,12 @@ def test_compose_config_is_valid(tmp_path: Path) -> None:
     # A copy, so the env_file can exist without writing secrets into the repo.
     (tmp_path / "deploy").mkdir()
     shutil.copytree(
-        DOCKER_DIR, tmp_path / "deploy" / "docker", ignore=shutil.ignore_patterns("secrets.env")
+        DOCKER_DIR,
+        tmp_path / "deploy" / "docker",
+        ignore=shutil.ignore_patterns("secrets.env", "postgres.env", "pg-*.env"),
     )
     shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
-    (tmp_path / SECRETS_ENV).write_text(SECRETS_EXAMPLE.read_text(encoding="utf-8"))
+    make_secrets(tmp_path / "deploy" / "docker")
     result = subprocess.run(
         [*cli, "-f", str(tmp_path / "docker-compose.yml"), "config", "-q"],
         capture_output=True,

@@ -196,4 +196,25 @@ print(f"WEIQUAN_WECHAT_APP_ID=wx{secrets.token_hex(8)}")
 PY
     )
 fi
+# Each service's own PostgreSQL role password (weiquan_shared.db provisions the roles), one
+# per service of weiquan_shared.settings.SERVICE_PORTS: added when missing, so a service
+# added later gets its own on the next run. Only that service and provisioning read it.
+(
+    umask 077
+    "$WEIQUAN_ROOT/.venv/bin/python" - "$secrets" <<'PY'
+import secrets, sys
+from pathlib import Path
+
+from weiquan_shared.settings import SERVICE_PORTS, service_password_variable
+
+path = Path(sys.argv[1])
+present = {line.split("=", 1)[0] for line in path.read_text().splitlines()}
+with path.open("a") as out:
+    for name in SERVICE_PORTS:
+        variable = service_password_variable(name)
+        if variable not in present:
+            out.write(f"{variable}={secrets.token_hex(24)}\n")
+            print(f"install: added {variable} (the password of {name}'s own PostgreSQL role)")
+PY
+)
 say "done"

@@ -55,7 +55,11 @@ cmd_run() {
         || die "Kafka $KAFKA_VERSION jars not found in $KAFKA_LIBS; run deploy/local/install.sh"
     command -v java >/dev/null 2>&1 || die "java not found; run deploy/local/install.sh"
     # The broker needs no application secrets; do not hand them down.
-    unset WEIQUAN_PG_PASSWORD WEIQUAN_PII_KEYS WEIQUAN_PII_INDEX_KEY
+    unset WEIQUAN_PII_KEYS WEIQUAN_PII_INDEX_KEY
+    # Every PostgreSQL password: the provisioning role's and each service's.
+    for var in $(compgen -e); do
+        case "$var" in WEIQUAN_PG_PASSWORD*) unset "$var" ;; esac
+    done
     # Every file the broker writes (its logs hold the events) is the stack user's only.
     umask 077
     write_properties

@@ -3,6 +3,9 @@
 # run dir, see env.sh), TCP on 127.0.0.1:$WEIQUAN_PG_PORT only. Never touches Debian's
 # system cluster.
 #   postgres.sh init   as root: create the cluster and the `weiquan` role (once)
+# `weiquan` is the provisioning role (CREATEDB CREATEROLE): deploy scripts and the test
+# harness use it to give each service its own role and database (weiquan_shared.db); no
+# running service logs in as it.
 #   postgres.sh bin    print the directory of the server binaries to run the cluster with
 #   postgres.sh wait   block until the server accepts connections (60 s max)
 set -euo pipefail
@@ -13,8 +16,11 @@ PATH="$PATH:/usr/sbin:/sbin"
 PGDATA_DIR="$WEIQUAN_PG_DIR/pgdata"
 # Our own socket dir: Debian's /var/run/postgresql may not exist (tmpfs, containers).
 SOCKET_DIR="$WEIQUAN_PG_DIR/pgsocket"
-# Where init records a hash of the password it gave the role, to notice a new secrets.env.
+# Where init records a hash of the password and attributes it gave the role, to notice a
+# new secrets.env or a new attribute.
 ROLE_FINGERPRINT="$WEIQUAN_PG_DIR/pg-role.sha256"
+ROLE_ATTRIBUTES="LOGIN CREATEDB CREATEROLE"
+role_fingerprint() { printf '%s %s' "${WEIQUAN_PG_PASSWORD:-}" "$ROLE_ATTRIBUTES" | sha256sum | cut -d' ' -f1; }
 
 die() { echo "postgres.sh: ERROR: $*" >&2; exit 1; }
 
@@ -34,8 +40,9 @@ pg_bin() {
 
 as_postgres() { runuser -u postgres -- "$@"; }
 
-# Creates the role, or resets its password. The password travels on psql's stdin: it
-# never shows in `ps`, and the temporary server below logs no statements.
+# Creates the role, or resets its password and attributes. The password travels on psql's
+# stdin: it never shows in `ps`, and the server logs no statement holding it.
+# sync_role BIN: on a private, temporary server (the cluster is not running).
 sync_role() {
     local bin="$1" tmp_sock
     [ -n "${WEIQUAN_PG_PASSWORD:-}" ] || die "WEIQUAN_PG_PASSWORD is not set (run deploy/local/install.sh)"
@@ -47,7 +54,17 @@ sync_role() {
     as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -t 60 -l "$WEIQUAN_PG_DIR/postgres-init.log" \
         -o "-c listen_addresses='' -c unix_socket_directories='$tmp_sock' -c port=$WEIQUAN_PG_PORT -c log_statement=none" \
         start >/dev/null
-    local rc=0 pw
+    local rc=0
+    role_sql "$bin" "$tmp_sock" || rc=$?
+    as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -m fast stop >/dev/null
+    rmdir "$tmp_sock" 2>/dev/null || true
+    [ "$rc" -eq 0 ] || die "could not create role $WEIQUAN_PG_USER (see $WEIQUAN_PG_DIR/postgres-init.log)"
+    (umask 077; role_fingerprint >"$ROLE_FINGERPRINT")
+}
+
+# role_sql BIN SOCKET_DIR: the statements, as the postgres superuser over a Unix socket.
+role_sql() {
+    local bin="$1" sock="$2" pw
     # Password as a psql variable; :'pw' quotes it safely. Errors must not echo the
     # statement into the log either: log_min_error_statement=panic.
     # In \set's single-quoted argument, backslash and quote need a backslash.
@@ -56,16 +73,12 @@ sync_role() {
     { printf "\\set pw '%s'\n" "$pw"
       cat <<SQL
 SET log_min_error_statement = panic;
-SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role')
+SELECT format('CREATE ROLE %I $ROLE_ATTRIBUTES', :'role')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
-ALTER ROLE :"role" WITH LOGIN CREATEDB PASSWORD :'pw';
+ALTER ROLE :"role" WITH $ROLE_ATTRIBUTES PASSWORD :'pw';
 SQL
     } | as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -v role="$WEIQUAN_PG_USER" \
-            -h "$tmp_sock" -p "$WEIQUAN_PG_PORT" -d postgres >/dev/null || rc=$?
-    as_postgres "$bin/pg_ctl" -D "$PGDATA_DIR" -w -m fast stop >/dev/null
-    rmdir "$tmp_sock" 2>/dev/null || true
-    [ "$rc" -eq 0 ] || die "could not create role $WEIQUAN_PG_USER (see $WEIQUAN_PG_DIR/postgres-init.log)"
-    (umask 077; printf '%s' "$WEIQUAN_PG_PASSWORD" | sha256sum | cut -d' ' -f1 >"$ROLE_FINGERPRINT")
+            -h "$sock" -p "$WEIQUAN_PG_PORT" -d postgres >/dev/null
 }
 
 # True if a postmaster (ours, supervised or not) is running on the data dir.
@@ -97,17 +110,20 @@ cmd_init() {
         || die "user postgres cannot reach $WEIQUAN_PG_DIR; set WEIQUAN_PG_DIR to a directory it can reach"
 
     if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
-        # Warm path: nothing to do unless secrets.env was regenerated since the role was made.
+        # Warm path: nothing to do unless secrets.env was regenerated, or the role needs a new
+        # attribute (CREATEROLE came with per-service roles), since the role was made.
         local want have=""
-        want="$(printf '%s' "${WEIQUAN_PG_PASSWORD:-}" | sha256sum | cut -d' ' -f1)"
+        want="$(role_fingerprint)"
         [ -f "$ROLE_FINGERPRINT" ] && have="$(cat "$ROLE_FINGERPRINT")"
         if [ "$want" = "$have" ]; then
             echo "postgres: cluster already initialised ($PGDATA_DIR)"
         elif server_running; then
-            echo "postgres: WARNING: WEIQUAN_PG_PASSWORD changed but PostgreSQL is running;" \
-                 "run 'make down' and 'make up' to apply it" >&2
+            echo "postgres: password or attributes of role $WEIQUAN_PG_USER changed; updating it on the running server"
+            [ -n "${WEIQUAN_PG_PASSWORD:-}" ] || die "WEIQUAN_PG_PASSWORD is not set (run deploy/local/install.sh)"
+            role_sql "$bin" "$SOCKET_DIR" || die "could not update role $WEIQUAN_PG_USER (see $WEIQUAN_LOG_DIR/postgres.log)"
+            (umask 077; role_fingerprint >"$ROLE_FINGERPRINT")
         else
-            echo "postgres: WEIQUAN_PG_PASSWORD changed; updating role $WEIQUAN_PG_USER"
+            echo "postgres: password or attributes of role $WEIQUAN_PG_USER changed; updating it"
             sync_role "$bin"
         fi
         return

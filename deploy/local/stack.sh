@@ -2,7 +2,8 @@
 # Starts and stops the local stack under supervisord (deploy/local/supervisord.conf).
 #   stack.sh infra-up      install what is missing, init PostgreSQL, start supervisord,
 #                          PostgreSQL and Kafka, and wait until both answer
-#   stack.sh services-up   start intake, triage, projection, identity and wait for their /readyz
+#   stack.sh services-up   provision each service's PostgreSQL role and database, start
+#                          intake, triage, projection, identity and wait for their /readyz
 #   stack.sh down          stop everything (supervisord included)
 #   stack.sh status        supervisorctl status
 #   stack.sh logs          where the logs are
@@ -207,6 +208,12 @@ cmd_services_up() {
             *) require_free_port "${SERVICE_PORTS[$name]}" "service $name" ;;
         esac
     done
+    # A supervisord started before supervisord.conf changed (a service added, a command
+    # changed) still runs the old programs: apply the new config to the services' group.
+    sctl update services >/dev/null || die "supervisorctl update services failed (see $WEIQUAN_LOG_DIR/supervisord.log)"
+    # Each service's own role and database, made by the provisioning role (weiquan_shared.db).
+    "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.db provision \
+        || die "could not provision the services' PostgreSQL roles and databases"
     # Prints one line per service; a service that dies at once is reported below.
     # On a re-run the services are up already, which is not worth an "ERROR" line.
     sctl start 'services:*' 2>&1 | grep -v 'ERROR (already started)' || true

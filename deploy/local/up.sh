@@ -51,7 +51,7 @@ Weiquan is up.
   identity API docs, OIDC          http://127.0.0.1:8107/docs  http://127.0.0.1:8107/.well-known/openid-configuration
   metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics  :8107/metrics
   Kafka                            $WEIQUAN_KAFKA_BOOTSTRAP
-  PostgreSQL                       $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT (user $WEIQUAN_PG_USER, password in $WEIQUAN_RUN_DIR/secrets.env)
+  PostgreSQL                       $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT (provisioning role $WEIQUAN_PG_USER, each service its own role ${WEIQUAN_NAMESPACE:-weiquan}_<service>; passwords in $WEIQUAN_RUN_DIR/secrets.env)
   logs                             $WEIQUAN_LOG_DIR  (make logs)
   make status shows the processes; make down stops everything.
 

@@ -1,6 +1,7 @@
 """The application every service runs: FastAPI for HTTP, FastStream for Kafka, one lifespan.
 
-Start-up order: database (created and migrated), Kafka producer, outbox relay, consumers.
+Start-up order: database (migrated; provisioned beforehand by the deployment, see
+``weiquan_shared.db``), Kafka producer, outbox relay, consumers.
 Each dependency is awaited with :func:`wait_for_dependency`, so a service started before
 Kafka or PostgreSQL says which one it waits for and carries on once it is there.
 """
@@ -40,7 +41,7 @@ from weiquan_shared.logging import configure_logging, get_logger
 from weiquan_shared.metrics import HTTP_LATENCY
 from weiquan_shared.outbox import OutboxRelay
 from weiquan_shared.retry import wait_for_dependency
-from weiquan_shared.settings import Settings
+from weiquan_shared.settings import Settings, service_settings
 from weiquan_shared.uow import UnitOfWork, unit_of_work
 
 log = get_logger(__name__)
@@ -270,6 +271,7 @@ def serve(app: FastAPI, settings: Settings) -> None:
 
 
 def bootstrap_settings(service_name: str) -> Settings:
-    settings = Settings(service_name=service_name)
+    """The service's settings (logging in as its own PostgreSQL role) and its logging."""
+    settings = service_settings(service_name)
     configure_logging(service_name, settings.log_level)
     return settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cached_property
 
 from pydantic import Field, SecretStr
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
 
     pg_host: str = "127.0.0.1"
     pg_port: int = 54320
+    # Whoever this process logs in as. For deploy scripts and the test harness, the
+    # provisioning role (`weiquan`, CREATEDB CREATEROLE). A running service always logs in
+    # as its own role instead (``database_role``; see ``service_settings``).
     pg_user: str = "weiquan"
     pg_password: SecretStr = SecretStr("")
     pg_pool_max: int = 10
@@ -78,12 +82,36 @@ class Settings(BaseSettings):
         return f"{self.namespace}_{self.service_name}"
 
     @property
+    def database_role(self) -> str:
+        """The role that owns the service's database, and the only one a service logs in as."""
+        return self.database
+
+    @property
     def consumer_group(self) -> str:
         return f"{self.namespace}.{self.service_name}"
 
     def topic(self, name: str) -> str:
         """The namespaced Kafka topic for a logical topic name such as ``case.reported``."""
         return f"{self.namespace}.{name}"
+
+
+def service_password_variable(service_name: str) -> str:
+    """Where the password of a service's own role is kept: ``WEIQUAN_PG_PASSWORD_INTAKE``."""
+    return f"WEIQUAN_PG_PASSWORD_{service_name.upper()}"
+
+
+def service_settings(service_name: str) -> Settings:
+    """A service's settings, logging in to PostgreSQL as its own role with its own password.
+
+    ``WEIQUAN_PG_USER`` and ``WEIQUAN_PG_PASSWORD`` (the provisioning role's) are ignored:
+    a service never uses them, so a service holding them by mistake still cannot use them.
+    Without its own password the service refuses to open its database (``weiquan_shared.db``).
+    """
+    settings = Settings(service_name=service_name)
+    password = os.environ.get(service_password_variable(service_name), "")
+    return settings.model_copy(
+        update={"pg_user": settings.database_role, "pg_password": SecretStr(password)}
+    )
 
 
 class PiiSettings(BaseSettings):

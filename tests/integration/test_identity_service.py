@@ -181,10 +181,10 @@ def test_demo_accounts_are_generated_once_and_sign_in(
 ) -> None:
     path = tmp_path / "demo-accounts.txt"
     command = [sys.executable, "-m", "identity", "demo-accounts", str(path)]
-    subprocess.run(command, env=deployment.env(), cwd=ROOT, check=True)
+    subprocess.run(command, env=deployment.service_env("identity"), cwd=ROOT, check=True)
     first_text = path.read_text(encoding="utf-8")
     # A second run (make up again) keeps the passwords already handed out.
-    subprocess.run(command, env=deployment.env(), cwd=ROOT, check=True)
+    subprocess.run(command, env=deployment.service_env("identity"), cwd=ROOT, check=True)
     assert path.read_text(encoding="utf-8") == first_text
     assert path.stat().st_mode & 0o777 == 0o600
     line = next(line for line in first_text.splitlines() if line.startswith("demo-supervisor "))

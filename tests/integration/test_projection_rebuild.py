@@ -370,7 +370,7 @@ def snapshot(url: str, s: Scenario) -> dict[str, Any]:
 def run_rebuild(deployment: Deployment) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "projection", "rebuild"],
-        env=deployment.env(),
+        env=deployment.service_env("projection"),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -33,7 +33,6 @@ def test_occupations_in_clear_are_encrypted_and_the_clear_column_dropped(
     case_id, worker_id = uuid.uuid4(), uuid.uuid4()
 
     async def run() -> tuple[list[str], bytes]:
-        await db.ensure_database(settings)
         await asyncio.to_thread(db.migrate, settings, tmp_path)  # the schema as it was
         conn = await deployment.connect("intake")
         try:
@@ -81,7 +80,6 @@ def test_officers_reasons_stored_in_clear_are_redacted(
     ]
 
     async def run() -> list[dict[str, Any]]:
-        await db.ensure_database(settings)
         await asyncio.to_thread(db.migrate, settings, tmp_path)  # the schema as it was
         conn = await deployment.connect("triage")
         try:

@@ -17,8 +17,8 @@ def test_service_names_unreachable_kafka_and_keeps_retrying(deployment: Deployme
     port = free_port()
     service = ServiceProcess(
         "triage",
-        deployment.env(
-            WEIQUAN_KAFKA_BOOTSTRAP=f"127.0.0.1:{dead_port}", WEIQUAN_HTTP_PORT=str(port)
+        deployment.service_env(
+            "triage", WEIQUAN_KAFKA_BOOTSTRAP=f"127.0.0.1:{dead_port}", WEIQUAN_HTTP_PORT=str(port)
         ),
         ARTIFACTS / "logs" / f"{deployment.namespace}-triage-without-kafka.log",
         port,

@@ -61,8 +61,8 @@ async def _scenario(settings: Settings, no_service_migrations: Path) -> None:
         published = [envelope for envelope, _ in events[:2]]
         assert [e.event_id for e in published] == [first.event_id, second.event_id]
         # A person's state change is followed by its audit records, one per event.
-        audits = [payload for _, payload in events[2:]]
-        assert all(isinstance(a, AuditRecorded) for a in audits)
+        audits = [payload for _, payload in events[2:] if isinstance(payload, AuditRecorded)]
+        assert len(audits) == 2
         assert [(a.action, a.service, a.detail) for a in audits] == [
             ("consultation.recorded", "intake", f"event {first.event_id}"),
             ("consultation.recorded", "intake", f"event {second.event_id}"),

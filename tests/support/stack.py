@@ -3,7 +3,10 @@
 Infrastructure comes from, in order: a stack already running (``make up``), Docker through
 testcontainers when a Docker engine answers, or the local processes of ``deploy/local``
 (started here and stopped at the end). Each test gets its own namespace, so its topics,
-consumer groups and databases never touch another test's or the running stack's.
+consumer groups, databases and roles never touch another test's or the running stack's.
+
+``Infra`` holds the provisioning role's credentials: the harness provisions each service's
+own role and database with them, and starts each service with its own role only.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from pydantic import SecretStr
 
-from weiquan_shared.settings import Settings
+from weiquan_shared.db import provision_service_database
+from weiquan_shared.settings import SERVICE_PORTS, Settings, service_password_variable
 from weiquan_shared.topics import delete_namespace_topics, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,16 +67,15 @@ class Infra:
     kafka_bootstrap: str
     pg_host: str
     pg_port: int
-    pg_user: str
+    pg_user: str  # the provisioning role: never handed to a service process
     pg_password: str
 
-    def env(self) -> dict[str, str]:
+    def service_env(self) -> dict[str, str]:
+        """Where Kafka and PostgreSQL are, without the provisioning role's credentials."""
         return {
             "WEIQUAN_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "WEIQUAN_PG_HOST": self.pg_host,
             "WEIQUAN_PG_PORT": str(self.pg_port),
-            "WEIQUAN_PG_USER": self.pg_user,
-            "WEIQUAN_PG_PASSWORD": self.pg_password,
         }
 
 
@@ -192,14 +196,17 @@ class ServiceProcess:
 
 @dataclass
 class Deployment:
-    """One namespace's services on the shared infrastructure."""
+    """One namespace's services on the shared infrastructure, each with its own role."""
 
     infra: Infra
     namespace: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:10])
     pii: dict[str, str] = field(default_factory=pii_env)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # Service → the password of its own role, made when the service is first provisioned.
+    passwords: dict[str, str] = field(default_factory=dict)
 
-    def settings(self, service_name: str = "tests") -> Settings:
+    def admin_settings(self, service_name: str = "tests") -> Settings:
+        """Settings logging in as the provisioning role (topics, provisioning, teardown)."""
         return Settings(
             service_name=service_name,
             namespace=self.namespace,
@@ -210,13 +217,46 @@ class Deployment:
             pg_password=self.infra.pg_password,
         )
 
-    def env(self, **overrides: str) -> dict[str, str]:
+    def settings(self, service_name: str = "tests") -> Settings:
+        """A service's settings as the service sees them: its own role, its database
+        provisioned. Any other name (the default "tests") gets the provisioning role."""
+        if service_name not in SERVICE_PORTS:
+            return self.admin_settings(service_name)
+        if service_name not in self.passwords:
+            self.provision(service_name)
+        return self._own_settings(service_name)
+
+    def _own_settings(self, name: str) -> Settings:
+        admin = self.admin_settings(name)
+        return admin.model_copy(
+            update={"pg_user": admin.database_role, "pg_password": SecretStr(self.passwords[name])}
+        )
+
+    def provision(self, *names: str) -> None:
+        """Each service's own role and database, as ``make up`` makes them (idempotent)."""
+        asyncio.run(self.provision_async(*names))
+
+    async def provision_async(self, *names: str) -> None:
+        for name in names:
+            self.passwords.setdefault(name, secrets.token_hex(24))
+            service = self.admin_settings(name).model_copy(
+                update={"pg_password": SecretStr(self.passwords[name])}
+            )
+            await provision_service_database(self.admin_settings(), service)
+
+    def service_env(self, name: str, **overrides: str) -> dict[str, str]:
+        """The environment of service ``name``'s process: its own role's password, and no
+        PostgreSQL password of anyone else (the provisioning role's included)."""
+        if name not in self.passwords:
+            self.provision(name)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("WEIQUAN_PG_")}
         return {
-            **os.environ,
-            **self.infra.env(),
+            **inherited,
+            **self.infra.service_env(),
             **self.pii,
             "WEIQUAN_NAMESPACE": self.namespace,
             "WEIQUAN_LOG_LEVEL": "INFO",
+            service_password_variable(name): self.passwords[name],
             **overrides,
         }
 
@@ -229,7 +269,9 @@ class Deployment:
                 ARTIFACTS / "logs" / f"{self.namespace}-{name}.log",
                 free_port(),
             )
-            service.env = self.env(WEIQUAN_HTTP_PORT=str(service.port), **env_overrides)
+            service.env = self.service_env(
+                name, WEIQUAN_HTTP_PORT=str(service.port), **env_overrides
+            )
             service.start()
             self.services[name] = service
         for name in names:
@@ -239,7 +281,10 @@ class Deployment:
         return self.services[name]
 
     async def connect(self, service_name: str) -> asyncpg.Connection:
-        settings = self.settings(service_name)
+        """A connection to a service's database as the service's own role."""
+        if service_name not in self.passwords:
+            await self.provision_async(service_name)
+        settings = self._own_settings(service_name)
         return await asyncpg.connect(
             host=settings.pg_host,
             port=settings.pg_port,
@@ -254,7 +299,7 @@ class Deployment:
         asyncio.run(self._drop())
 
     async def _drop(self) -> None:
-        settings = self.settings()
+        settings = self.admin_settings()
         with contextlib.suppress(Exception):
             await delete_namespace_topics(settings)
         conn = await asyncpg.connect(
@@ -265,11 +310,16 @@ class Deployment:
             database="postgres",
         )
         try:
+            pattern = f"{self.namespace}\\_%"
             names = await conn.fetch(
-                "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{self.namespace}\\_%"
+                "SELECT datname FROM pg_database WHERE datname LIKE $1", pattern
             )
             for row in names:
                 await _drop_database(conn, row["datname"])
+            # After the databases: a role cannot be dropped while it owns one.
+            roles = await conn.fetch("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", pattern)
+            for row in roles:
+                await conn.execute(f'DROP ROLE "{row["rolname"]}"')
         finally:
             await conn.close()
 
