@@ -18,7 +18,12 @@ from weiquan_shared.service import Runtime
 
 STATIC = Path(__file__).with_name("static")
 # The page is a shell: its data comes from the API, which checks the caller's role again.
-PAGE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# Its own CSP as well as the proxy's: scripts and styles only from files it serves.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+}
 _ASSETS = {"records.js": "text/javascript", "records.css": "text/css"}
 _FORBIDDEN_PAGE = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
