@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from tests.support.audit import PASSWORD, audit_event, publish, start_with_identity
-from tests.support.audit import wait_for_records as wait_stored
+from tests.support.audit_service import PASSWORD, audit_event, publish, start_with_identity
+from tests.support.audit_service import wait_for_records as wait_stored
 from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 from weiquan_shared.envelope import Actor

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from audit.domain import CHINA, partition_for
-from tests.support.audit import (
+from tests.support.audit_service import (
     access_token,
     audit_event,
     publish,
