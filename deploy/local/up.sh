@@ -28,7 +28,7 @@ phase "Kafka topics"
 "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.topics create
 phase_done
 
-phase "services: intake, triage, projection, identity, audit"
+phase "services: intake, triage, projection, identity"
 bash "$HERE/stack.sh" services-up
 phase_done
 
@@ -48,9 +48,8 @@ Weiquan is up.
   supervisor dashboard             http://127.0.0.1:8106/dashboard
   projection API docs              http://127.0.0.1:8106/docs
   sign-in page (登录)              http://127.0.0.1:8107/login
-  audit records (审计记录, admin)   http://127.0.0.1:8108/records
   identity API docs, OIDC          http://127.0.0.1:8107/docs  http://127.0.0.1:8107/.well-known/openid-configuration
-  metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics  :8107/metrics  :8108/metrics
+  metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics  :8107/metrics
   Kafka                            $WEIQUAN_KAFKA_BOOTSTRAP
   PostgreSQL                       $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT (provisioning role $WEIQUAN_PG_USER, each service its own role ${WEIQUAN_NAMESPACE:-weiquan}_<service>; passwords in $WEIQUAN_RUN_DIR/secrets.env)
   logs                             $WEIQUAN_LOG_DIR  (make logs)

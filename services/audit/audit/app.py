@@ -29,13 +29,14 @@ class AuditSettings(BaseSettings):
 
     # How long audit records are kept: the union's policy choice (3 years by default).
     # Whole months are dropped once their last day is older than this.
-    retention_days: int = Field(default=1095, ge=1)
+    retention_days: int = Field(default=1095, ge=1, le=36500)
     # Monthly partitions made ahead of need, besides the current month's.
     partitions_ahead_months: int = Field(default=2, ge=1)
     # How often partitions are made ahead and expired ones dropped.
     retention_interval_s: float = Field(default=24 * 3600.0, gt=0)
-    # Where a browser that is not signed in is sent (identity's page; `next` added).
-    sign_in_url: str = "/login"
+    # Where a browser that is not signed in is sent (identity's page; `next` added). By
+    # default identity's page behind the one address (the proxy serves it at /identity/).
+    sign_in_url: str = "/identity/login"
 
 
 async def keep_partitions(runtime: Runtime, own: AuditSettings) -> None:
