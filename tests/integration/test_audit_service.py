@@ -25,7 +25,11 @@ from tests.support.audit_service import (
     wait_for_records,
 )
 from tests.support.stack import Deployment
+from weiquan_shared.db import prepare_database
 from weiquan_shared.envelope import Actor
+from weiquan_shared.outbox import OutboxRelay
+from weiquan_shared.service import Runtime
+from weiquan_shared.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -243,13 +247,35 @@ async def _append_only(deployment: Deployment, partition: str) -> None:
         await provisioning.close()
 
 
+async def _reveal_through_intakes_outbox(settings: Settings, no_migrations: Path) -> None:
+    """A supervisor's reveal recorded by a unit of work in intake's database and published
+    by its outbox relay, as intake itself does it."""
+    pool = await prepare_database(settings, no_migrations)
+    runtime = Runtime(settings, _pool=pool)
+    await runtime.start_producer()
+    relay = asyncio.create_task(OutboxRelay(pool, runtime.producer, runtime.renew_producer).run())
+    try:
+        async with runtime.unit_of_work(SUPERVISOR) as uow:
+            uow.audit("pii.revealed", case_id=CASE_ID, reason="contact_worker", detail="mobile")
+        for _ in range(300):  # the relay deletes a row once Kafka has it
+            if not await pool.fetchval("SELECT count(*) FROM outbox"):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        relay.cancel()
+        await asyncio.gather(relay, return_exceptions=True)
+        await runtime.producer().stop()
+        await pool.close()
+
+
 def test_the_database_refuses_update_delete_and_truncate_of_audit_records(
-    deployment: Deployment,
+    deployment: Deployment, tmp_path: Path
 ) -> None:
     deployment.start("audit")
-    reveal = audit_event(SUPERVISOR, "pii.revealed", reason="contact_worker")
-    publish(deployment, [reveal])
+    asyncio.run(_reveal_through_intakes_outbox(deployment.settings("intake"), tmp_path))
     wait_for_records(deployment, 1)
+    [row] = asyncio.run(stored(deployment, "SELECT service, actor_id, action FROM audit_records"))
+    assert tuple(row) == ("intake", SUPERVISOR.id, "pii.revealed")
     partition = partition_for(datetime.now(UTC)).name
     asyncio.run(_append_only(deployment, partition))
 
