@@ -103,6 +103,32 @@ DISTRICTS = {
 }
 
 
+# ---------------------------------------------------------------- audit trail (audit service)
+# What a person did, by the ``action`` of an audit.recorded event: the event type of a state
+# change, or the name of a read of personal data. An action missing here is shown as its code.
+AUDIT_ACTIONS = {
+    "case.reported": "登记案件",
+    "consultation.recorded": "登记咨询",
+    "case.triaged": "分流",
+    "case.retriaged": "调整分流",
+    "case.grouped": "并入群体案件",
+    "employer.flagged": "标记重复投诉单位",
+    "case.deadlines_updated": "更新法定时限",
+    "pii.revealed": "查看个人信息",
+    "case.searched_by_mobile": "按手机号查找",
+    "report.downloaded": "下载报表",
+}
+AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
+# Why a person read personal data (the reason code chosen on the page that reveals it).
+AUDIT_REASONS = {
+    "contact_worker": "联系职工",
+    "verify_identity": "核实身份",
+    "case_handling": "办理案件需要",
+    "legal_proceedings": "仲裁或诉讼需要",
+    "supervision": "督导检查",
+}
+
+
 def district_problem(code: str) -> str | None:
     """Why ``code`` is not one of the union's districts, or None when it is."""
     if code in DISTRICTS:

@@ -15,6 +15,7 @@ SERVICE_PORTS: dict[str, int] = {
     "triage": 8102,
     "projection": 8106,
     "identity": 8107,
+    "audit": 8108,
 }
 
 # CPU priority (Unix niceness) by service. People wait on the front door (an operator on
@@ -23,6 +24,7 @@ SERVICE_PORTS: dict[str, int] = {
 SERVICE_NICENESS: dict[str, int] = {
     "triage": 5,
     "projection": 10,
+    "audit": 10,
 }
 
 

@@ -1,0 +1,1 @@
+"""The audit service: the append-only trail of who did what, searchable by administrators."""
