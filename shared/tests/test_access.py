@@ -84,3 +84,11 @@ def test_a_router_included_with_a_prefix_is_checked_under_its_full_path() -> Non
     declared = APIRouter(prefix="/api/v1")
     declared.include_router(inner, prefix="/audit", dependencies=[allow(Role.ADMIN)])
     assert undeclared_routes(app_with(declared)) == []
+
+
+def test_the_offline_api_docs_are_internal() -> None:
+    from fastapi_offline import FastAPIOffline
+
+    from weiquan_shared.service import DOCS_ASSETS
+
+    assert undeclared_routes(FastAPIOffline(static_url=DOCS_ASSETS, redoc_url=None)) == []

@@ -99,7 +99,7 @@ def undeclared_routes(
     for prefix, route, included_with in app_routes(app.routes):
         if isinstance(route, APIRoute):
             path = prefix + route.path
-            if path in PROBE_PATHS:
+            if path in PROBE_PATHS or path in INTERNAL_PATHS:
                 continue
             found = declared_access(route, included_with)
             if len(found) != 1:

@@ -5,15 +5,12 @@ from __future__ import annotations
 from fastapi.routing import APIRoute
 
 from audit.app import create_app
-from weiquan_shared.access import INTERNAL_PATHS, app_routes, declared_access, undeclared_routes
+from weiquan_shared.access import app_routes, declared_access, undeclared_routes
 
 
 def test_every_route_declares_its_access_and_the_api_is_for_administrators_only() -> None:
     app, _ = create_app()
-    # FastAPIOffline's /docs pages are APIRoutes that undeclared_routes (main afa6261) does
-    # not yet skip as internal.
-    problems = undeclared_routes(app)
-    assert [p for p in problems if p.split()[1].rstrip(":") not in INTERNAL_PATHS] == []
+    assert undeclared_routes(app) == []
     api = {
         prefix + route.path: declared_access(route, included)
         for prefix, route, included in app_routes(app.routes)
