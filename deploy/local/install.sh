@@ -110,6 +110,17 @@ else
     apt_install "${missing[@]}"
 fi
 
+# --- the reverse proxy: Debian's nginx (the light flavour where the release has one).
+# Debian's own site on port 80 is not used; the stack runs its own nginx with its own
+# config (stack.sh services-up).
+if [ -x /usr/sbin/nginx ]; then
+    say "nginx already present ($(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'))"
+else
+    if apt-cache show nginx-light >/dev/null 2>&1; then pkg=nginx-light; else pkg=nginx; fi
+    say "installing $pkg with apt-get (the reverse proxy)"
+    apt_install "$pkg"
+fi
+
 # --- (d) Kafka jars ---------------------------------------------------------------
 kafka_present() { [ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]; }
 if kafka_present; then

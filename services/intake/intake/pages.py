@@ -117,7 +117,8 @@ def _page(title: str, body: str, page: str) -> str:
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title><link rel="stylesheet" href="static/intake.css"></head>
-<body data-page="{page}"><nav><a href="operator">12351 热线登记</a><a href="walk-in">来访窗口登记</a>
+<body data-page="{page}"><nav><a href="operator">12351 热线登记</a>
+<a href="walk-in">来访窗口登记</a>
 <a href="docs">接口文档</a></nav><h1>{escape(title)}</h1>
 {body}
 <script src="static/intake.js"></script></body></html>"""
