@@ -40,7 +40,7 @@ async def test_docs_page_loads_everything_from_the_service_itself() -> None:
         references = {a or b for a, b in _REFERENCE.findall(html)}
         scripts = {r for r in references if r.endswith(".js")}
         assert scripts, html  # the page's viewer itself
-        assert all(r.startswith("/docs/") for r in scripts)
+        assert all(r.startswith(("/docs/", "/site/")) for r in scripts), scripts
         assert DOCS_ASSETS + "/swagger-ui-bundle.js" in scripts
         # No inline script: the proxy's Content-Security-Policy (script-src 'self') holds.
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []

@@ -20,7 +20,7 @@ import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
@@ -46,7 +46,14 @@ log = get_logger(__name__)
 DOCS_ASSETS = "/docs/assets"
 # The script that starts Swagger UI: a file, not inline, so the pages' Content-Security-Policy
 # (script-src 'self', set by the reverse proxy) holds on /docs too.
-DOCS_INIT_SCRIPT = Path(__file__).parent / "static" / "swagger-init.js"
+STATIC = Path(__file__).parent / "static"
+DOCS_INIT_SCRIPT = STATIC / "swagger-init.js"
+# The one navigation bar (weiquan_shared.navigation), served by every service under its own
+# prefix so a page links it relatively: site/nav.js, site/nav.css.
+SITE_ASSETS = {
+    "nav.js": ("site-nav.js", "text/javascript"),
+    "nav.css": ("site-nav.css", "text/css"),
+}
 
 
 @dataclass
@@ -239,7 +246,7 @@ def create_service_app(
     return app
 
 
-def _install_api_docs(app: FastAPI) -> None:
+def _install_api_docs(app: FastAPI) -> None:  # and the navigation bar's files
     """Swagger UI at ``/docs`` from the installed package, started by a script file (FastAPI's
     own page starts it with an inline script, which a strict CSP refuses)."""
 
@@ -254,12 +261,20 @@ def _install_api_docs(app: FastAPI) -> None:
             f'<link rel="icon" href="{root}{DOCS_ASSETS}/favicon.png"><title>{title}</title>'
             f'</head><body><div id="swagger-ui" data-openapi-url="{root}{app.openapi_url}">'
             f'</div><script src="{root}{DOCS_ASSETS}/swagger-ui-bundle.js"></script>'
-            f'<script src="{root}/docs/init.js"></script></body></html>'
+            f'<script src="{root}/docs/init.js"></script>'
+            f'<script src="{root}/site/nav.js"></script></body></html>'
         )
 
     @app.get("/docs/init.js", include_in_schema=False)
     async def api_docs_script() -> FileResponse:
         return FileResponse(DOCS_INIT_SCRIPT, media_type="text/javascript")
+
+    @app.get("/site/{name}", include_in_schema=False)
+    async def site_asset(name: str) -> Response:
+        if name not in SITE_ASSETS:
+            return Response("没有这个文件", status_code=404, media_type="text/plain")
+        file, media = SITE_ASSETS[name]
+        return FileResponse(STATIC / file, media_type=f"{media}; charset=utf-8")
 
 
 def serve(app: FastAPI, settings: Settings) -> None:

@@ -21,6 +21,7 @@ from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
 from tests.support.stack import ARTIFACTS, ROOT, Deployment, Infra
 from weiquan_shared.auth import SESSION_COOKIE, Role
 from weiquan_shared.navigation import PAGES, pages_for
+from weiquan_shared.navigation import Page as NavPage
 
 pytestmark = [pytest.mark.integration, requires_chromium]
 
@@ -138,6 +139,22 @@ def test_each_role_sees_only_its_pages(
 
         cookie = next(c for c in context.cookies() if c["name"] == SESSION_COOKIE)
         assert cookie["path"] == "/" and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+        # Each of the role's pages carries the same bar (site-nav.js), its own entry current.
+        for entry in expected:
+            page.goto(entry.href)
+            wait_until_working(page, entry)
+            bar = page.locator("nav.site a[data-page]")
+            bar.last.wait_for()
+            assert [bar.nth(i).get_attribute("href") for i in range(bar.count())] == [
+                e.href for e in expected
+            ], entry.href
+            current = page.locator('nav.site a[aria-current="page"]')
+            assert current.get_attribute("href") == entry.href
+            assert role.label in (page.text_content("nav.site .who") or "")
+            assert violations(page, console) == [], entry.href
+        if expected:
+            page.screenshot(path=str(ARTIFACTS / f"portal-{role.value}-page.png"))
     finally:
         context.close()
 
@@ -149,6 +166,15 @@ PAGE_READY = {
     "/triage/override": "document.querySelectorAll('#category option').length > 1",
     "/projection/dashboard": "document.querySelector('#updated').textContent.includes('更新于')",
 }
+
+
+def wait_until_working(page: Page, entry: NavPage) -> None:
+    if entry.path == "/docs":
+        title = page.locator(".swagger-ui .info .title")
+        title.wait_for(state="visible", timeout=15_000)
+        assert f"({entry.service})" in title.inner_text()
+    else:
+        page.wait_for_function(PAGE_READY[entry.href])
 
 
 def test_every_page_works_through_the_proxy_without_breaking_the_csp(
@@ -163,13 +189,8 @@ def test_every_page_works_through_the_proxy_without_breaking_the_csp(
         sign_in(page, admin.username, passwords[admin.username])
         for entry in PAGES:
             page.goto(entry.href)
+            wait_until_working(page, entry)
             page.wait_for_load_state("networkidle")
-            if entry.path == "/docs":
-                title = page.locator(".swagger-ui .info .title")
-                title.wait_for(state="visible", timeout=15_000)
-                assert f"({entry.service})" in title.inner_text()
-            else:
-                page.wait_for_function(PAGE_READY[entry.href])
             assert violations(page, console) == [], entry.href
         # The walk-in page's template of a further worker is copied by its script.
         page.goto("/intake/walk-in")

@@ -156,6 +156,15 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
     async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return principal_view(principal)
 
+    @router.get("/api/v1/navigation", tags=["users"], summary="当前用户可用的页面（导航栏）")
+    async def navigation(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+        return {
+            "home": PORTAL,
+            "name": principal.name,
+            "role_name": principal.role.label,
+            "pages": [{"href": p.href, "title": p.title} for p in pages_for(principal.role)],
+        }
+
     @router.get("/static/identity.css", include_in_schema=False)
     async def stylesheet() -> FileResponse:
         return FileResponse(PAGES / "identity.css", media_type="text/css")
@@ -253,6 +262,7 @@ def _html(request: Request, title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · 维权案件管理系统</title>"
         f'<link rel="stylesheet" href="{escape(_root(request))}/static/identity.css">'
+        f'<link rel="stylesheet" href="{escape(_root(request))}/site/nav.css">'
         f"</head><body>{body}</body></html>"
     )
 

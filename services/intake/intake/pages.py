@@ -121,7 +121,7 @@ def _page(title: str, body: str, page: str) -> str:
 <a href="walk-in">来访窗口登记</a>
 <a href="docs">接口文档</a></nav><h1>{escape(title)}</h1>
 {body}
-<script src="static/intake.js"></script></body></html>"""
+<script src="static/intake.js"></script><script src="site/nav.js"></script></body></html>"""
 
 
 def operator_page() -> str:
