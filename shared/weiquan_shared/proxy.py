@@ -4,7 +4,8 @@
 ``navigation.PREFIXES`` (``/intake/`` -> intake, prefix stripped) and the portal at ``/``.
 ``python -m weiquan_shared.proxy OUT`` writes it for the local stack (ports from
 ``settings.SERVICE_PORTS``, overridable with ``--upstream NAME=HOST:PORT``); the test
-harness renders one for each test deployment and the Docker stack commits its own copy.
+harness renders one for each test deployment; ``--docker`` writes the Docker stack's
+(``deploy/docker/nginx.conf``, committed; a test checks it is current).
 """
 
 from __future__ import annotations
@@ -24,8 +25,18 @@ MAX_BODY = "1m"
 PORTAL_SERVICE = "identity"
 
 
+DOCKER_LISTEN = "8100"
+DOCKER_PID_FILE = "/tmp/nginx.pid"
+
+
 def local_upstreams(host: str = "127.0.0.1") -> dict[str, str]:
     return {service: f"{host}:{port}" for service, port in SERVICE_PORTS.items()}
+
+
+def docker_config() -> str:
+    """docker-compose.yml's proxy: each service by its compose name, on every interface."""
+    upstreams = {service: f"{service}:{port}" for service, port in SERVICE_PORTS.items()}
+    return render(upstreams, listen=DOCKER_LISTEN, pid_file=DOCKER_PID_FILE)
 
 
 def render(
@@ -53,10 +64,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--listen", default=os.environ.get("WEIQUAN_PROXY_LISTEN", DEFAULT_LISTEN))
     parser.add_argument("--pid-file", default=None)
+    parser.add_argument("--docker", action="store_true", help="the Docker stack's config")
     parser.add_argument(
         "--upstream", action="append", default=[], metavar="NAME=HOST:PORT", help="override"
     )
     args = parser.parse_args(argv)
+    if args.docker:
+        args.out.write_text(docker_config())
+        return
     upstreams = local_upstreams()
     for item in args.upstream:
         name, _, address = item.partition("=")

@@ -62,6 +62,9 @@ def test_every_service_answers_under_its_prefix(proxied: str) -> None:
         assert_security_headers(health)
         spec = httpx.get(f"{proxied}{prefix}/openapi.json").json()
         assert f"({service})" in spec["info"]["title"], spec["info"]["title"]
+        # Operations only: metrics are on the service's own port, not the one address.
+        assert httpx.get(f"{proxied}{prefix}/metrics").status_code == 404, service
+        assert httpx.get(f"{proxied}{prefix}/metrics/").status_code == 404, service
     # A prefix without its slash is sent to the one with it; an unknown path is the proxy's 404.
     bare = httpx.get(f"{proxied}/intake")
     assert bare.status_code == 301 and bare.headers["location"].endswith("/intake/")
