@@ -151,3 +151,14 @@ def test_the_proxy_config_names_every_service_from_one_list(tmp_path: Path) -> N
     for service, prefix in PREFIXES.items():
         assert f"location {prefix}/ {{" in conf, service
     assert "client_max_body_size 1m;" in conf
+
+
+def test_forwarded_headers_come_from_the_proxy_only(proxied: str) -> None:
+    """A client claiming https through the proxy is not believed (the proxy replaces the
+    header), so the cookie is not marked Secure on plain http; the proxy's own claim is
+    what the service trusts (from 127.0.0.1 only)."""
+    claimed = httpx.get(f"{proxied}/identity/login", headers={"X-Forwarded-Proto": "https"})
+    assert claimed.status_code == 200
+    cookie = claimed.headers["set-cookie"]
+    assert "Path=/" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Secure" not in cookie
