@@ -43,12 +43,11 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     deployment = Deployment(infra)
     run_dir = tmp_path_factory.mktemp("portal")
     try:
-        deployment.start(
+        deployment.start_proxied(
             "intake",
             "triage",
             "projection",
             "identity",
-            proxied=True,
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         accounts_file = run_dir / "demo-accounts.txt"

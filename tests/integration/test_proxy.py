@@ -33,9 +33,8 @@ def proxied(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     deployment = Deployment(infra)
     run_dir = tmp_path_factory.mktemp("proxy")
     try:
-        deployment.start(
+        deployment.start_proxied(
             *SERVICES,
-            proxied=True,
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         yield deployment.start_proxy(run_dir).url

@@ -258,9 +258,15 @@ class Deployment:
             **overrides,
         }
 
-    def start(self, *names: str, proxied: bool = False, **env_overrides: str) -> None:
-        """Start services; ``proxied``: each knows its prefix behind the proxy (root_path),
-        as under ``make up`` (then :meth:`start_proxy`)."""
+    def start(self, *names: str, **env_overrides: str) -> None:
+        self._start(names, env_overrides, proxied=False)
+
+    def start_proxied(self, *names: str, **env_overrides: str) -> None:
+        """Start services that know their prefix behind the proxy (root_path), as under
+        ``make up``; then :meth:`start_proxy`."""
+        self._start(names, env_overrides, proxied=True)
+
+    def _start(self, names: tuple[str, ...], env_overrides: dict[str, str], proxied: bool) -> None:
         asyncio.run(ensure_topics(self.settings()))
         for name in names:
             service = ServiceProcess(
