@@ -189,7 +189,7 @@ def test_every_page_works_through_the_proxy_without_breaking_the_csp(
         for entry in PAGES:
             page.goto(entry.href)
             wait_until_working(page, entry)
-            page.wait_for_load_state("networkidle")
+            page.wait_for_load_state("load")
             assert violations(page, console) == [], entry.href
         # The walk-in page's template of a further worker is copied by its script.
         page.goto("/intake/walk-in")
