@@ -148,6 +148,7 @@ def test_each_role_sees_only_its_pages(
             assert [bar.nth(i).get_attribute("href") for i in range(bar.count())] == [
                 e.href for e in expected
             ], entry.href
+            assert page.locator("nav").count() == 1  # the one bar, no page-local menu
             current = page.locator('nav.site a[aria-current="page"]')
             assert current.get_attribute("href") == entry.href
             assert role.label in (page.text_content("nav.site .who") or "")
@@ -159,11 +160,15 @@ def test_each_role_sees_only_its_pages(
 
 
 # What shows that each page works under its prefix: its script ran, its data arrived.
+# Functions, not bare expressions: Playwright polls an expression with eval(), which the
+# page's CSP (rightly) refuses.
 PAGE_READY = {
-    "/intake/operator": "document.querySelector('#case-form [name=called_at]').value !== ''",
-    "/intake/walk-in": "document.getElementById('desk_submission_id').value !== ''",
-    "/triage/override": "document.querySelectorAll('#category option').length > 1",
-    "/projection/dashboard": "document.querySelector('#updated').textContent.includes('更新于')",
+    "/intake/operator": "() => document.querySelector('#case-form [name=called_at]').value !== ''",
+    "/intake/walk-in": "() => document.getElementById('desk_submission_id').value !== ''",
+    "/triage/override": "() => document.querySelectorAll('#category option').length > 1",
+    "/projection/dashboard": (
+        "() => document.getElementById('updated').textContent.includes('更新于')"
+    ),
 }
 
 

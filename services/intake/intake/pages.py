@@ -112,14 +112,13 @@ def _page(title: str, body: str, page: str) -> str:
     """Every URL is relative to the page (``static/…``, ``api/v1/…``), so the page works
     at ``/operator`` on intake's own port and at ``/intake/operator`` behind the proxy. No
     inline script or style (the proxy's Content-Security-Policy allows neither):
-    ``intake.js`` wires the page named by ``data-page``."""
+    ``intake.js`` wires the page named by ``data-page``. The navigation is the one bar of
+    every page (``site/nav.js``), which lists only what the person's role may open."""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title><link rel="stylesheet" href="static/intake.css"></head>
-<body data-page="{page}"><nav><a href="operator">12351 热线登记</a>
-<a href="walk-in">来访窗口登记</a>
-<a href="docs">接口文档</a></nav><h1>{escape(title)}</h1>
+<body data-page="{page}"><h1>{escape(title)}</h1>
 {body}
 <script src="static/intake.js"></script><script src="site/nav.js"></script></body></html>"""
 
