@@ -159,7 +159,6 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
     @router.get("/api/v1/navigation", tags=["users"], summary="当前用户可用的页面（导航栏）")
     async def navigation(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return {
-            "home": PORTAL,
             "name": principal.name,
             "role_name": principal.role.label,
             "pages": [{"href": p.href, "title": p.title} for p in pages_for(principal.role)],
