@@ -25,7 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
+from weiquan_shared.navigation import PREFIXES
 from weiquan_shared.pii import PiiCipher
+from weiquan_shared.proxy import docker_config
 from weiquan_shared.settings import SERVICE_PORTS, PiiSettings, service_password_variable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,9 +229,39 @@ def test_each_service_runs_from_the_image_on_its_port(name: str, port: int) -> N
     env = environment(spec)
     assert env.get("WEIQUAN_HTTP_PORT") == str(port)
     assert env.get("WEIQUAN_HTTP_HOST") == "0.0.0.0", "inside a container 127.0.0.1 is unreachable"
-    assert (port, port) in published_ports(spec), f"{name} does not publish {port}:{port}"
+    # Reached through the proxy only: exposed inside the compose network, never published.
+    assert published_ports(spec) == set(), f"{name} publishes a port besides the proxy's"
+    assert str(port) in [str(p) for p in spec.get("expose") or []], f"{name} does not expose {port}"
+    assert env.get("WEIQUAN_HTTP_ROOT_PATH") == PREFIXES[name]
     assert f":{port}/readyz" in healthcheck_test(spec)
     assert spec.get("restart") == "unless-stopped"
+
+
+def test_the_proxy_is_the_one_published_address() -> None:
+    spec = service("proxy")
+    assert str(spec.get("image", "")).startswith("nginx:")
+    published = {
+        name: published_ports(other)
+        for name, other in compose()["services"].items()
+        if published_ports(other)
+    }
+    assert published == {"proxy": {(8100, 8100)}}
+    assert all(str(p).startswith("127.0.0.1:") for p in spec["ports"]), "loopback only"
+    assert "./deploy/docker/nginx.conf:/etc/nginx/weiquan.conf:ro" in spec["volumes"]
+    assert command(spec) == ["nginx", "-c", "/etc/nginx/weiquan.conf", "-e", "stderr"]
+    assert {name: "service_healthy" for name in SERVICE_PORTS} == depends_on(spec)
+    assert ":8100/" in healthcheck_test(spec)
+
+
+def test_the_proxy_config_is_generated_from_the_template() -> None:
+    committed = (DOCKER_DIR / "nginx.conf").read_text(encoding="utf-8")
+    assert committed == docker_config(), (
+        "deploy/docker/nginx.conf is stale: python -m weiquan_shared.proxy "
+        "deploy/docker/nginx.conf --docker"
+    )
+    for name, port in SERVICE_PORTS.items():
+        location = f"location {PREFIXES[name]}/ {{\n            proxy_pass http://{name}:{port}/;"
+        assert location in committed, name
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_PORTS))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs, idempotently: uv and the workspace venv,
-# the PostgreSQL server binaries, chromium and CJK fonts for the browser tests, the Kafka
-# jars, and the local secrets; makes the run dir private.
+# the PostgreSQL server binaries, chromium and CJK fonts for the browser tests, nginx (the
+# reverse proxy), the Kafka jars, and the local secrets; makes the run dir private.
 # Safe to run again and again; every step prints one line saying what it did.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -108,6 +108,24 @@ if [ "${#missing[@]}" -eq 0 ]; then
 else
     say "installing ${missing[*]} with apt-get (browser tests)"
     apt_install "${missing[@]}"
+fi
+
+# --- the reverse proxy: Debian's nginx (the light flavour where the release has one).
+# Debian's own site on port 80 is not used; the stack runs its own nginx with its own
+# config (stack.sh services-up).
+nginx_installed() {
+    local pkg
+    for pkg in nginx-light nginx-core nginx-full nginx-extras nginx; do
+        deb_installed "$pkg" && return 0
+    done
+    return 1
+}
+if nginx_installed; then
+    say "nginx already present (the reverse proxy)"
+else
+    if apt-cache show nginx-light >/dev/null 2>&1; then pkg=nginx-light; else pkg=nginx; fi
+    say "installing $pkg with apt-get (the reverse proxy)"
+    apt_install "$pkg"
 fi
 
 # --- (d) Kafka jars ---------------------------------------------------------------

@@ -3,7 +3,8 @@
 #   stack.sh infra-up      install what is missing, init PostgreSQL, start supervisord,
 #                          PostgreSQL and Kafka, and wait until both answer
 #   stack.sh services-up   provision each service's PostgreSQL role and database, start
-#                          intake, triage, projection, identity, audit and wait for their /readyz
+#                          intake, triage, projection, identity, audit and wait for their
+#                          /readyz, then the reverse proxy (nginx) on the one address
 #   stack.sh down          stop everything (supervisord included)
 #   stack.sh status        supervisorctl status
 #   stack.sh logs          where the logs are
@@ -82,6 +83,14 @@ stop_orphans() {
         kill -TERM "$pid" 2>/dev/null || true
         wait_gone "$pid" 30 || kill -KILL "$pid" 2>/dev/null || true
     done
+    if [ -f "$WEIQUAN_RUN_DIR/nginx.pid" ]; then
+        pid="$(head -1 "$WEIQUAN_RUN_DIR/nginx.pid")"
+        if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = nginx ]; then
+            say "stopping orphaned reverse proxy (nginx pid $pid)"
+            kill -QUIT "$pid" 2>/dev/null || true
+            wait_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
     # Services may equally be a developer's own debugging run: only warn.
     for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m (intake|triage|projection|identity|audit)\$" || true); do
         # Children of a supervisord (another stack of this clone, e.g. the fault tests') are fine.
@@ -236,6 +245,35 @@ cmd_services_up() {
         done
         say "$name ready on http://127.0.0.1:$port"
     done
+    proxy_up
+}
+
+# The reverse proxy: its config generated from the template (ports from SERVICE_PORTS),
+# checked by nginx, then started (or reloaded, when already running) by supervisord.
+proxy_up() {
+    local conf="$WEIQUAN_RUN_DIR/nginx.conf" state
+    "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.proxy "$conf" \
+        --listen "$WEIQUAN_PROXY_LISTEN" --pid-file "$WEIQUAN_RUN_DIR/nginx.pid"
+    /usr/sbin/nginx -t -q -c "$conf" -p "$WEIQUAN_RUN_DIR" -e stderr \
+        || die "the generated proxy config $conf is invalid (nginx -t above)"
+    # A supervisord started before the proxy existed learns of it here.
+    if ! sctl avail 2>/dev/null | grep -q '^web:proxy '; then
+        sctl reread >/dev/null && sctl add web >/dev/null
+    fi
+    state="$(program_state web:proxy)"
+    case "$state" in
+        RUNNING|STARTING) sctl signal HUP web:proxy >/dev/null ;;
+        *)
+            require_free_port "${WEIQUAN_PROXY_LISTEN##*:}" "reverse proxy"
+            sctl start web:proxy >/dev/null || { tail_log proxy; die "the reverse proxy did not start"; }
+            ;;
+    esac
+    local deadline=$((SECONDS + 15))
+    until curl -fsS -o /dev/null --max-time 2 "http://$WEIQUAN_PROXY_LISTEN/identity/healthz" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { tail_log proxy; die "the reverse proxy on $WEIQUAN_PROXY_LISTEN does not answer"; }
+        sleep 0.3
+    done
+    say "proxy ready on http://$WEIQUAN_PROXY_LISTEN"
 }
 
 cmd_down() {
@@ -268,7 +306,7 @@ cmd_status() {
 cmd_logs() {
     local name
     echo "Logs in $WEIQUAN_LOG_DIR:"
-    for name in supervisord postgres kafka "${SERVICES[@]}"; do
+    for name in supervisord postgres kafka "${SERVICES[@]}" proxy; do
         printf '  %-12s %s\n' "$name" "$WEIQUAN_LOG_DIR/$name.log"
     done
     echo "Follow one with: tail -F $WEIQUAN_LOG_DIR/<name>.log"

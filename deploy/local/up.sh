@@ -28,7 +28,7 @@ phase "Kafka topics"
 "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.topics create
 phase_done
 
-phase "services: intake, triage, projection, identity"
+phase "services: intake, triage, projection, identity; the reverse proxy"
 bash "$HERE/stack.sh" services-up
 phase_done
 
@@ -40,23 +40,5 @@ phase "demo data (Chinese demo cases through the intake API)"
 "$WEIQUAN_ROOT/.venv/bin/python" "$HERE/demo_data.py"
 phase_done
 
-cat <<TXT
-
-Weiquan is up.
-  值班 operator: intake API docs   http://127.0.0.1:8101/docs
-  triage API docs                  http://127.0.0.1:8102/docs
-  supervisor dashboard             http://127.0.0.1:8106/dashboard
-  projection API docs              http://127.0.0.1:8106/docs
-  sign-in page (登录)              http://127.0.0.1:8107/login
-  identity API docs, OIDC          http://127.0.0.1:8107/docs  http://127.0.0.1:8107/.well-known/openid-configuration
-  metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics  :8107/metrics
-  Kafka                            $WEIQUAN_KAFKA_BOOTSTRAP
-  PostgreSQL                       $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT (provisioning role $WEIQUAN_PG_USER, each service its own role ${WEIQUAN_NAMESPACE:-weiquan}_<service>; passwords in $WEIQUAN_RUN_DIR/secrets.env)
-  logs                             $WEIQUAN_LOG_DIR  (make logs)
-  make status shows the processes; make down stops everything.
-
-make up took $((SECONDS - T0)) s
-
-Demo accounts (演示账户; local stack only, from $WEIQUAN_RUN_DIR/demo-accounts.txt):
-TXT
-sed 's/^/  /' "$WEIQUAN_RUN_DIR/demo-accounts.txt"
+bash "$HERE/welcome.sh"
+echo "make up took $((SECONDS - T0)) s"

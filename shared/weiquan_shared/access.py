@@ -31,7 +31,15 @@ ACCESS_ATTRIBUTE = "weiquan_access"
 
 # Added by FastAPI and create_service_app, for the people who run the system.
 INTERNAL_PATHS = frozenset(
-    {"/docs", "/docs/oauth2-redirect", "/docs/assets", "/redoc", "/openapi.json", "/metrics"}
+    {
+        "/docs",
+        "/docs/init.js",
+        "/docs/oauth2-redirect",
+        "/docs/assets",
+        "/redoc",
+        "/openapi.json",
+        "/metrics",
+    }
 )
 # Liveness and readiness: probes carry no token, and answer nothing about cases.
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})

@@ -15,19 +15,21 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from weiquan_shared.access import public
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
 from weiquan_shared.envelope import Actor
@@ -48,6 +50,16 @@ log = get_logger(__name__)
 
 # Where the API docs' JavaScript, CSS and icon are served from.
 DOCS_ASSETS = "/docs/assets"
+# The script that starts Swagger UI: a file, not inline, so the pages' Content-Security-Policy
+# (script-src 'self', set by the reverse proxy) holds on /docs too.
+STATIC = Path(__file__).parent / "static"
+DOCS_INIT_SCRIPT = STATIC / "swagger-init.js"
+# The one navigation bar (weiquan_shared.navigation), served by every service under its own
+# prefix so a page links it relatively: site/nav.js, site/nav.css.
+SITE_ASSETS = {
+    "nav.js": ("site-nav.js", "text/javascript"),
+    "nav.css": ("site-nav.css", "text/css"),
+}
 
 
 @dataclass
@@ -218,8 +230,10 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         static_url=DOCS_ASSETS,
+        docs_url=None,
         redoc_url=None,
     )
+    _install_api_docs(app)
     install_validation_errors(app, field_labels or {})
     install_dependency_outage_errors(app)
     install_http_errors(app)
@@ -250,6 +264,41 @@ def create_service_app(
     return app
 
 
+def _install_api_docs(app: FastAPI) -> None:  # and the navigation bar's files
+    """Swagger UI at ``/docs`` from the installed package, started by a script file (FastAPI's
+    own page starts it with an inline script, which a strict CSP refuses)."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        root = escape(request.scope.get("root_path", ""))
+        title = escape(f"{app.title} · 接口文档")
+        return HTMLResponse(
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="stylesheet" href="{root}{DOCS_ASSETS}/swagger-ui.css">'
+            f'<link rel="icon" href="{root}{DOCS_ASSETS}/favicon.png"><title>{title}</title>'
+            f'</head><body><div id="swagger-ui" data-openapi-url="{root}{app.openapi_url}">'
+            f'</div><script src="{root}{DOCS_ASSETS}/swagger-ui-bundle.js"></script>'
+            f'<script src="{root}/docs/init.js"></script>'
+            f'<script src="{root}/site/nav.js"></script></body></html>'
+        )
+
+    @app.get("/docs/init.js", include_in_schema=False)
+    async def api_docs_script() -> FileResponse:
+        return FileResponse(DOCS_INIT_SCRIPT, media_type="text/javascript")
+
+    site = APIRouter(dependencies=[public("the navigation bar's script and style: no data")])
+
+    @site.get("/site/{name}", include_in_schema=False)
+    async def site_asset(name: str) -> Response:
+        if name not in SITE_ASSETS:
+            return Response("没有这个文件", status_code=404, media_type="text/plain")
+        file, media = SITE_ASSETS[name]
+        return FileResponse(STATIC / file, media_type=f"{media}; charset=utf-8")
+
+    app.include_router(site)
+
+
 def serve(app: FastAPI, settings: Settings) -> None:
     """Run the service in the foreground (what ``python -m <service>`` does).
 
@@ -267,6 +316,9 @@ def serve(app: FastAPI, settings: Settings) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
+        root_path=settings.http_root_path,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.http_forwarded_allow_ips,
     )
 
 

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     http_header_timeout_s: float = Field(default=10.0, gt=0)
     http_body_timeout_s: float = Field(default=30.0, gt=0)
     http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    # The path prefix the reverse proxy serves this service under (`/intake`): the proxy
+    # strips it, and the service puts it back in the links it makes (API docs, openapi.json,
+    # redirects). Empty when reached directly.
+    http_root_path: str = Field(default="", pattern=r"^(/[a-z][a-z0-9_-]*)?$")
+    # Who may tell the service, through X-Forwarded-For/-Proto, the client's address and
+    # scheme: the reverse proxy on this machine only.
+    http_forwarded_allow_ips: str = "127.0.0.1"
 
     kafka_bootstrap: str = "127.0.0.1:19092"
 

@@ -141,5 +141,6 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     page.click("[data-drill=cases]")
     page.wait_for_function("document.querySelectorAll('#drill-body tr').length > 1")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-    export = page.get_attribute("#export", "href")
-    assert export is not None and export.startswith("/api/v1/report.xlsx")
+    # Relative to the page, so it works under /projection/ behind the proxy too.
+    export = page.evaluate("document.getElementById('export').href")
+    assert export.startswith(f"{deployment['projection'].url}/api/v1/report.xlsx?"), export

@@ -82,10 +82,14 @@ def test_signing_in_and_out_on_the_chinese_page(
 
     page.fill("#password", PASSWORD)
     page.click("#submit")
+    # Signed in, the portal: who, role, organisation and scope, and the clerk's page.
     page.locator("#who").wait_for()
+    assert page.url.rstrip("/") == deployment["identity"].url
     assert page.text_content("#who") == "王受理"
-    assert "窗口受理员 · 工会" in (page.text_content("p.ok") or "")
-    assert page.text_content("#scope") == "440305"
+    assert page.text_content("#role") == "窗口受理员"
+    assert page.text_content("#organisation") == "工会"
+    assert page.text_content("#scope") == "南山区"
+    assert page.locator("nav.site a[data-page]").all_text_contents() == ["来访窗口登记"]
     page.screenshot(path=str(ARTIFACTS / "identity-login-signed-in.png"), full_page=True)
 
     cookies = {cookie["name"]: cookie for cookie in context.cookies()}

@@ -32,6 +32,8 @@ import httpx
 from pydantic import SecretStr
 
 from weiquan_shared.db import provision_service_database
+from weiquan_shared.navigation import PREFIXES
+from weiquan_shared.proxy import render as render_proxy
 from weiquan_shared.settings import SERVICE_PORTS, Settings, service_password_variable
 from weiquan_shared.topics import delete_namespace_topics, ensure_topics
 
@@ -194,6 +196,41 @@ class ServiceProcess:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+NGINX = "/usr/sbin/nginx"
+
+
+@dataclass
+class Proxy:
+    """The reverse proxy (nginx) of a test deployment: the one address, as under make up."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout_s: float = 15) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited ({self.process.returncode}); see {self.log_path}")
+            if port_open("127.0.0.1", self.port):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"nginx not listening after {timeout_s}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # graceful
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 @dataclass
 class Deployment:
     """One namespace's services on the shared infrastructure, each with its own role."""
@@ -204,6 +241,7 @@ class Deployment:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     # Service → the password of its own role, made when the service is first provisioned.
     passwords: dict[str, str] = field(default_factory=dict)
+    proxy: Proxy | None = None
 
     def admin_settings(self, service_name: str = "tests") -> Settings:
         """Settings logging in as the provisioning role (topics, provisioning, teardown)."""
@@ -261,6 +299,14 @@ class Deployment:
         }
 
     def start(self, *names: str, **env_overrides: str) -> None:
+        self._start(names, env_overrides, proxied=False)
+
+    def start_proxied(self, *names: str, **env_overrides: str) -> None:
+        """Start services that know their prefix behind the proxy (root_path), as under
+        ``make up``; then :meth:`start_proxy`."""
+        self._start(names, env_overrides, proxied=True)
+
+    def _start(self, names: tuple[str, ...], env_overrides: dict[str, str], proxied: bool) -> None:
         asyncio.run(ensure_topics(self.settings()))
         for name in names:
             service = ServiceProcess(
@@ -269,8 +315,9 @@ class Deployment:
                 ARTIFACTS / "logs" / f"{self.namespace}-{name}.log",
                 free_port(),
             )
+            root_path = {"WEIQUAN_HTTP_ROOT_PATH": PREFIXES[name]} if proxied else {}
             service.env = self.service_env(
-                name, WEIQUAN_HTTP_PORT=str(service.port), **env_overrides
+                name, WEIQUAN_HTTP_PORT=str(service.port), **root_path, **env_overrides
             )
             service.start()
             self.services[name] = service
@@ -293,7 +340,32 @@ class Deployment:
             database=settings.database,
         )
 
+    # ------------------------------------------------ the reverse proxy (one per deployment)
+
+    def start_proxy(self, run_dir: Path) -> Proxy:
+        """nginx with the stack's config, on a free port, in front of this deployment's
+        services (those not started are left out)."""
+        port = free_port()
+        conf = run_dir / "nginx.conf"
+        upstreams = {name: f"127.0.0.1:{service.port}" for name, service in self.services.items()}
+        conf.write_text(
+            render_proxy(upstreams, listen=f"127.0.0.1:{port}", pid_file=str(run_dir / "nginx.pid"))
+        )
+        log_path = ARTIFACTS / "logs" / f"{self.namespace}-proxy.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [NGINX, "-c", str(conf), "-p", str(run_dir), "-e", "stderr"],
+                stdout=log,
+                stderr=log,
+            )
+        self.proxy = Proxy(process, port, log_path)
+        self.proxy.wait_ready()
+        return self.proxy
+
     def teardown(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
         for service in self.services.values():
             service.stop()
         asyncio.run(self._drop())

@@ -7,6 +7,7 @@ import secrets
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -14,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from identity.accounts import Accounts, SignInRefused
 from identity.domain import safe_next
 from identity.keys import ALGORITHM
+from identity.scopes import scope_label
 from weiquan_shared.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -25,6 +27,7 @@ from weiquan_shared.auth import (
     csrf_token_matches,
     require,
 )
+from weiquan_shared.navigation import pages_for
 
 PAGES = Path(__file__).parent / "pages"
 # No script at all on the sign-in page; styles only from this service.
@@ -38,6 +41,8 @@ PAGE_SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The portal: through the proxy it is the one address's root; identity serves it at its own.
+PORTAL = "/"
 CSRF_EXPIRED = "页面已过期，请重新打开登录页面后再试"
 
 
@@ -151,25 +156,44 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
     async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return principal_view(principal)
 
+    @router.get("/api/v1/navigation", tags=["users"], summary="当前用户可用的页面（导航栏）")
+    async def navigation(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
+        return {
+            "name": principal.name,
+            "role_name": principal.role.label,
+            "pages": [{"href": p.href, "title": p.title} for p in pages_for(principal.role)],
+        }
+
     @router.get("/static/identity.css", include_in_schema=False)
     async def stylesheet() -> FileResponse:
         return FileResponse(PAGES / "identity.css", media_type="text/css")
 
-    @router.get("/login", response_class=HTMLResponse, tags=["pages"], summary="登录页面")
-    async def login_page(request: Request, next: str = "/login") -> Response:
-        signed_in = None
+    async def signed_in(request: Request) -> Principal | None:
+        """Who the page's session cookie names, if anyone (an expired one names no one)."""
         session = request.cookies.get(SESSION_COOKIE)
-        if session:
-            try:
-                signed_in = await verifier.verify(session)
-            except (AuthenticationError, IssuerUnavailable):
-                signed_in = None
-        return _page(request, next_path=safe_next(next), principal=signed_in)
+        if not session:
+            return None
+        try:
+            return await verifier.verify(session)
+        except (AuthenticationError, IssuerUnavailable):
+            return None
+
+    @router.get("/", response_class=HTMLResponse, tags=["pages"], summary="工作台（导航）")
+    async def portal(request: Request) -> Response:
+        principal = await signed_in(request)
+        if principal is None:
+            login = f"{_root(request)}/login?{urlencode({'next': PORTAL})}"
+            return RedirectResponse(login, status_code=303, headers=NO_STORE)
+        return _portal_page(request, principal)
+
+    @router.get("/login", response_class=HTMLResponse, tags=["pages"], summary="登录页面")
+    async def login_page(request: Request, next: str = PORTAL) -> Response:
+        return _page(request, next_path=safe_next(next, PORTAL), principal=await signed_in(request))
 
     @router.post("/login", response_class=HTMLResponse, tags=["pages"], summary="登录")
     async def login(request: Request) -> Response:
         form = await request.form()
-        next_path = safe_next(_form_text(form, "next"))
+        next_path = safe_next(_form_text(form, "next"), PORTAL)
         username = _form_text(form, "username")
         if not await csrf_token_matches(request):
             return _page(request, next_path=next_path, error=CSRF_EXPIRED, status=403)
@@ -194,8 +218,8 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
     @router.post("/logout", tags=["pages"], summary="退出登录")
     async def logout(request: Request) -> Response:
         if not await csrf_token_matches(request):
-            return _page(request, next_path="/login", error=CSRF_EXPIRED, status=403)
-        response = RedirectResponse("/login", status_code=303)
+            return _page(request, next_path=PORTAL, error=CSRF_EXPIRED, status=403)
+        response = RedirectResponse(f"{_root(request)}/login", status_code=303)
         response.delete_cookie(
             SESSION_COOKIE,
             path="/",
@@ -208,6 +232,75 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
     return router
 
 
+def _root(request: Request) -> str:
+    """The prefix the proxy serves identity under (empty when reached directly)."""
+    return str(request.scope.get("root_path", ""))
+
+
+def _csrf(request: Request) -> tuple[str, str]:
+    """The page's CSRF token (kept from the cookie, else new) and its hidden field."""
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    return csrf, f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">'
+
+
+def _with_csrf_cookie(request: Request, response: HTMLResponse, csrf: str) -> HTMLResponse:
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _html(request: Request, title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · 维权案件管理系统</title>"
+        f'<link rel="stylesheet" href="{escape(_root(request))}/static/identity.css">'
+        f'<link rel="stylesheet" href="{escape(_root(request))}/site/nav.css">'
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def navigation_bar(principal: Principal) -> str:
+    """The one navigation bar: the portal, then every page the person's role may use."""
+    links = "".join(
+        f'<a href="{escape(page.href)}" data-page="{escape(page.href)}">{escape(page.title)}</a>'
+        for page in pages_for(principal.role)
+    )
+    home = f'<a href="{PORTAL}" class="home">工作台</a>'
+    return f'<nav class="site" aria-label="主导航">{home}{links}</nav>'
+
+
+def _portal_page(request: Request, principal: Principal) -> HTMLResponse:
+    csrf, hidden = _csrf(request)
+    organisation = principal.organisation.label if principal.organisation else "—"
+    pages = pages_for(principal.role)
+    hint = (
+        "请从上方导航进入您的工作页面。"
+        if pages
+        else "您的角色暂无可用页面（相关服务尚未上线），如有疑问请联系系统管理员。"
+    )
+    body = (
+        f"{navigation_bar(principal)}"
+        '<main class="portal"><h1>维权案件管理系统</h1>'
+        f'<p class="welcome">您好，<strong id="who">{escape(principal.name)}</strong></p>'
+        "<dl>"
+        f'<dt>角色</dt><dd id="role">{escape(principal.role.label)}</dd>'
+        f'<dt>单位</dt><dd id="organisation">{escape(organisation)}</dd>'
+        f'<dt>工作范围</dt><dd id="scope">{escape(scope_label(principal.districts))}</dd>'
+        f'</dl><p class="hint">{hint}</p>'
+        f'<form method="post" action="{escape(_root(request))}/logout">{hidden}'
+        '<button type="submit" id="logout">退出登录</button></form></main>'
+    )
+    response = HTMLResponse(_html(request, "工作台", body), headers={**PAGE_SECURITY_HEADERS})
+    return _with_csrf_cookie(request, response, csrf)
+
+
 def _page(
     request: Request,
     *,
@@ -218,24 +311,25 @@ def _page(
     status: int = 200,
 ) -> HTMLResponse:
     """The sign-in form (or who is signed in), with a CSRF token bound to a cookie."""
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    hidden = f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">'
+    csrf, hidden = _csrf(request)
+    root = escape(_root(request))
     if principal is not None:
-        scope = "、".join(principal.districts) or "—"
         organisation = principal.organisation.label if principal.organisation else "—"
         body = (
             '<p class="ok" role="status">您已登录：'
             f'<strong id="who">{escape(principal.name)}</strong>'
             f"（{escape(principal.role.label)} · {escape(organisation)}）</p>"
-            f'<p class="hint">工作范围（区县代码）：<span id="scope">{escape(scope)}</span></p>'
-            f'<form method="post" action="/logout">{hidden}'
+            '<p class="hint">工作范围：'
+            f'<span id="scope">{escape(scope_label(principal.districts))}</span></p>'
+            f'<p><a href="{PORTAL}" id="portal">进入工作台</a></p>'
+            f'<form method="post" action="{root}/logout">{hidden}'
             '<button type="submit" id="logout">退出登录</button></form>'
         )
     else:
         alert = f'<p class="error" role="alert" id="error">{escape(error)}</p>' if error else ""
         body = (
             f"{alert}"
-            f'<form method="post" action="/login" autocomplete="on">{hidden}'
+            f'<form method="post" action="{root}/login" autocomplete="on">{hidden}'
             f'<input type="hidden" name="next" value="{escape(next_path)}">'
             '<label for="username">用户名</label>'
             f'<input id="username" name="username" value="{escape(username)}" required '
@@ -246,20 +340,10 @@ def _page(
             '<button type="submit" id="submit">登录</button></form>'
             '<p class="hint">连续输错密码将被暂时锁定。忘记密码请联系系统管理员。</p>'
         )
-    html = (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<title>登录 · 维权案件管理系统</title><link rel="stylesheet" href="/static/identity.css">'
-        "</head><body><main><h1>维权案件管理系统</h1><h2>工作人员登录</h2>"
-        f"{body}</main></body></html>"
+    html = _html(
+        request,
+        "登录",
+        f'<main class="sign-in"><h1>维权案件管理系统</h1><h2>工作人员登录</h2>{body}</main>',
     )
     response = HTMLResponse(html, status_code=status, headers=PAGE_SECURITY_HEADERS)
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    return _with_csrf_cookie(request, response, csrf)

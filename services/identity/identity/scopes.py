@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from weiquan_shared.labels import DISTRICTS
+
+CITY_NAMES: dict[str, str] = {"4403": "深圳市"}
 
 # Cities whose districts Weiquan knows (GB/T 2260), city code -> district codes.
 CITY_DISTRICTS: dict[str, tuple[str, ...]] = {
@@ -30,3 +35,18 @@ def districts_of(scope: str) -> tuple[str, ...]:
     if _DISTRICT.match(scope):
         return (scope,)
     raise ValueError(f"工作范围应为 6 位区县代码或已登记的 4 位城市代码：{scope}")
+
+
+def scope_label(districts: Sequence[str]) -> str:
+    """A work scope in words: ``深圳市（全市）`` for every district of a city, else the
+    districts by name."""
+    if not districts:
+        return "—"
+    remaining = list(districts)
+    words = []
+    for city, city_districts in CITY_DISTRICTS.items():
+        if set(city_districts) <= set(remaining):
+            words.append(f"{CITY_NAMES.get(city, city)}（全市）")
+            remaining = [d for d in remaining if d not in city_districts]
+    words += [DISTRICTS.get(d, d) for d in remaining]
+    return "、".join(words)

@@ -139,3 +139,12 @@ def test_demo_accounts_cover_every_role_and_their_file_round_trips(tmp_path: Pat
     assert read_passwords(path) == {}
     path.write_text(text, encoding="utf-8")
     assert read_passwords(path) == passwords
+
+
+def test_a_scope_reads_as_a_whole_city_or_districts_by_name() -> None:
+    from identity.scopes import districts_of, scope_label
+
+    assert scope_label(districts_of("4403")) == "深圳市（全市）"
+    assert scope_label(["440305"]) == "南山区"
+    assert scope_label(["440305", "440304"]) == "南山区、福田区"
+    assert scope_label([]) == "—"

@@ -8,7 +8,6 @@ the tab order is the reading order, Enter submits (Ctrl+Enter from a multi-line 
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 
@@ -109,15 +108,19 @@ def _employer_and_dispute() -> str:
     )
 
 
-def _page(title: str, body: str, script: str) -> str:
+def _page(title: str, body: str, page: str) -> str:
+    """Every URL is relative to the page (``static/…``, ``api/v1/…``), so the page works
+    at ``/operator`` on intake's own port and at ``/intake/operator`` behind the proxy. No
+    inline script or style (the proxy's Content-Security-Policy allows neither):
+    ``intake.js`` wires the page named by ``data-page``. The navigation is the one bar of
+    every page (``site/nav.js``), which lists only what the person's role may open."""
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><link rel="stylesheet" href="/static/intake.css"></head>
-<body><nav><a href="/operator">12351 热线登记</a><a href="/walk-in">来访窗口登记</a>
-<a href="/docs">接口文档</a></nav><h1>{escape(title)}</h1>
+<title>{escape(title)}</title><link rel="stylesheet" href="static/intake.css"></head>
+<body data-page="{page}"><h1>{escape(title)}</h1>
 {body}
-<script src="/static/intake.js"></script><script>{script}</script></body></html>"""
+<script src="static/intake.js"></script><script src="site/nav.js"></script></body></html>"""
 
 
 def operator_page() -> str:
@@ -153,19 +156,7 @@ def operator_page() -> str:
         + '<button type="submit">查找</button>'
         '<div class="result" role="status" aria-live="polite"></div></form>'
     )
-    script = """
-wire(document.getElementById("case-form"), "/api/v1/hotline-calls", caseAccepted,
-  { keep: ["operator_id"] });
-wire(document.getElementById("consultation-form"), "/api/v1/consultations",
-  (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; },
-  { keep: ["operator_id"] });
-wire(document.getElementById("search-form"), "/api/v1/case-searches/by-mobile",
-  (rows, result) => {
-    result.textContent = rows.length ? rows.map((r) =>
-      r.case_number + "  " + r.employer_name + "  " + r.status).join("\\n") : "没有找到案件。";
-  });
-"""
-    return _page("12351 热线来电登记", case_form + consultation_form + search_form, script)
+    return _page("12351 热线来电登记", case_form + consultation_form + search_form, "operator")
 
 
 def walk_in_page() -> str:
@@ -192,28 +183,9 @@ def walk_in_page() -> str:
         .replace("workers.0.", "workers.__I__.")
         .replace("workers-0-", "workers-__I__-")
     )
-    script = f"""
-const form = document.getElementById("walk-in-form");
-const newSubmission = () => {{ form.desk_submission_id.value = crypto.randomUUID(); }};
-newSubmission();
-const template = {json.dumps(template, ensure_ascii=False)};
-document.getElementById("add-worker").addEventListener("click", () => {{
-  const box = document.getElementById("workers");
-  const index = box.querySelectorAll("fieldset.worker").length;
-  box.insertAdjacentHTML("beforeend", template.replaceAll("__I__", String(index))
-    .replace("职工 1", "职工 " + (index + 1)));
-  document.getElementById("workers-" + index + "-name").focus();
-}});
-wire(form, "/api/v1/walk-in-registrations", caseAccepted, {{
-  keep: ["centre", "clerk_id"],
-  afterReset: () => {{
-    for (const extra of [...document.querySelectorAll("#workers fieldset.worker")].slice(1))
-      extra.remove();
-    newSubmission();
-  }},
-}});
-"""
-    return _page("职工服务中心来访登记", form, script)
+    # A further worker's fields, copied by intake.js ("添加同一单位的工友").
+    template = f'<template id="worker-template">{template}</template>'
+    return _page("职工服务中心来访登记", form + template, "walk-in")
 
 
 def build_pages_router() -> APIRouter:

@@ -147,9 +147,14 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
     async def override_page() -> str:
         return (STATIC / "override.html").read_text(encoding="utf-8")
 
-    @router.get("/static/override.js", include_in_schema=False)
-    async def override_script() -> Response:
-        script = (STATIC / "override.js").read_text(encoding="utf-8")
-        return Response(script, media_type="text/javascript; charset=utf-8")
+    @router.get("/static/{name}", include_in_schema=False)
+    async def override_static(name: str) -> Response:
+        # The page's script and style, relative to it (static/…): the same page works on
+        # triage's own port and under /triage/ behind the proxy.
+        media = {"override.js": "text/javascript", "override.css": "text/css"}
+        if name not in media:
+            return Response("没有这个文件", status_code=404, media_type="text/plain")
+        body = (STATIC / name).read_text(encoding="utf-8")
+        return Response(body, media_type=f"{media[name]}; charset=utf-8")
 
     return router

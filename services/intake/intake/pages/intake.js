@@ -178,3 +178,41 @@ function caseAccepted(data, result) {
     (warnings ? "\n" + warnings : "");
   result.dataset.caseNumber = data.case_number;
 }
+
+function operatorPage() {
+  wire(document.getElementById("case-form"), "api/v1/hotline-calls", caseAccepted,
+    { keep: ["operator_id"] });
+  wire(document.getElementById("consultation-form"), "api/v1/consultations",
+    (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; },
+    { keep: ["operator_id"] });
+  wire(document.getElementById("search-form"), "api/v1/case-searches/by-mobile",
+    (rows, result) => {
+      result.textContent = rows.length ? rows.map((r) =>
+        r.case_number + "  " + r.employer_name + "  " + r.status).join("\n") : "没有找到案件。";
+    });
+}
+
+function walkInPage() {
+  const form = document.getElementById("walk-in-form");
+  const newSubmission = () => { form.desk_submission_id.value = crypto.randomUUID(); };
+  newSubmission();
+  const template = document.getElementById("worker-template").innerHTML;
+  document.getElementById("add-worker").addEventListener("click", () => {
+    const box = document.getElementById("workers");
+    const index = box.querySelectorAll("fieldset.worker").length;
+    box.insertAdjacentHTML("beforeend", template.replaceAll("__I__", String(index))
+      .replace("职工 1", "职工 " + (index + 1)));
+    document.getElementById("workers-" + index + "-name").focus();
+  });
+  wire(form, "api/v1/walk-in-registrations", caseAccepted, {
+    keep: ["centre", "clerk_id"],
+    afterReset: () => {
+      for (const extra of [...document.querySelectorAll("#workers fieldset.worker")].slice(1))
+        extra.remove();
+      newSubmission();
+    },
+  });
+}
+
+// URLs are relative to the page: /operator directly, /intake/operator behind the proxy.
+({ operator: operatorPage, "walk-in": walkInPage })[document.body.dataset.page]();

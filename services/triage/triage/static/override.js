@@ -3,7 +3,7 @@
 const $ = (id) => document.getElementById(id);
 const caseNumber = () => $("case_number").value.trim();
 const text = (s) => { const span = document.createElement("span"); span.textContent = s ?? ""; return span.innerHTML; };
-const labelsReady = fetch("/api/v1/labels").then((r) => r.json());
+const labelsReady = fetch("api/v1/labels").then((r) => r.json());
 
 labelsReady.then((labels) => {
   for (const select of document.querySelectorAll("select[data-labels]")) {
@@ -17,7 +17,7 @@ async function showHistory() {
   const labels = await labelsReady;
   const name = (table, code) => labels[table][code] ?? code;
   const box = $("history");
-  const response = await fetch(`/api/v1/cases/${encodeURIComponent(caseNumber())}/decisions`);
+  const response = await fetch(`api/v1/cases/${encodeURIComponent(caseNumber())}/decisions`);
   const body = await response.json();
   if (!response.ok) { box.innerHTML = `<p class="error">${text(body.detail || body.message)}</p>`; return; }
   box.innerHTML = "<table><tr><th>时间</th><th>方式</th><th>类别</th><th>紧急程度</th><th>去向</th><th>操作人</th><th>理由</th></tr>" +
@@ -35,7 +35,7 @@ $("override").addEventListener("submit", async (e) => {
   const body = {};
   for (const [key, value] of form.entries()) { if (value) body[key] = value; }
   const result = $("result");
-  const response = await fetch(`/api/v1/cases/${encodeURIComponent(caseNumber())}/override`, {
+  const response = await fetch(`api/v1/cases/${encodeURIComponent(caseNumber())}/override`, {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
   });
   const answer = await response.json();

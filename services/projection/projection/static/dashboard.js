@@ -1,0 +1,167 @@
+// The supervisors' dashboard (dashboard.html). URLs are relative to the page: /dashboard on
+// projection's own port, /projection/dashboard behind the proxy.
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+// Chinese names of codes come with the figures (weiquan_shared/labels.py, one table).
+const fillSelect = (select, names) => { for (const [code, name] of Object.entries(names)) $(select).insertAdjacentHTML("beforeend", `<option value="${code}">${esc(name)}</option>`); };
+
+const PAGE = 20;
+// What the lower panel shows: a kind (cases, consultations, deadlines, employers), its title and filters.
+let drill = {kind: "cases", title: "全部受理案件", filters: {}, offset: 0};
+let districtsLoaded = false;
+const charts = {};
+for (const name of ["channel", "category", "district", "industry", "status"]) {
+  charts[name] = echarts.init($("chart-" + name));
+  charts[name].setOption({animationDurationUpdate: 300});
+  charts[name].on("click", (p) => openDrill({kind: "cases", title: `${p.name}`, filters: {[p.data.filter]: p.data.code}}));
+}
+window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+
+function chinaToday() { return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10); }
+function periodParams() {
+  const today = chinaToday(), y = +today.slice(0, 4), m = +today.slice(5, 7);
+  const choice = $("period").value;
+  $("custom").hidden = choice !== "custom";
+  const codes = {year: `${y}`, h1: `${y}H1`, h2: `${y}H2`, quarter: `${y}Q${Math.ceil(m / 3)}`, month: `${y}-${String(m).padStart(2, "0")}`, last_year: `${y - 1}`};
+  if (codes[choice]) return {period: codes[choice]};
+  if (choice === "custom") return {...($("from").value && {from: $("from").value}), ...($("to").value && {to: $("to").value})};
+  return {};
+}
+function scopeParams() {
+  const params = periodParams();
+  if ($("district").value) params.district = $("district").value;
+  return params;
+}
+const query = (params) => new URLSearchParams(params).toString();
+
+function bar(chart, rows, filter, horizontal) {
+  const data = rows.map((r) => ({value: r.cases, name: r.name, code: r.code, filter}));
+  const names = rows.map((r) => r.name);
+  chart.setOption({
+    grid: {left: horizontal ? 150 : 40, right: 30, top: 24, bottom: horizontal ? 20 : 50},
+    tooltip: {trigger: "item", formatter: (p) => `${esc(p.name)}：${p.value} 件（点击查看案件）`},
+    xAxis: horizontal ? {type: "value", minInterval: 1} : {type: "category", data: names, axisLabel: {rotate: 30, interval: 0}},
+    yAxis: horizontal ? {type: "category", data: names, inverse: true} : {type: "value", minInterval: 1},
+    series: [{type: "bar", data, itemStyle: {color: "#c62828"}, label: {show: true, position: horizontal ? "right" : "top"}}],
+  });
+}
+function pie(chart, rows, filter) {
+  chart.setOption({
+    tooltip: {trigger: "item", formatter: (p) => `${esc(p.name)}：${p.value} 件（${p.percent}%）`},
+    legend: {bottom: 0},
+    series: [{type: "pie", radius: ["35%", "65%"], data: rows.map((r) => ({value: r.cases, name: r.name, code: r.code, filter})), label: {formatter: "{b}\n{c}件"}}],
+  });
+}
+
+async function refresh() {
+  try {
+    const res = await fetch("api/v1/dashboard?" + query(scopeParams()));
+    if (!res.ok) throw new Error(res.status);
+    const d = await res.json();
+    if (!districtsLoaded) {
+      for (const o of d.districts) $("district").insertAdjacentHTML("beforeend", `<option value="${o.code}">${esc(o.name)}</option>`);
+      fillSelect("q-status", d.labels.statuses);
+      fillSelect("q-category", d.labels.categories);
+      fillSelect("q-channel", d.labels.channels);
+      districtsLoaded = true;
+    }
+    $("kpi-cases").textContent = d.totals.cases;
+    $("kpi-workers").textContent = d.totals.workers;
+    $("kpi-consultations").textContent = d.figures.consultations;
+    $("kpi-groups").textContent = d.totals.group_disputes;
+    $("kpi-platform").textContent = d.figures.platform_cases;
+    $("kpi-deadlines").textContent = d.figures.deadlines_at_risk;
+    $("kpi-employers").textContent = d.figures.repeat_employers;
+    $("kpi-awaiting").textContent = d.totals.awaiting_triage;
+    pie(charts.channel, d.by_channel, "channel");
+    bar(charts.category, d.by_category, "category", true);
+    bar(charts.district, d.by_district, "district", false);
+    bar(charts.industry, d.by_industry, "industry", true);
+    pie(charts.status, d.by_status, "status");
+    $("pending").innerHTML = d.pending.map((p) => `<li>${esc(p.name)}：待${esc(p.waiting_for)}接入后统计</li>`).join("");
+    $("export").href = "api/v1/report.xlsx?" + query(scopeParams());
+    $("updated").textContent = `${d.period.label} · 更新于 ${new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai"})}`;
+    await loadDrill();
+  } catch (e) {
+    $("updated").textContent = "数据暂不可用，正在重试…";
+  }
+}
+
+function openDrill(next) {
+  drill = {offset: 0, ...next};
+  $("drill").scrollIntoView({behavior: "smooth"});
+  loadDrill();
+}
+const KPI_DRILLS = {
+  cases: {kind: "cases", title: "全部受理案件", filters: {}},
+  groups: {kind: "cases", title: "群体性劳动争议案件", filters: {grouped: true}},
+  platform: {kind: "cases", title: "新就业形态劳动者案件", filters: {platform: true}},
+  awaiting: {kind: "cases", title: "待分流案件", filters: {status: "awaiting_triage"}},
+  deadlines: {kind: "deadlines", title: "法定时限即将届满", filters: {}},
+  employers: {kind: "employers", title: "重复投诉用人单位", filters: {}},
+  consultations: {kind: "consultations", title: "当场解答的咨询", filters: {}},
+};
+document.querySelectorAll("[data-drill]").forEach((el) => el.addEventListener("click", () => openDrill(KPI_DRILLS[el.dataset.drill])));
+
+function searchFilters() {
+  const f = {};
+  if ($("q-number").value.trim()) f.case_number = $("q-number").value.trim();
+  if ($("q-employer").value.trim()) f.employer = $("q-employer").value.trim();
+  if ($("q-status").value) f.status = $("q-status").value;
+  if ($("q-category").value) f.category = $("q-category").value;
+  if ($("q-channel").value) f.channel = $("q-channel").value;
+  return f;
+}
+$("search").addEventListener("submit", (e) => { e.preventDefault(); openDrill({kind: "cases", title: "检索结果", filters: searchFilters()}); });
+$("q-reset").addEventListener("click", () => { $("search").reset(); openDrill(KPI_DRILLS.cases); });
+$("prev").addEventListener("click", () => { drill.offset = Math.max(0, drill.offset - PAGE); loadDrill(); });
+$("next").addEventListener("click", () => { drill.offset += PAGE; loadDrill(); });
+
+const HEADS = {
+  cases: ["案件编号", "受理日期", "区县", "渠道", "用人单位", "人数", "类别", "状态"],
+  consultations: ["日期", "渠道", "区县", "咨询事项"],
+  deadlines: ["案件编号", "区县", "用人单位", "时限", "届满日", "剩余天数"],
+  employers: ["用人单位", "区县", "投诉次数", "统计窗口", "涉及案件"],
+};
+const caseLink = (n) => `<a data-case="${esc(n)}">${esc(n)}</a>`;
+async function loadDrill() {
+  const scope = drill.kind === "deadlines" ? ($("district").value ? {district: $("district").value} : {}) : scopeParams();
+  const url = {cases: "api/v1/cases", consultations: "api/v1/consultations", deadlines: "api/v1/deadlines-at-risk", employers: "api/v1/repeat-employers"}[drill.kind];
+  const params = {...scope, ...drill.filters, ...(drill.kind === "cases" ? {limit: PAGE, offset: drill.offset} : {})};
+  const res = await fetch(url + "?" + query(params));
+  if (!res.ok) return;
+  const body = await res.json();
+  const rows = drill.kind === "cases" ? body.cases : body.slice(drill.offset, drill.offset + PAGE);
+  const total = drill.kind === "cases" ? body.total : body.length;
+  $("drill-title").textContent = `明细：${drill.title}（共 ${total} ${drill.kind === "employers" ? "家" : drill.kind === "consultations" ? "次" : "件"}）`;
+  $("drill-head").innerHTML = "<tr>" + HEADS[drill.kind].map((h) => `<th>${h}</th>`).join("") + "</tr>";
+  const render = {
+    cases: (c) => [caseLink(c.case_number), esc(c.report_day), esc(c.district_name), esc(c.channel_name), esc(c.employer_name), c.worker_count, esc(c.category_name), esc(c.status_name)],
+    consultations: (c) => [esc(c.occurred_at.slice(0, 10)), esc(c.channel_name), esc(c.district_name), esc(c.topic_name)],
+    deadlines: (d) => [caseLink(d.case_number), esc(d.district_name), esc(d.employer_name), esc(d.kind_name), esc(d.due_on), d.days_left],
+    employers: (e) => [esc(e.employer_name), esc(e.district_name), e.case_count, `${e.window_days}日`, e.case_numbers.map(caseLink).join("、")],
+  }[drill.kind];
+  $("drill-body").innerHTML = rows.length ? rows.map((r) => "<tr>" + render(r).map((v) => `<td>${v}</td>`).join("") + "</tr>").join("")
+    : `<tr><td colspan="8" class="empty">暂无数据</td></tr>`;
+  $("page").textContent = total ? ` 第 ${drill.offset + 1}–${Math.min(total, drill.offset + PAGE)} 条 ` : "";
+  $("prev").disabled = drill.offset === 0;
+  $("next").disabled = drill.offset + PAGE >= total;
+}
+
+$("drill-body").addEventListener("click", async (e) => {
+  const number = e.target.dataset && e.target.dataset.case;
+  if (!number) return;
+  const res = await fetch("api/v1/cases/" + encodeURIComponent(number));
+  if (!res.ok) return;
+  const c = await res.json();
+  $("tl-title").textContent = `案件 ${c.case.case_number} · ${c.case.employer_name ?? ""} · ${c.case.status_name}`;
+  $("tl-events").innerHTML = c.events.map((ev) => `<li><time>${new Date(ev.occurred_at).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai"})}</time>${esc(ev.text)}</li>`).join("");
+  const left = (d) => d.days_left === null ? "" : `，剩余${d.days_left}天`;
+  $("tl-deadlines").innerHTML = c.deadlines.map((d) => `<li>${esc(d.kind_name)}：届满日 ${esc(d.due_on)}，${esc(d.state_name)}${left(d)}（${esc(d.note)}）</li>`).join("");
+  $("timeline").style.display = "flex";
+});
+$("tl-close").addEventListener("click", () => { $("timeline").style.display = "none"; });
+
+for (const id of ["district", "period", "from", "to"]) $(id).addEventListener("change", () => { drill.offset = 0; refresh(); });
+refresh();
+setInterval(refresh, 2000);
