@@ -259,7 +259,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         async with runtime.unit_of_work(actor) as uow:
             uow.audit(
                 "report.downloaded",
-                district_code=district,
+                district_code=scope.single_district,
                 detail=f"period={chosen.label} scope={scope.audit_text()}",
             )
         name = quote(f"{data.scope}{data.period.label}劳动争议工作统计.xlsx")

@@ -62,6 +62,13 @@ class Scope:
         named = {c: n for c, n in labels.DISTRICTS.items() if c in self.districts}
         return named | {c: c for c in self.districts if c not in named}
 
+    @property
+    def single_district(self) -> str | None:
+        """The district, when the scope is exactly one."""
+        return (
+            self.districts[0] if self.districts is not None and len(self.districts) == 1 else None
+        )
+
     def audit_text(self) -> str:
         """The scope as an audit record's detail says it (codes, no names)."""
         return "all" if self.districts is None else ",".join(self.districts) or "none"
