@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,14 +25,12 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from identity import store as identity_store
-from identity.domain import Passwords
 from projection import labels
-from tests.integration.test_identity_service import identity_env
 from tests.integration.test_projection_rebuild import publish
+from tests.support.identity import Accounts, signed_in, start_identity, trusting
 from tests.support.kafka import wait_for_records
 from tests.support.stack import Deployment
-from weiquan_shared.auth import Organisation, Role
+from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, decode, new_event
 from weiquan_shared.events import (
     CaseReported,
@@ -48,9 +45,8 @@ from weiquan_shared.events.intake import ConsultationRecorded
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "看板-Secret-2026"
 NANSHAN, BAOAN = "440305", "440306"
-ACCOUNTS: dict[str, tuple[Role, list[str]]] = {
+ACCOUNTS: Accounts = {
     "nanshan.sup": (Role.SUPERVISOR, [NANSHAN]),
     "baoan.sup": (Role.SUPERVISOR, [BAOAN]),
     "city.sup": (Role.SUPERVISOR, list(labels.DISTRICTS)),
@@ -144,33 +140,6 @@ def consultation(district: str) -> tuple[str, Envelope]:
     return event(payload, payload.consultation_id)
 
 
-async def add_accounts(deployment: Deployment) -> None:
-    conn = await deployment.connect("identity")
-    try:
-        for username, (role, districts) in ACCOUNTS.items():
-            await identity_store.upsert_user(
-                conn,
-                username=username,
-                display_name="王主任",
-                role=role,
-                organisation=Organisation.UNION,
-                districts=districts,
-                password_hash=Passwords().hash(PASSWORD),
-            )
-    finally:
-        await conn.close()
-
-
-def sign_in(identity: str, username: str) -> httpx.Client:
-    answer = httpx.post(
-        f"{identity}/api/v1/token",
-        data={"grant_type": "password", "username": username, "password": PASSWORD},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    return httpx.Client(headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
-
-
 @dataclass
 class Scene:
     projection: str
@@ -179,15 +148,13 @@ class Scene:
     callers: dict[str, httpx.Client]
 
     def get(self, who: str, path: str, **params: Any) -> httpx.Response:
-        return self.callers[who].get(f"{self.projection}{path}", params=params, timeout=10)
+        return self.callers[who].get(f"{self.projection}{path}", params=params)
 
 
 @pytest.fixture
 def scene(deployment: Deployment, tmp_path: Path) -> Iterator[Scene]:
-    deployment.start("identity", **identity_env(tmp_path))
-    identity = deployment["identity"].url
-    asyncio.run(add_accounts(deployment))
-    deployment.start("projection", WEIQUAN_OIDC_ISSUERS=json.dumps([identity]))
+    identity = start_identity(deployment, tmp_path, ACCOUNTS)
+    deployment.start("projection", **trusting(identity))
 
     nanshan_1, events_1 = reported_and_triaged(1, NANSHAN, SUDA)
     nanshan_2, events_2 = reported_and_triaged(2, NANSHAN, SUDA)
@@ -204,7 +171,7 @@ def scene(deployment: Deployment, tmp_path: Path) -> Iterator[Scene]:
     ]
     asyncio.run(publish(deployment.infra.kafka_bootstrap, deployment.namespace, events))
 
-    callers = {username: sign_in(identity, username) for username in ACCOUNTS}
+    callers = {username: signed_in(identity, username) for username in ACCOUNTS}
     scene = Scene(deployment["projection"].url, [nanshan_1, nanshan_2], [baoan_1, baoan_2], callers)
     deadline = time.monotonic() + 60
     while True:  # every event applied: the whole city's figures are complete
