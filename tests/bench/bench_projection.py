@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from projection.rebuild import consumed_topics, rebuild
 from tests.bench.__main__ import Bench
 from tests.bench.load import percentile
-from tests.support.identity import signed_in, start_identity, trusting
+from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.stack import Deployment
 from weiquan_shared.demo import DISTRICTS, EMPLOYERS
 from weiquan_shared.envelope import EventPayload

@@ -27,7 +27,7 @@ from openpyxl import load_workbook
 
 from projection import labels
 from tests.integration.test_projection_rebuild import publish
-from tests.support.identity import Accounts, signed_in, start_identity, trusting
+from tests.support.staff import Accounts, signed_in, start_identity, trusting
 from tests.support.kafka import wait_for_records
 from tests.support.stack import Deployment
 from weiquan_shared.auth import Role
@@ -41,6 +41,7 @@ from weiquan_shared.events import (
     TriageReason,
     WorkerRef,
 )
+from weiquan_shared.events.audit import AuditRecorded
 from weiquan_shared.events.intake import ConsultationRecorded
 
 pytestmark = pytest.mark.integration
@@ -319,7 +320,11 @@ def test_a_report_download_is_audited_and_no_token_reads_nothing(
     assert scene.get("admin", "/api/v1/report.xlsx").status_code == 200
     topic = f"{deployment.namespace}.audit.recorded"
     records = asyncio.run(wait_for_records(deployment.infra.kafka_bootstrap, topic, 2))
-    audits = [decode(r.value) for r in records]
+    audits = [
+        (envelope, payload)
+        for envelope, payload in (decode(r.value) for r in records)
+        if isinstance(payload, AuditRecorded)
+    ]
     seen = sorted(
         (envelope.acted_by().role, payload.action, payload.district_code, payload.detail)
         for envelope, payload in audits

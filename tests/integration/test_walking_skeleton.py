@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.identity import signed_in, start_identity, trusting
+from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
 from weiquan_shared.demo import hotline_call
