@@ -28,8 +28,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from projection.rebuild import consumed_topics, rebuild
 from tests.bench.__main__ import Bench
 from tests.bench.load import percentile
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import DISTRICTS, EMPLOYERS
 from weiquan_shared.envelope import EventPayload
 from weiquan_shared.events import CaseReported, CaseRetriagedV1, CaseTriaged

@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
-from tests.support.staff import CITY, PASSWORD, signed_in, start_identity, trusting
 from tests.support.stack import ARTIFACTS, Deployment
+from tests.support.staff import CITY, PASSWORD, signed_in, start_identity, trusting
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call, walk_in_group
 

@@ -22,9 +22,9 @@ import httpx
 import orjson
 import pytest
 
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment, PrivateStack, free_port, private_stack
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]

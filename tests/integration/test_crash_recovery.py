@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from tests.integration.test_walking_skeleton import wait_for_dashboard
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 
 pytestmark = pytest.mark.integration

@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from tests.integration.test_walking_skeleton import wait_for_dashboard
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.kafka import produce_raw, wait_for_records
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef

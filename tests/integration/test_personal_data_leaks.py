@@ -24,9 +24,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from tests.integration.test_projection_rebuild import publish, run_rebuild
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
 from weiquan_shared.events import (
     CaseReported,

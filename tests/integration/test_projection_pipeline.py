@@ -24,9 +24,9 @@ from openpyxl import load_workbook
 
 from projection.domain import CHINA
 from projection.periods import today
-from tests.support.staff import signed_in, start_identity, trusting
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group
 from weiquan_shared.envelope import decode
 

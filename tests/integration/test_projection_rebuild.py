@@ -26,9 +26,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from projection.periods import today
-from tests.support.staff import CITY, signed_in, start_identity, trusting
 from tests.support.kafka import produce_raw
 from tests.support.stack import ROOT, Deployment
+from tests.support.staff import CITY, signed_in, start_identity, trusting
 from weiquan_shared.auth import Role
 from weiquan_shared.envelope import (
     Actor,

@@ -27,9 +27,9 @@ from openpyxl import load_workbook
 
 from projection import labels
 from tests.integration.test_projection_rebuild import publish
-from tests.support.staff import Accounts, signed_in, start_identity, trusting
 from tests.support.kafka import wait_for_records
 from tests.support.stack import Deployment
+from tests.support.staff import Accounts, signed_in, start_identity, trusting
 from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, decode, new_event
 from weiquan_shared.events import (
