@@ -1,8 +1,11 @@
 """The supervisors' dashboard in a real headless browser (Debian's chromium via Playwright).
 
-Cases go in through intake's API; the page must show them within seconds without a reload,
-follow the district and period selectors, drill down from a chart bar and a figure to the
-cases behind it, and open a case's timeline. A screenshot is kept in tests/artifacts/.
+Supervisors sign in on the identity service's page; its session cookie (same host) is what
+the dashboard's requests carry. Cases go in through intake's API; the page must show them
+within seconds without a reload, follow the district and period selectors, drill down from
+a chart bar and a figure to the cases behind it, and open a case's timeline. A district
+supervisor's page offers and shows only their district. Screenshots are kept in
+tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +23,8 @@ import pytest
 
 from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
+from tests.support.staff import CITY, PASSWORD, signed_in, start_identity, trusting
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call, walk_in_group
 
 pytestmark = [pytest.mark.integration, requires_chromium]
@@ -30,11 +36,16 @@ def register(intake: str, path: str, body: dict[str, Any]) -> str:
     return str(response.json()["case_number"])
 
 
+NANSHAN_SUPERVISOR = "nanshan.supervisor"
+
+
 @pytest.fixture
-def page(deployment: Deployment) -> Iterator[Any]:
+def page(deployment: Deployment, tmp_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    deployment.start("intake", "triage", "projection")
+    accounts = {**CITY, NANSHAN_SUPERVISOR: (Role.SUPERVISOR, ["440305"])}
+    identity = start_identity(deployment, tmp_path, accounts)
+    deployment.start("intake", "triage", "projection", **trusting(identity))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
@@ -53,6 +64,15 @@ def kpi(page: Any, name: str) -> str:
     return str(page.text_content(f"#kpi-{name}"))
 
 
+def sign_in(page: Any, identity: str, username: str) -> None:
+    """On the identity service's sign-in page, as a person would."""
+    page.goto(f"{identity}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.locator("#who").wait_for()
+
+
 def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deployment) -> None:
     intake = deployment["intake"].url
     rng = random.Random(66)
@@ -66,6 +86,8 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     districts["440305"] += 1
     cases = sum(districts.values())
 
+    identity = deployment["identity"].url
+    sign_in(page, identity, "city.supervisor")
     page.goto("/dashboard")
     page.select_option("#period", "all")
     page.wait_for_function(
@@ -114,9 +136,8 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
 
     # Drill-down from a figure: the group dispute, then its timeline.
     page.click("[data-drill=groups]")
-    grouped = httpx.get(
-        f"{deployment['projection'].url}/api/v1/cases", params={"grouped": "true"}
-    ).json()["cases"]
+    with signed_in(identity, base_url=deployment["projection"].url) as api:
+        grouped = api.get("/api/v1/cases", params={"grouped": "true"}).json()["cases"]
     assert group_number in {c["case_number"] for c in grouped}  # and any case that joined it
     page.wait_for_function(
         "document.querySelector('#drill-title').textContent.includes('群体性劳动争议')"
@@ -144,3 +165,31 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     # Relative to the page, so it works under /projection/ behind the proxy too.
     export = page.evaluate("document.getElementById('export').href")
     assert export.startswith(f"{deployment['projection'].url}/api/v1/report.xlsx?"), export
+
+    # 南山区's supervisor: one district on offer, its cases only, another's case not found.
+    elsewhere = next(
+        c["case_number"] for c in api_cases(deployment, identity) if c["district_code"] != "440305"
+    )
+    page.context.clear_cookies()
+    sign_in(page, identity, NANSHAN_SUPERVISOR)
+    page.goto("/dashboard")
+    page.select_option("#period", "all")
+    page.wait_for_function(
+        f"document.querySelector('#kpi-cases').textContent === '{districts['440305']}'"
+    )
+    options = page.locator("#district option").all_text_contents()
+    assert options == ["南山区"]
+    page.click("[data-drill=cases]")
+    page.wait_for_function(
+        f"document.querySelectorAll('#drill-body tr').length === {districts['440305']}"
+    )
+    assert set(page.locator("#drill-body tr td:nth-child(3)").all_text_contents()) == {"南山区"}
+    status = page.evaluate("async (n) => (await fetch('/api/v1/cases/' + n)).status", elsewhere)
+    assert status == 404
+    page.screenshot(path=str(ARTIFACTS / "dashboard-district.png"), full_page=True)
+
+
+def api_cases(deployment: Deployment, identity: str) -> list[dict[str, Any]]:
+    """Every case, as the city's supervisor reads them."""
+    with signed_in(identity, base_url=deployment["projection"].url) as api:
+        return list(api.get("/api/v1/cases", params={"limit": 500}).json()["cases"])

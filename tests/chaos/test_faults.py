@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import orjson
@@ -23,6 +24,7 @@ import pytest
 
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment, PrivateStack, free_port, private_stack
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
@@ -97,19 +99,20 @@ def poison_for(topic_event: bytes) -> list[bytes]:
 
 
 def test_nothing_is_lost_or_doubled_under_faults(
-    stack: PrivateStack, capsys: pytest.CaptureFixture[str]
+    stack: PrivateStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     deployment = Deployment(stack.infra)
     try:
         with capsys.disabled():  # the table below belongs in CI's output
-            _run_faults(stack, deployment)
+            _run_faults(stack, deployment, tmp_path)
     finally:
         deployment.teardown()
 
 
-def _run_faults(stack: PrivateStack, deployment: Deployment) -> None:
+def _run_faults(stack: PrivateStack, deployment: Deployment, key_dir: Path) -> None:
     services = ("intake", "triage", "projection")
-    deployment.start(*services)
+    identity = start_identity(deployment, key_dir)  # supervisors read projection's figures
+    deployment.start(*services, **trusting(identity))
     settings = deployment.settings()
     bootstrap = stack.infra.kafka_bootstrap
     load = LoadGenerator(deployment["intake"].url)
@@ -151,13 +154,15 @@ def _run_faults(stack: PrivateStack, deployment: Deployment) -> None:
     load.stop()
 
     expected = set(load.accepted.values())
-    projection = deployment["projection"].url
+    # Signed in now: the token outlives the wait below, not the whole run.
+    projection = signed_in(identity, base_url=deployment["projection"].url)
 
     def all_counted() -> bool:
-        totals = httpx.get(f"{projection}/api/v1/dashboard", timeout=5).json()["totals"]
+        totals = projection.get("/api/v1/dashboard", timeout=5).json()["totals"]
         return totals["cases"] == len(expected) and totals["awaiting_triage"] == 0
 
     wait_until(all_counted, 180, "projection to count every accepted case")
+    projection.close()
 
     async def stores() -> dict[str, tuple[int, int]]:
         counts = {}

@@ -6,6 +6,7 @@ import asyncio
 import random
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 
 pytestmark = pytest.mark.integration
@@ -25,9 +27,11 @@ def triage_decisions(deployment: Deployment) -> int:
 
 
 def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
-    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+    deployment: Deployment, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    deployment.start("intake", "triage", "projection")
+    identity = start_identity(deployment, tmp_path)
+    deployment.start("intake", "triage", "projection", **trusting(identity))
+    projection = signed_in(identity, base_url=deployment["projection"].url)
     rng = random.Random(2026)
     calls = [hotline_call(rng, workers=rng.randint(1, 3)) for _ in range(CASES)]
     accepted: list[str] = []
@@ -56,7 +60,7 @@ def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
     assert len(set(accepted)) == CASES
 
     figures = wait_for_dashboard(
-        deployment,
+        projection,
         lambda f: f["totals"]["cases"] == CASES and f["totals"]["awaiting_triage"] == 0,
         timeout_s=90,
     )

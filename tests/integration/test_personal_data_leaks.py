@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 
 pytestmark = pytest.mark.integration
@@ -101,17 +103,19 @@ async def every_row(deployment: Deployment) -> str:
     return "\n".join(parts)
 
 
-def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
+def test_planted_personal_data_appears_nowhere(deployment: Deployment, tmp_path: Path) -> None:
+    identity = start_identity(deployment, tmp_path)
     deployment.start(
         "intake",
         "triage",
         "projection",
+        **trusting(identity),
         WEIQUAN_WECHAT_TOKEN=TOKEN,
         WEIQUAN_WECHAT_ENCODING_AES_KEY=AES_KEY,
         WEIQUAN_WECHAT_APP_ID=APP_ID,
     )
     intake, triage = deployment["intake"].url, deployment["triage"].url
-    projection = deployment["projection"].url
+    projection = signed_in(identity, base_url=deployment["projection"].url)
     rng = random.Random(2026)
     planted: set[str] = set()
 
@@ -171,10 +175,10 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
     assert override.status_code == 200, override.text
 
     # Wait for the pipeline: projection has the re-routing, intake tells the worker.
-    timeline = f"{projection}/api/v1/cases/{hotline_number}/timeline"
+    timeline = f"/api/v1/cases/{hotline_number}/timeline"
 
     def retriaged_in_timeline() -> bool:
-        answer = httpx.get(timeline)
+        answer = projection.get(timeline)
         return answer.status_code == 200 and "case.retriaged" in answer.text
 
     wait_until(retriaged_in_timeline)
@@ -188,10 +192,13 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
     wait_until(lambda: f"{wechat_number}：已分流" in wechat.send(f"查询 {wechat_number}"))
 
     answers_text = "\n".join(
-        httpx.get(url).text
-        for url in (decisions, timeline, f"{intake}/api/v1/cases/{hotline_number}")
+        [
+            httpx.get(decisions).text,
+            httpx.get(f"{intake}/api/v1/cases/{hotline_number}").text,
+            projection.get(timeline).text,
+        ]
     )
-    assert "职工本人" in httpx.get(timeline).text  # the reason is published, redacted
+    assert "职工本人" in projection.get(timeline).text  # the reason is published, redacted
     places = {
         "Kafka": asyncio.run(every_topic(deployment)),
         "databases": asyncio.run(every_row(deployment)),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ import pytest
 
 from tests.integration.test_projection_rebuild import publish, run_rebuild
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
 from weiquan_shared.events import (
     CaseReported,
@@ -124,8 +125,8 @@ FLAGS = [
 ]
 
 
-def answers(url: str, numbers: list[str]) -> dict[str, Any]:
-    get: Callable[..., Any] = lambda path, **p: httpx.get(f"{url}{path}", params=p, timeout=10)  # noqa: E731
+def answers(projection: httpx.Client, numbers: list[str]) -> dict[str, Any]:
+    get = projection.get
     cases = {n: get(f"/api/v1/cases/{n}") for n in numbers}
     return {
         "decisions": {
@@ -144,10 +145,11 @@ def answers(url: str, numbers: list[str]) -> dict[str, Any]:
 
 
 def test_tied_decisions_and_one_employer_in_many_districts_survive_a_rebuild(
-    deployment: Deployment,
+    deployment: Deployment, tmp_path: Path
 ) -> None:
-    deployment.start("projection")
-    url = deployment["projection"].url
+    identity = start_identity(deployment, tmp_path)
+    deployment.start("projection", **trusting(identity))
+    projection = signed_in(identity, base_url=deployment["projection"].url)
     cases = [
         tied_decisions(1, retriage_first=False, numbered=True),
         tied_decisions(2, retriage_first=True, numbered=True),
@@ -173,7 +175,7 @@ def test_tied_decisions_and_one_employer_in_many_districts_survive_a_rebuild(
     }
     deadline = time.monotonic() + 60
     while True:
-        got = answers(url, numbers)
+        got = answers(projection, numbers)
         if {k: v for k, v in got.items() if k != "summary"} == want:
             break
         assert time.monotonic() < deadline, f"{got} != {want}"
@@ -187,4 +189,4 @@ def test_tied_decisions_and_one_employer_in_many_districts_survive_a_rebuild(
     assert rebuilt.returncode == 0, rebuilt.stderr
     deployment["projection"].start()
     deployment["projection"].wait_ready()
-    assert answers(url, numbers) == got
+    assert answers(projection, numbers) == got

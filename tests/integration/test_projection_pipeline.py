@@ -15,6 +15,7 @@ import random
 import time
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from projection.domain import CHINA
 from projection.periods import today
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group
 from weiquan_shared.envelope import decode
 
@@ -162,14 +164,15 @@ def observed(dashboard: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment) -> None:
-    deployment.start("intake", "triage", "projection")
-    projection = deployment["projection"].url
+def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment, tmp_path: Path) -> None:
+    identity = start_identity(deployment, tmp_path)
+    deployment.start("intake", "triage", "projection", **trusting(identity))
+    projection = signed_in(identity, base_url=deployment["projection"].url)
     cases, consultations = register_data_set(deployment["intake"].url)
 
     deadline = time.monotonic() + 90
     while True:
-        totals = httpx.get(f"{projection}/api/v1/dashboard", timeout=10).json()["totals"]
+        totals = projection.get("/api/v1/dashboard").json()["totals"]
         if totals["cases"] == len(cases) and totals["awaiting_triage"] == 0:
             break
         assert time.monotonic() < deadline, f"projection did not catch up: {totals}"
@@ -177,7 +180,7 @@ def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment) -> None
     time.sleep(2)  # group upgrades and flags follow the last decision
     want = expected(cases, consultations, triage_outcome(deployment))
     deadline = time.monotonic() + 30
-    while (got := observed(httpx.get(f"{projection}/api/v1/dashboard").json())) != want:
+    while (got := observed(projection.get("/api/v1/dashboard").json())) != want:
         assert time.monotonic() < deadline, f"figures differ: {got} != {want}"
         time.sleep(0.5)
     assert want["totals"]["group_disputes"] >= 1  # the walk-in group of twelve
@@ -186,14 +189,12 @@ def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment) -> None
     # District filter: the same counts restricted to one district's cases.
     district = "440305"
     mine = {c: b for c, b in cases.items() if b["employer"]["district_code"] == district}
-    scoped = httpx.get(f"{projection}/api/v1/dashboard", params={"district": district}).json()
+    scoped = projection.get("/api/v1/dashboard", params={"district": district}).json()
     assert scoped["totals"]["cases"] == len(mine)
     assert scoped["totals"]["workers"] == sum(len(b["workers"]) for b in mine.values())
 
     # The report: every figure on its first sheet, the cases behind it on the others.
-    response = httpx.get(
-        f"{projection}/api/v1/report.xlsx", params={"period": str(today().year)}, timeout=30
-    )
+    response = projection.get("/api/v1/report.xlsx", params={"period": str(today().year)})
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     overview = {

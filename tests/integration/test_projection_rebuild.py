@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ from aiokafka import AIOKafkaProducer
 from projection.periods import today
 from tests.support.kafka import produce_raw
 from tests.support.stack import ROOT, Deployment
+from tests.support.staff import CITY, signed_in, start_identity, trusting
+from weiquan_shared.auth import Role
 from weiquan_shared.envelope import (
     Actor,
     Envelope,
@@ -317,8 +320,8 @@ def expected_figures(s: Scenario) -> dict[str, Any]:
 BREAKDOWNS = ("by_channel", "by_district", "by_industry", "by_category", "by_status")
 
 
-def observed_figures(url: str) -> dict[str, Any]:
-    d = httpx.get(f"{url}/api/v1/dashboard", timeout=10).json()
+def observed_figures(projection: httpx.Client) -> dict[str, Any]:
+    d = projection.get("/api/v1/dashboard").json()
     as_dict = lambda rows: {r["code"]: r["cases"] for r in rows}  # noqa: E731
     return {
         **d["totals"],
@@ -336,18 +339,20 @@ def observed_figures(url: str) -> dict[str, Any]:
     }
 
 
-def wait_for(url: str, expected: dict[str, Any], timeout_s: float = 60) -> dict[str, Any]:
+def wait_for(
+    projection: httpx.Client, expected: dict[str, Any], timeout_s: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
-        observed = observed_figures(url)
+        observed = observed_figures(projection)
         if observed == expected or time.monotonic() > deadline:
             return observed
         time.sleep(0.3)
 
 
-def snapshot(url: str, s: Scenario) -> dict[str, Any]:
+def snapshot(projection: httpx.Client, s: Scenario) -> dict[str, Any]:
     """Everything projection answers, for the scenario's districts and a few periods."""
-    get = lambda path, **params: httpx.get(f"{url}{path}", params=params, timeout=30).json()  # noqa: E731
+    get = lambda path, **params: projection.get(path, params=params).json()  # noqa: E731
     views: dict[str, Any] = {}
     year = str(CHINA_TODAY.year)
     for district in [None, *DISTRICTS]:
@@ -378,9 +383,13 @@ def run_rebuild(deployment: Deployment) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: Deployment) -> None:
-    deployment.start("projection")
+def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    identity = start_identity(deployment, tmp_path, {**CITY, "admin": (Role.ADMIN, [])})
+    deployment.start("projection", **trusting(identity))
     url = deployment["projection"].url
+    projection = signed_in(identity, base_url=url)  # the city's supervisor
     bootstrap = deployment.infra.kafka_bootstrap
     s = build_scenario(seed=6)
     events = list(s.events)
@@ -390,7 +399,7 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     asyncio.run(produce_raw(bootstrap, f"{deployment.namespace}.case.triaged", [b"{not json"]))
 
     expected = expected_figures(s)
-    assert wait_for(url, expected) == expected
+    assert wait_for(projection, expected) == expected
 
     # A case decided before it was reported is not counted until its report arrives.
     orphan = uuid.UUID(int=1)
@@ -407,13 +416,16 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     late.add(orphan_decision, orphan, orphan_decision.triaged_at)
     asyncio.run(publish(bootstrap, deployment.namespace, late.events))
     time.sleep(2)
-    assert observed_figures(url) == expected
-    timeline = httpx.get(f"{url}/api/v1/cases/440305-2026-999999/timeline").json()
+    assert observed_figures(projection) == expected
+    # Its district is not known yet: an administrator sees its timeline, a supervisor not.
+    with signed_in(identity, "admin", base_url=url) as admin:
+        timeline = admin.get("/api/v1/cases/440305-2026-999999/timeline").json()
     assert [e["event_type"] for e in timeline] == ["case.triaged"]
+    assert projection.get("/api/v1/cases/440305-2026-999999/timeline").status_code == 404
 
     # Timelines in Chinese, in event-time order, whatever the arrival order.
     grouped_case = next(iter(s.grouped))
-    case = httpx.get(f"{url}/api/v1/cases/{s.reported[grouped_case].case_number}").json()
+    case = projection.get(f"/api/v1/cases/{s.reported[grouped_case].case_number}").json()
     assert case["case"]["group_number"] == "QT-440303-2026-000001"
     texts = [e["text"] for e in case["events"]]
     assert texts[0].startswith("经") and "受理" in texts[0]
@@ -421,7 +433,7 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     overridden = next(
         c for c in s.reported.values() if s.decision.get(c.case_id, (0, "", ""))[2] == "referral"
     )
-    detail = httpx.get(f"{url}/api/v1/cases/{overridden.case_number}").json()
+    detail = projection.get(f"/api/v1/cases/{overridden.case_number}").json()
     assert detail["case"]["status"] == "referral" and detail["case"]["category"] == "overtime"
     assert [e["event_type"] for e in detail["events"]] == [
         "case.reported",
@@ -433,7 +445,7 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     # Drill-down lists hold exactly the cases behind each figure.
     behind = lambda **f: {  # noqa: E731
         c["case_number"]
-        for c in httpx.get(f"{url}/api/v1/cases", params={**f, "limit": 500}).json()["cases"]
+        for c in projection.get("/api/v1/cases", params={**f, "limit": 500}).json()["cases"]
     }
     assert behind(grouped="true") == {s.reported[c].case_number for c in s.grouped}
     assert behind(deadline_at_risk="true") == {s.reported[c].case_number for c in s.at_risk}
@@ -445,7 +457,7 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     # Rebuild: refused while the live consumer runs; identical figures once it is stopped.
     refused = run_rebuild(deployment)
     assert refused.returncode != 0 and "rebuild refused" in refused.stderr
-    before = snapshot(url, s)
+    before = snapshot(projection, s)
     deployment["projection"].stop()
     rebuilt = run_rebuild(deployment)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -454,7 +466,7 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     assert "3 duplicates, 1 invalid" in rebuilt.stdout
     deployment["projection"].start()
     deployment["projection"].wait_ready()
-    after = snapshot(url, s)
+    after = snapshot(projection, s)
     assert after.keys() == before.keys()
     for key in before:
         assert after[key] == before[key], key
@@ -480,4 +492,4 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
         ("by_status", "awaiting_triage"),
     ):
         grown[name] = {**expected[name], key: expected[name].get(key, 0) + 1}
-    assert wait_for(url, grown) == grown
+    assert wait_for(projection, grown) == grown

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
@@ -84,8 +86,12 @@ def test_replayed_case_reported_yields_one_decision(deployment: Deployment) -> N
 CASES = 30
 
 
-def test_thirty_calls_over_a_week_become_one_critical_group(deployment: Deployment) -> None:
-    deployment.start("intake", "triage", "projection")
+def test_thirty_calls_over_a_week_become_one_critical_group(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    identity = start_identity(deployment, tmp_path)
+    deployment.start("intake", "triage", "projection", **trusting(identity))
+    projection = signed_in(identity, base_url=deployment["projection"].url)
     rng = random.Random(530)
     start = datetime.now(UTC) - timedelta(days=7)
     calls = [
@@ -151,7 +157,7 @@ def test_thirty_calls_over_a_week_become_one_critical_group(deployment: Deployme
     # Projection shows every case's current decision, including those triaged and upgraded
     # in one batch (both decisions then bear the same time).
     figures = wait_for_dashboard(
-        deployment,
+        projection,
         lambda f: (
             f["totals"]["cases"] == CASES
             and {u["code"]: u["cases"] for u in f["by_urgency"]} == {"critical": CASES}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,22 +13,29 @@ import pytest
 
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.staff import signed_in, start_identity, trusting
 from weiquan_shared.demo import hotline_call
 
 pytestmark = pytest.mark.integration
 
 
-def wait_for_dashboard(deployment: Deployment, done: Any, timeout_s: float = 60) -> dict[str, Any]:
+def wait_for_dashboard(
+    projection: httpx.Client, done: Any, timeout_s: float = 60
+) -> dict[str, Any]:
+    """The dashboard's figures, as a supervisor signed in to ``projection`` sees them, once
+    ``done(figures)`` (or the time is up)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        figures = httpx.get(f"{deployment['projection'].url}/api/v1/dashboard", timeout=5).json()
+        figures = projection.get("/api/v1/dashboard").json()
         if done(figures) or time.monotonic() > deadline:
             return figures
         time.sleep(0.3)
 
 
-def test_hotline_call_is_triaged_and_counted_once(deployment: Deployment) -> None:
-    deployment.start("intake", "triage", "projection")
+def test_hotline_call_is_triaged_and_counted_once(deployment: Deployment, tmp_path: Path) -> None:
+    identity = start_identity(deployment, tmp_path)
+    deployment.start("intake", "triage", "projection", **trusting(identity))
+    projection = signed_in(identity, base_url=deployment["projection"].url)
     call = hotline_call(random.Random(42), story=0, workers=1)  # wage arrears
     intake = deployment["intake"].url
 
@@ -41,7 +49,7 @@ def test_hotline_call_is_triaged_and_counted_once(deployment: Deployment) -> Non
     assert retry.json() == {**accepted, "duplicate": True}
 
     figures = wait_for_dashboard(
-        deployment, lambda f: f["totals"]["cases"] == 1 and f["totals"]["awaiting_triage"] == 0
+        projection, lambda f: f["totals"]["cases"] == 1 and f["totals"]["awaiting_triage"] == 0
     )
     assert figures["totals"] == {
         "cases": 1,
@@ -52,9 +60,7 @@ def test_hotline_call_is_triaged_and_counted_once(deployment: Deployment) -> Non
     assert [(c["code"], c["cases"]) for c in figures["by_channel"]] == [("hotline", 1)]
     assert [(c["code"], c["cases"]) for c in figures["by_category"]] == [("wage_arrears", 1)]
 
-    timeline = httpx.get(
-        f"{deployment['projection'].url}/api/v1/cases/{accepted['case_number']}/timeline"
-    ).json()
+    timeline = projection.get(f"/api/v1/cases/{accepted['case_number']}/timeline").json()
     assert [e["event_type"] for e in timeline] == ["case.reported", "case.triaged"]
     assert "拖欠工资" in timeline[1]["text"]
 

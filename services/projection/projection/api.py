@@ -1,4 +1,8 @@
-"""The supervisors' API, dashboard page and report download."""
+"""The supervisors' API, dashboard page and report download.
+
+Every route that answers with cases or figures reads the caller (:data:`Caller`) and
+reads only the caller's districts (:class:`projection.scope.Scope`), in the SQL.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import AfterValidator
 
 from projection import labels, periods, report, store
 from projection.periods import Period
+from projection.scope import OutOfScope, Scope
+from weiquan_shared.auth import Principal, Role, require
+from weiquan_shared.envelope import Actor
+from weiquan_shared.service import Runtime
 
 STATIC = Path(__file__).parent / "static"
 
@@ -48,14 +56,33 @@ FromParam = Annotated[date | None, Query(alias="from", title="起始日期", des
 ToParam = Annotated[date | None, Query(alias="to", title="截止日期", description="不含")]
 
 
+# The signed-in supervisor or administrator a route answers.
+Caller = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
+
+
+def _scope(principal: Principal, district: str | None = None) -> Scope:
+    """The caller's districts, or the one asked for; a district outside them is answered
+    as one that does not exist (404), whatever the route."""
+    try:
+        return Scope.of(principal).narrowed_to(district)
+    except OutOfScope:
+        raise HTTPException(404, f"您的工作范围内没有区县 {district}") from None
+
+
+def _no_such_case(case_number: str) -> HTTPException:
+    # The same answer for a case outside the caller's districts: its existence is not told.
+    return HTTPException(404, f"未找到案件编号 {case_number}")
+
+
 def _period(period: str | None, since: date | None, until: date | None) -> Period:
     if period is None:
         return Period.between(since, until)
     return Period.parse(period)  # already checked by PeriodParam's validator
 
 
-def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
+def build_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
+    pool: Callable[[], asyncpg.Pool] = runtime.pool
 
     @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard_page() -> str:
@@ -81,6 +108,7 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
 
     @router.get("/api/v1/dashboard", tags=["dashboard"], summary="看板统计数据")
     async def dashboard(
+        principal: Caller,
         district: DistrictParam = None,
         period: PeriodParam = None,
         since: FromParam = None,
@@ -88,7 +116,9 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
     ) -> dict[str, Any]:
         """各项统计数据（按区县、期间筛选），每项可用 /api/v1/cases 的同名条件查看明细。"""
         chosen = _period(period, since, until)
-        filters = store.Filters(district, chosen.since, chosen.until)
+        caller = Scope.of(principal)
+        scope = _scope(principal, district)
+        filters = store.Filters(scope.districts, chosen.since, chosen.until)
         today = periods.today()
         async with (
             pool().acquire() as conn,
@@ -102,7 +132,9 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
             "period": {"from": chosen.since, "to": chosen.until, "label": chosen.label},
             "today": today,
             "recent_cases": recent,
-            "districts": [{"code": c, "name": n} for c, n in labels.DISTRICTS.items()],
+            # The selector offers the caller's districts only; "all" means all of them.
+            "scope": {"label": caller.label, "districts": caller.districts},
+            "districts": [{"code": c, "name": n} for c, n in caller.selectable().items()],
             "labels": {
                 "statuses": labels.STATUSES,
                 "categories": labels.CATEGORIES,
@@ -112,6 +144,7 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
 
     @router.get("/api/v1/cases", tags=["cases"], summary="案件列表（检索与看板明细）")
     async def cases(
+        principal: Caller,
         district: DistrictParam = None,
         period: PeriodParam = None,
         since: FromParam = None,
@@ -135,7 +168,7 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
     ) -> dict[str, Any]:
         chosen = _period(period, since, until)
         filters = store.Filters(
-            district,
+            _scope(principal, district).districts,
             chosen.since,
             chosen.until,
             case_number=case_number,
@@ -161,39 +194,44 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
             }
 
     @router.get("/api/v1/cases/{case_number}", tags=["cases"], summary="案件详情与时间线")
-    async def case(case_number: str) -> dict[str, Any]:
+    async def case(principal: Caller, case_number: str) -> dict[str, Any]:
+        districts = Scope.of(principal).districts
         async with pool().acquire() as conn:
-            found = await store.timeline(conn, case_number, periods.today())
+            found = await store.timeline(conn, case_number, districts, periods.today())
         if found is None:
-            raise HTTPException(404, f"未找到案件编号 {case_number}")
+            raise _no_such_case(case_number)
         return found
 
     @router.get("/api/v1/cases/{case_number}/timeline", tags=["cases"], summary="案件时间线")
-    async def case_timeline(case_number: str) -> list[dict[str, Any]]:
-        found = await case(case_number)
+    async def case_timeline(principal: Caller, case_number: str) -> list[dict[str, Any]]:
+        found = await case(principal, case_number)
         events: list[dict[str, Any]] = found["events"]
         return events
 
     @router.get("/api/v1/deadlines-at-risk", tags=["dashboard"], summary="法定时限即将届满")
-    async def deadlines(district: DistrictParam = None) -> list[dict[str, Any]]:
+    async def deadlines(principal: Caller, district: DistrictParam = None) -> list[dict[str, Any]]:
+        filters = store.Filters(_scope(principal, district).districts)
         async with pool().acquire() as conn:
-            return await store.deadlines(conn, store.Filters(district), periods.today())
+            return await store.deadlines(conn, filters, periods.today())
 
     @router.get("/api/v1/repeat-employers", tags=["dashboard"], summary="重复投诉用人单位")
     async def repeat_employers(
+        principal: Caller,
         district: DistrictParam = None,
         period: PeriodParam = None,
         since: FromParam = None,
         until: ToParam = None,
     ) -> list[dict[str, Any]]:
+        """An employer flagged with cases in several districts is listed with the cases of
+        the caller's districts only (and counted in each district's figures)."""
         chosen = _period(period, since, until)
+        filters = store.Filters(_scope(principal, district).districts, chosen.since, chosen.until)
         async with pool().acquire() as conn:
-            return await store.repeat_employers(
-                conn, store.Filters(district, chosen.since, chosen.until)
-            )
+            return await store.repeat_employers(conn, filters)
 
     @router.get("/api/v1/consultations", tags=["dashboard"], summary="当场解答的咨询")
     async def consultations(
+        principal: Caller,
         district: DistrictParam = None,
         period: PeriodParam = None,
         since: FromParam = None,
@@ -201,7 +239,8 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
         channel: ChannelParam = None,
     ) -> list[dict[str, Any]]:
         chosen = _period(period, since, until)
-        filters = store.Filters(district, chosen.since, chosen.until, channel=channel)
+        scope = _scope(principal, district)
+        filters = store.Filters(scope.districts, chosen.since, chosen.until, channel=channel)
         async with pool().acquire() as conn:
             return await store.consultations(conn, filters)
 
@@ -213,14 +252,25 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
         responses={200: {"content": {report.XLSX: {}}, "description": "Excel 工作簿"}},
     )
     async def report_workbook(
+        principal: Caller,
         district: DistrictParam = None,
         period: PeriodParam = None,
         since: FromParam = None,
         until: ToParam = None,
     ) -> Response:
         """期间统计、工作总结段落，以及每项数字背后的案件编号（每项一张工作表）。"""
-        data = await _report_data(pool(), district, _period(period, since, until))
+        scope = _scope(principal, district)
+        chosen = _period(period, since, until)
+        data = await _report_data(pool(), scope, chosen)
         body = report.workbook(data)
+        # A download of case lists is a read the audit trail records (before it is handed out).
+        actor = Actor.user(principal.subject, principal.role)
+        async with runtime.unit_of_work(actor) as uow:
+            uow.audit(
+                "report.downloaded",
+                district_code=scope.single_district,
+                detail=f"period={chosen.label} scope={scope.audit_text()}",
+            )
         name = quote(f"{data.scope}{data.period.label}劳动争议工作统计.xlsx")
         return Response(
             body,
@@ -230,28 +280,28 @@ def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
 
     @router.get("/api/v1/report/summary", tags=["report"], summary="工作总结段落")
     async def report_summary(
+        principal: Caller,
         district: DistrictParam = None,
         period: PeriodParam = None,
         since: FromParam = None,
         until: ToParam = None,
     ) -> dict[str, str]:
-        data = await _report_data(pool(), district, _period(period, since, until))
+        scope = _scope(principal, district)
+        data = await _report_data(pool(), scope, _period(period, since, until))
         return {"period": data.period.label, "summary": report.summary_paragraph(data)}
 
     return router
 
 
-async def _report_data(
-    pool: asyncpg.Pool, district: str | None, period: Period
-) -> report.ReportData:
-    filters = store.Filters(district, period.since, period.until)
+async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> report.ReportData:
+    filters = store.Filters(scope.districts, period.since, period.until)
     today = periods.today()
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         # One snapshot: the figures and the lists behind them agree.
         await conn.execute(store.NO_JIT)
         return report.ReportData(
             period=period,
-            district_code=district,
+            scope=scope.label,
             today=today,
             figures=await store.figures(conn, filters, today),
             cases=await store.all_cases(conn, filters),

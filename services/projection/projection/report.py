@@ -16,7 +16,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from projection import labels
 from projection.domain import CHINA
 from projection.periods import Period
 from projection.store import BREAKDOWNS, PENDING_FIGURES
@@ -47,19 +46,13 @@ def _append(sheet: Worksheet, row: Iterable[Any]) -> None:
 @dataclass
 class ReportData:
     period: Period
-    district_code: str | None
+    scope: str  # the districts it covers, as a title says them: 全市, 南山区
     today: date
     figures: dict[str, Any]
     cases: list[dict[str, Any]]
     consultations: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
     employers: list[dict[str, Any]]
-
-    @property
-    def scope(self) -> str:
-        if self.district_code is None:
-            return "全市"
-        return labels.DISTRICTS.get(self.district_code, self.district_code)
 
 
 def _channel(figures: dict[str, Any], key: str, code: str) -> int:

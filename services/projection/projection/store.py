@@ -6,6 +6,8 @@ calls ``rebuild_derived()``. Both derive with the SQL of migration 0003.
 
 Reads: every figure is a :class:`Figure`, whose ``cases`` filter lists the cases behind it,
 so the dashboard's drill-down and the report's detail sheets show exactly what was counted.
+Every read is limited to the caller's districts in its SQL (``Filters.districts``, from
+:class:`projection.scope.Scope`), never by filtering rows afterwards.
 """
 
 from __future__ import annotations
@@ -66,9 +68,14 @@ NO_JIT = "SET LOCAL jit = off"
 
 @dataclass(frozen=True)
 class Filters:
-    """Which cases a figure or list covers: district, report days [since, until), and more."""
+    """Which cases a figure or list covers: districts, report days [since, until), and more.
 
-    district_code: str | None = None
+    ``districts`` is the caller's scope (narrowed to the district asked for, if any): the
+    only districts read; ``None`` reads every district (an administrator). It has no
+    default, so no query forgets it.
+    """
+
+    districts: tuple[str, ...] | None
     since: date | None = None
     until: date | None = None
     case_number: str | None = None
@@ -91,8 +98,9 @@ class Filters:
             args.append(value)
             return f"${len(args)}"
 
+        if self.districts is not None:
+            clauses.append(f"{alias}.district_code = ANY({arg(list(self.districts))}::text[])")
         equal = {
-            "district_code": self.district_code,
             "status": self.status,
             "channel": self.channel,
         }
@@ -135,13 +143,14 @@ class Filters:
             )
         return " AND ".join(clauses), args
 
-    def rollup_where(self) -> tuple[str, list[Any]]:
+    def rollup_where(self, day: str = "day") -> tuple[str, list[Any]]:
+        """The districts and days of a table keyed by district and ``day`` (the rollup,
+        consultations, employer flags)."""
         clauses, args = ["true"], list[Any]()
-        for clause, value in (
-            ("district_code = ", self.district_code),
-            ("day >= ", self.since),
-            ("day < ", self.until),
-        ):
+        if self.districts is not None:
+            args.append(list(self.districts))
+            clauses.append(f"district_code = ANY(${len(args)}::text[])")
+        for clause, value in ((f"{day} >= ", self.since), (f"{day} < ", self.until)):
             if value is not None:
                 args.append(value)
                 clauses.append(f"{clause}${len(args)}")
@@ -201,7 +210,7 @@ async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> di
             WHERE {case_where} AND s.group_id IS NOT NULL""",
         *case_args,
     )
-    at_risk_filters = Filters(district_code=filters.district_code, today=today)
+    at_risk_filters = Filters(filters.districts, today=today)
     risk_where, risk_args = at_risk_filters.where()
     risk_args.append(today)
     today_arg = f"${len(risk_args)}"
@@ -211,10 +220,9 @@ async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> di
             WHERE {risk_where} AND d.at_risk_from <= {today_arg} AND d.due_on >= {today_arg}""",
         *risk_args,
     )
-    repeat_where, repeat_args = _employer_flag_where(filters)
+    flagged, repeat_args = _flagged_cases(filters)
     repeat = await conn.fetchval(
-        f"SELECT count(DISTINCT employer_key) FROM fact_employer_flag WHERE {repeat_where}",
-        *repeat_args,
+        f"WITH {flagged} SELECT count(DISTINCT employer_key) FROM flagged", *repeat_args
     )
     cases, workers = count("total", "all")
     group_cases, group_workers = count("group", "yes")
@@ -258,17 +266,28 @@ def _breakdown(cells: dict[str, asyncpg.Record], names: dict[str, str]) -> list[
     ]
 
 
-def _employer_flag_where(filters: Filters) -> tuple[str, list[Any]]:
-    clauses, args = ["true"], list[Any]()
-    for clause, value in (
-        ("district_code = ", filters.district_code),
-        ("flagged_day >= ", filters.since),
-        ("flagged_day < ", filters.until),
-    ):
-        if value is not None:
-            args.append(value)
-            clauses.append(f"{clause}${len(args)}")
-    return " AND ".join(clauses), args
+def _flagged_cases(filters: Filters) -> tuple[str, list[Any]]:
+    """The CTE ``flagged``: one row per employer flag of the period and case it names, kept
+    when the case's district (the flag's district while the case is unknown here) is in
+    ``filters.districts``. An employer with cases in two districts is a repeat employer in
+    each, with that district's cases only."""
+    # The period picks the flags; the districts pick their cases (below).
+    where, args = replace(filters, districts=None).rollup_where("f.flagged_day")
+    args.append(None if filters.districts is None else list(filters.districts))
+    scope = f"${len(args)}::text[]"
+    return (
+        f"""flagged AS (
+            SELECT f.event_id, f.employer_key, f.employer_name, f.industry, f.window_days,
+                   f.reason, f.flagged_at, c.case_id, s.case_number,
+                   coalesce(s.district_code, f.district_code) AS district_code
+            FROM fact_employer_flag f
+            CROSS JOIN unnest(f.case_ids) AS c(case_id)
+            LEFT JOIN case_summary s ON s.case_id = c.case_id
+            WHERE {where}
+              AND ({scope} IS NULL
+                   OR coalesce(s.district_code, f.district_code) = ANY({scope})))""",
+        args,
+    )
 
 
 # ---------------------------------------------------------------- lists behind the figures
@@ -323,25 +342,22 @@ async def repeat_employers(conn: asyncpg.Connection, filters: Filters) -> list[d
     """Employers flagged in the period, newest flag first: one row per employer as the figure
     counts them (``employer_key``: credit code, else normalised name), with every district
     and case behind its flags; name, window and reason are those of its newest flag."""
-    where, args = _employer_flag_where(filters)
+    flagged, args = _flagged_cases(filters)
     rows = await conn.fetch(
-        f"""WITH flags AS (SELECT * FROM fact_employer_flag WHERE {where}),
+        f"""WITH {flagged},
             newest AS (
                 SELECT DISTINCT ON (employer_key) employer_key, employer_name, industry,
                        window_days, reason, flagged_at
-                FROM flags ORDER BY employer_key, flagged_at DESC, event_id DESC)
+                FROM flagged ORDER BY employer_key, flagged_at DESC, event_id DESC)
             SELECT n.*,
-                   (SELECT count(*) FROM flags f WHERE f.employer_key = n.employer_key)
-                       AS flags,
-                   ARRAY(SELECT DISTINCT f.district_code FROM flags f
+                   (SELECT count(DISTINCT f.event_id) FROM flagged f
+                    WHERE f.employer_key = n.employer_key) AS flags,
+                   ARRAY(SELECT DISTINCT f.district_code FROM flagged f
                          WHERE f.employer_key = n.employer_key ORDER BY 1) AS district_codes,
-                   (SELECT count(DISTINCT c.case_id) FROM flags f,
-                           unnest(f.case_ids) AS c(case_id)
+                   (SELECT count(DISTINCT f.case_id) FROM flagged f
                     WHERE f.employer_key = n.employer_key) AS case_count,
-                   ARRAY(SELECT DISTINCT s.case_number FROM flags f
-                         CROSS JOIN unnest(f.case_ids) AS c(case_id)
-                         JOIN case_summary s ON s.case_id = c.case_id
-                         WHERE f.employer_key = n.employer_key AND s.case_number IS NOT NULL
+                   ARRAY(SELECT DISTINCT f.case_number FROM flagged f
+                         WHERE f.employer_key = n.employer_key AND f.case_number IS NOT NULL
                          ORDER BY 1) AS case_numbers
             FROM newest n""",
         *args,
@@ -356,16 +372,9 @@ async def repeat_employers(conn: asyncpg.Connection, filters: Filters) -> list[d
 
 
 async def consultations(conn: asyncpg.Connection, filters: Filters) -> list[dict[str, Any]]:
-    """Every consultation in the period and district (they have no case number)."""
-    clauses, args = ["true"], list[Any]()
-    for clause, value in (
-        ("district_code = ", filters.district_code),
-        ("day >= ", filters.since),
-        ("day < ", filters.until),
-    ):
-        if value is not None:
-            args.append(value)
-            clauses.append(f"{clause}${len(args)}")
+    """Every consultation in the period and districts (they have no case number)."""
+    where, args = filters.rollup_where()
+    clauses = [where]
     if filters.channel is not None:
         args.append(filters.channel)
         clauses.append(f"channel = ${len(args)}")
@@ -425,11 +434,15 @@ def deadline_state(due_on: date, at_risk_from: date | None, today: date) -> dict
 
 
 async def timeline(
-    conn: asyncpg.Connection, case_number: str, today: date
+    conn: asyncpg.Connection, case_number: str, districts: tuple[str, ...] | None, today: date
 ) -> dict[str, Any] | None:
+    """A case with its events and deadlines; ``None`` if there is none of that number in
+    ``districts`` (every district for ``None``)."""
     row = await conn.fetchrow(
-        f"SELECT s.case_id, {CASE_COLUMNS} FROM case_summary s WHERE s.case_number = $1",
+        f"""SELECT s.case_id, {CASE_COLUMNS} FROM case_summary s
+            WHERE s.case_number = $1 AND ($2::text[] IS NULL OR s.district_code = ANY($2))""",
         case_number,
+        None if districts is None else list(districts),
     )
     if row is None:
         return None

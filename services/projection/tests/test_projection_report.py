@@ -73,7 +73,7 @@ def case(i: int, employer: str) -> dict[str, Any]:
 def data(cases: list[dict[str, Any]], employers: list[dict[str, Any]]) -> report.ReportData:
     return report.ReportData(
         period=Period.parse("2026"),
-        district_code=None,
+        scope="全市",
         today=date(2026, 12, 2),
         figures=figures(len(employers)),
         cases=cases,

@@ -53,13 +53,22 @@ function pie(chart, rows, filter) {
   });
 }
 
+// Same-origin requests carry the session cookie; the API answers only the caller's districts.
+const api = (path, params) => fetch(path + (params ? "?" + query(params) : ""), {credentials: "same-origin"});
+const SIGNED_OUT = "请先登录：未登录或登录已过期，登录后刷新本页";
 async function refresh() {
   try {
-    const res = await fetch("api/v1/dashboard?" + query(scopeParams()));
+    const res = await api("api/v1/dashboard", scopeParams());
+    if (res.status === 401) { $("updated").textContent = SIGNED_OUT; return; }
     if (!res.ok) throw new Error(res.status);
     const d = await res.json();
     if (!districtsLoaded) {
-      for (const o of d.districts) $("district").insertAdjacentHTML("beforeend", `<option value="${o.code}">${esc(o.name)}</option>`);
+      // "All" is all of the caller's districts (全市 for a city supervisor); a single
+      // district needs no further choice.
+      $("district").options[0].textContent = d.scope.label;
+      if (d.districts.length > 1) {
+        for (const o of d.districts) $("district").insertAdjacentHTML("beforeend", `<option value="${o.code}">${esc(o.name)}</option>`);
+      }
       fillSelect("q-status", d.labels.statuses);
       fillSelect("q-category", d.labels.categories);
       fillSelect("q-channel", d.labels.channels);
@@ -128,7 +137,7 @@ async function loadDrill() {
   const scope = drill.kind === "deadlines" ? ($("district").value ? {district: $("district").value} : {}) : scopeParams();
   const url = {cases: "api/v1/cases", consultations: "api/v1/consultations", deadlines: "api/v1/deadlines-at-risk", employers: "api/v1/repeat-employers"}[drill.kind];
   const params = {...scope, ...drill.filters, ...(drill.kind === "cases" ? {limit: PAGE, offset: drill.offset} : {})};
-  const res = await fetch(url + "?" + query(params));
+  const res = await api(url, params);
   if (!res.ok) return;
   const body = await res.json();
   const rows = drill.kind === "cases" ? body.cases : body.slice(drill.offset, drill.offset + PAGE);
@@ -151,7 +160,7 @@ async function loadDrill() {
 $("drill-body").addEventListener("click", async (e) => {
   const number = e.target.dataset && e.target.dataset.case;
   if (!number) return;
-  const res = await fetch("api/v1/cases/" + encodeURIComponent(number));
+  const res = await api("api/v1/cases/" + encodeURIComponent(number));
   if (!res.ok) return;
   const c = await res.json();
   $("tl-title").textContent = `案件 ${c.case.case_number} · ${c.case.employer_name ?? ""} · ${c.case.status_name}`;
