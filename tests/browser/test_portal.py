@@ -48,6 +48,7 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             "triage",
             "projection",
             "identity",
+            "audit",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         accounts_file = run_dir / "demo-accounts.txt"
@@ -169,6 +170,7 @@ PAGE_READY = {
     "/projection/dashboard": (
         "() => document.getElementById('updated').textContent.includes('更新于')"
     ),
+    "/audit/records": "() => document.querySelectorAll('#f-role option').length > 1",
 }
 
 

@@ -308,21 +308,31 @@ class Deployment:
 
     def _start(self, names: tuple[str, ...], env_overrides: dict[str, str], proxied: bool) -> None:
         asyncio.run(ensure_topics(self.settings()))
-        for name in names:
-            service = ServiceProcess(
-                name,
-                {},
-                ARTIFACTS / "logs" / f"{self.namespace}-{name}.log",
-                free_port(),
+        starting = {
+            name: ServiceProcess(
+                name, {}, ARTIFACTS / "logs" / f"{self.namespace}-{name}.log", free_port()
             )
+            for name in names
+        }
+        for name, service in starting.items():
             root_path = {"WEIQUAN_HTTP_ROOT_PATH": PREFIXES[name]} if proxied else {}
             service.env = self.service_env(
-                name, WEIQUAN_HTTP_PORT=str(service.port), **root_path, **env_overrides
+                name,
+                WEIQUAN_HTTP_PORT=str(service.port),
+                **root_path,
+                **self._trusted_issuers({**self.services, **starting}),
+                **env_overrides,
             )
             service.start()
             self.services[name] = service
         for name in names:
             self.services[name].wait_ready()
+
+    @staticmethod
+    def _trusted_issuers(services: dict[str, ServiceProcess]) -> dict[str, str]:
+        """Services trust the deployment's own identity service, as under ``make up``."""
+        identity = services.get("identity")
+        return {"WEIQUAN_OIDC_ISSUERS": json.dumps([identity.url])} if identity else {}
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
