@@ -96,7 +96,8 @@ class WageFigure:
 
     def citation(self, what: str) -> str:
         status = "已核实" if self.verified else "未核实"
-        return f"{what}（{self.rule_id}，{self.effective_from.isoformat()}起，{status}）：{self.source}"
+        since = self.effective_from.isoformat()
+        return f"{what}（{self.rule_id}，{since}起，{status}）：{self.source}"
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,7 @@ class LocalWages:
         return _in_force(self.minimum_monthly_wage, day, f"{self.region_name}月最低工资标准")
 
     def average_wage_on(self, day: date) -> WageFigure:
-        return _in_force(
-            self.average_monthly_wage, day, f"{self.region_name}上年度职工月平均工资"
-        )
+        return _in_force(self.average_monthly_wage, day, f"{self.region_name}上年度职工月平均工资")
 
 
 def _figures(entries: list[dict[str, object]]) -> tuple[WageFigure, ...]:
@@ -474,7 +473,15 @@ def double_wages(
         + f" = {yuan(amount)}元；{PRORATION_TEXT[proration]}，此折算方式为本系统的选择，可配置",
     ]
     return DoubleWages(
-        first_owed, last, months, served.days, amount, deemed, proration, tuple(explanation), sources
+        first_owed,
+        last,
+        months,
+        served.days,
+        amount,
+        deemed,
+        proration,
+        tuple(explanation),
+        sources,
     )
 
 
