@@ -206,6 +206,9 @@ def test_e6_double_wages() -> None:
     assert (result.months, result.days, result.amount) == (4, 10, Decimal(26000))
     assert result.deemed_open_ended_from is None
     assert any("2024-02-10至2024-06-19" in line for line in result.explanation)
+    assert "另行支付的一倍工资：4 × 6,000.00 + 6,000.00 × 10 ÷ 30 = 26,000.00元" in (
+        result.explanation
+    )
     assert any("本系统的选择" in line for line in result.explanation)
     thirty = double_wages(
         date(2024, 1, 10), date(2024, 6, 20), Decimal(6100), date(2024, 7, 1), Proration.THIRTY_DAYS

@@ -448,13 +448,18 @@ def double_wages(
         )
     sources = (LCL_82, LCLR_6_7)
     if last < first_owed:
-        explanation.append("自用工之日起一个月内，不支付二倍工资")
+        explanation.append(
+            "自用工之日起一个月内订立书面劳动合同，不支付二倍工资"
+            if contract_signed_on is not None
+            else "截至计算日期用工未满一个月，尚不支付二倍工资"
+        )
         return DoubleWages(
             None, None, 0, 0, to_fen(Decimal(0)), deemed, proration, tuple(explanation), sources
         )
     served = service_length(start, last)
     months = served.months - DOUBLE_WAGES_FIRST_MONTH
     amount = months * monthly_wage
+    formula = f"{months} × {yuan(monthly_wage)}"
     if served.days:
         if proration is Proration.CALENDAR_DAYS:
             month_days = (
@@ -464,13 +469,13 @@ def double_wages(
         else:
             month_days = 30
         amount += monthly_wage * served.days / month_days
+        formula += f" + {yuan(monthly_wage)} × {served.days} ÷ {month_days}"
     amount = to_fen(amount)
     explanation += [
         f"应支付二倍工资的期间：{first_owed.isoformat()}至{last.isoformat()}，"
         f"共{ServiceLength(months, served.days).text()}",
-        f"另行支付的一倍工资：{months} × {yuan(monthly_wage)}"
-        + (f" + {served.days}天" if served.days else "")
-        + f" = {yuan(amount)}元；{PRORATION_TEXT[proration]}，此折算方式为本系统的选择，可配置",
+        f"另行支付的一倍工资：{formula} = {yuan(amount)}元",
+        f"{PRORATION_TEXT[proration]}；此折算方式为本系统的选择（可配置），并非法律规定",
     ]
     return DoubleWages(
         first_owed,
