@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -272,14 +272,8 @@ def economic_compensation(
             review=(old_rules,),
         )
     counted = _article_47(LABOUR_CONTRACT_LAW_IN_FORCE, end, average_monthly_wage, wages)
-    return Compensation(
-        counted_from=counted.counted_from,
-        end=counted.end,
-        service=counted.service,
-        months=counted.months,
-        monthly_base=counted.monthly_base,
-        capped=counted.capped,
-        amount=counted.amount,
+    return replace(
+        counted,
         explanation=(old_rules, *counted.explanation),
         sources=(*counted.sources, LCL_97),
         review=(old_rules, *counted.review),
