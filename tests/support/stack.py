@@ -26,11 +26,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 from pydantic import SecretStr
 
+from tests.support.tokens import test_issuer
+from weiquan_shared.auth import Role
 from weiquan_shared.db import provision_service_database
 from weiquan_shared.settings import SERVICE_PORTS, Settings, service_password_variable
 from weiquan_shared.topics import delete_namespace_topics, ensure_topics
@@ -256,6 +259,8 @@ class Deployment:
             **self.pii,
             "WEIQUAN_NAMESPACE": self.namespace,
             "WEIQUAN_LOG_LEVEL": "INFO",
+            # Tokens of the tests' own issuer (tests.support.tokens) sign the callers in.
+            "WEIQUAN_OIDC_ISSUERS": json.dumps([test_issuer().url]),
             service_password_variable(name): self.passwords[name],
             **overrides,
         }
@@ -276,6 +281,10 @@ class Deployment:
             self.services[name] = service
         for name in names:
             self.services[name].wait_ready()
+
+    def auth(self, role: Role, **options: Any) -> dict[str, str]:
+        """Headers signing a request in as a test user of ``role`` (city-wide by default)."""
+        return test_issuer().headers(role, **options)
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]

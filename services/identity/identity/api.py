@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from identity.accounts import Accounts, SignInRefused
 from identity.domain import safe_next
 from identity.keys import ALGORITHM
+from weiquan_shared.access import allow, public
 from weiquan_shared.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -65,8 +66,17 @@ def principal_view(principal: Principal) -> dict[str, Any]:
     }
 
 
-def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
-    router = APIRouter()
+def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter]:
+    """Signing in and what verifiers fetch (public), and who is signed in (any role)."""
+    router = APIRouter(
+        dependencies=[
+            public(
+                "signing in and the keys that verify tokens: a password, a refresh token or "
+                "nothing secret; the page forms carry a CSRF token"
+            )
+        ]
+    )
+    signed_in = APIRouter(dependencies=[allow()])
     issuer = accounts.tokens.issuer
 
     @router.get(
@@ -147,7 +157,7 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
         await accounts.revoke(refresh_token)
         return Response(status_code=200, headers=NO_STORE)
 
-    @router.get("/api/v1/me", tags=["users"], summary="当前登录用户")
+    @signed_in.get("/api/v1/me", tags=["users"], summary="当前登录用户")
     async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return principal_view(principal)
 
@@ -205,7 +215,7 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
         )
         return response
 
-    return router
+    return [router, signed_in]
 
 
 def _page(

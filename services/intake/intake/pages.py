@@ -12,12 +12,14 @@ import json
 from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
 from intake.domain_wechat import DISTRICTS
-from weiquan_shared.labels import CATEGORIES, ROLES
+from weiquan_shared.access import allow, public
+from weiquan_shared.auth import Role, page_with_csrf
+from weiquan_shared.labels import CATEGORIES, MOBILE_SEARCH_REASONS, REVEAL_REASONS
 
 HERE = Path(__file__).parent / "pages"
 
@@ -109,6 +111,22 @@ def _employer_and_dispute() -> str:
     )
 
 
+def case_view() -> str:
+    """A case by number, its workers masked; 显示 reveals one value once, with a reason."""
+    return (
+        '<h2>查看案件</h2><form id="case-view-form" novalidate><div class="row">'
+        + field("case_number", "案件编号", required=True, hint="如 440305-2026-000123")
+        + field(
+            "reveal_reason", "显示个人信息的理由", "select", required=True, options=REVEAL_REASONS
+        )
+        + "</div>"
+        + '<button type="submit">查看</button>'
+        '<div class="result" role="status" aria-live="polite"></div>'
+        '<table id="case-workers" hidden><thead><tr><th>职工</th><th>姓名</th><th>手机号</th>'
+        "<th>身份证号</th></tr></thead><tbody></tbody></table></form>"
+    )
+
+
 def _page(title: str, body: str, script: str) -> str:
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -126,7 +144,6 @@ def operator_page() -> str:
         "<fieldset><legend>来电</legend><div class='row'>"
         + field("call_id", "来电流水号", required=True, autofocus=True, hint="电话系统显示的编号")
         + field("called_at", "来电时间", "datetime-local", required=True, extra="data-now")
-        + field("operator_id", f"{ROLES['operator']}工号", required=True)
         + "</div></fieldset>"
         + worker_fields(0)
         + _employer_and_dispute()
@@ -138,7 +155,6 @@ def operator_page() -> str:
         '<input type="hidden" name="channel" value="hotline"><div class="row">'
         + field("channel_ref", "来电流水号", required=True)
         + field("occurred_at", "咨询时间", "datetime-local", required=True, extra="data-now")
-        + field("operator_id", f"{ROLES['operator']}工号", required=True)
         + field("district_code", "所在区", "select", required=True, options=dict(DISTRICTS))
         + field("topic", "咨询类别", "select", required=True, options=TOPICS)
         + "</div>"
@@ -148,24 +164,28 @@ def operator_page() -> str:
         '<div class="result" role="status" aria-live="polite"></div></form>'
     )
     search_form = (
-        '<h2>按手机号查找案件</h2><form id="search-form" novalidate>'
+        '<h2>按手机号查找案件</h2><form id="search-form" novalidate><div class="row">'
         + field("mobile", "手机号", "tel", required=True)
+        + field("reason", "查询理由", "select", required=True, options=MOBILE_SEARCH_REASONS)
+        + "</div>"
         + '<button type="submit">查找</button>'
         '<div class="result" role="status" aria-live="polite"></div></form>'
     )
     script = """
-wire(document.getElementById("case-form"), "/api/v1/hotline-calls", caseAccepted,
-  { keep: ["operator_id"] });
+wire(document.getElementById("case-form"), "/api/v1/hotline-calls", caseAccepted, {});
 wire(document.getElementById("consultation-form"), "/api/v1/consultations",
   (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; },
-  { keep: ["operator_id"] });
+  {});
 wire(document.getElementById("search-form"), "/api/v1/case-searches/by-mobile",
   (rows, result) => {
     result.textContent = rows.length ? rows.map((r) =>
       r.case_number + "  " + r.employer_name + "  " + r.status).join("\\n") : "没有找到案件。";
   });
+wireCaseView(document.getElementById("case-view-form"));
 """
-    return _page("12351 热线来电登记", case_form + consultation_form + search_form, script)
+    return _page(
+        "12351 热线来电登记", case_form + consultation_form + search_form + case_view(), script
+    )
 
 
 def walk_in_page() -> str:
@@ -174,7 +194,6 @@ def walk_in_page() -> str:
         '<input type="hidden" name="desk_submission_id" id="desk_submission_id">'
         "<fieldset><legend>来访</legend><div class='row'>"
         + field("centre", "服务中心", required=True, autofocus=True)
-        + field("clerk_id", f"{ROLES['walk_in_clerk']}工号", required=True)
         + field("visited_at", "来访时间", "datetime-local", required=True, extra="data-now")
         + "</div>"
         + '<span class="error" data-error-for="desk_submission_id"></span>'
@@ -205,35 +224,42 @@ document.getElementById("add-worker").addEventListener("click", () => {{
   document.getElementById("workers-" + index + "-name").focus();
 }});
 wire(form, "/api/v1/walk-in-registrations", caseAccepted, {{
-  keep: ["centre", "clerk_id"],
+  keep: ["centre"],
   afterReset: () => {{
     for (const extra of [...document.querySelectorAll("#workers fieldset.worker")].slice(1))
       extra.remove();
     newSubmission();
   }},
 }});
+wireCaseView(document.getElementById("case-view-form"));
 """
-    return _page("职工服务中心来访登记", form, script)
+    return _page("职工服务中心来访登记", form + case_view(), script)
 
 
-def build_pages_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+def build_pages_routers() -> list[APIRouter]:
+    """The operator's page, the clerk's page (a browser without a session is sent to sign
+    in) and their script and styles (public: code, no data)."""
+    operators = APIRouter(include_in_schema=False, dependencies=[allow(Role.OPERATOR)])
+    clerks = APIRouter(include_in_schema=False, dependencies=[allow(Role.WALK_IN_CLERK)])
+    assets = APIRouter(
+        include_in_schema=False, dependencies=[public("the pages' script and styles: no data")]
+    )
     operator_html = operator_page()
     walk_in_html = walk_in_page()
 
-    @router.get("/operator", response_class=HTMLResponse)
-    async def operator() -> str:
-        return operator_html
+    @operators.get("/operator", response_class=HTMLResponse)
+    async def operator(request: Request) -> Response:
+        return page_with_csrf(request, operator_html)
 
-    @router.get("/walk-in", response_class=HTMLResponse)
-    async def walk_in() -> str:
-        return walk_in_html
+    @clerks.get("/walk-in", response_class=HTMLResponse)
+    async def walk_in(request: Request) -> Response:
+        return page_with_csrf(request, walk_in_html)
 
-    @router.get("/static/{name}")
+    @assets.get("/static/{name}")
     async def static(name: str) -> Response:
         media = {"intake.js": "text/javascript", "intake.css": "text/css"}
         if name not in media:
             return Response("没有这个文件", status_code=404, media_type="text/plain")
         return Response((HERE / name).read_bytes(), media_type=f"{media[name]}; charset=utf-8")
 
-    return router
+    return [operators, clerks, assets]

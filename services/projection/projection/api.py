@@ -15,6 +15,8 @@ from pydantic import AfterValidator
 
 from projection import labels, periods, report, store
 from projection.periods import Period
+from weiquan_shared.access import allow
+from weiquan_shared.auth import Role
 
 STATIC = Path(__file__).parent / "static"
 
@@ -55,7 +57,8 @@ def _period(period: str | None, since: date | None, until: date | None) -> Perio
 
 
 def build_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
-    router = APIRouter()
+    # Supervisors and administrators; what each sees is narrowed to the token's districts.
+    router = APIRouter(dependencies=[allow(Role.SUPERVISOR, Role.ADMIN)])
 
     @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard_page() -> str:

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from projection.api import build_router
 from projection.periods import ACCEPTED, Period
+from tests.support.tokens import test_issuer
+from weiquan_shared.auth import Role, install_token_verifier
 from weiquan_shared.service import Runtime, create_service_app
 from weiquan_shared.settings import Settings
 
@@ -83,7 +85,13 @@ def _projection_app() -> tuple[httpx.AsyncClient, list[str]]:
     app = create_service_app(
         runtime, title="projection", description="", migrations=MIGRATIONS, routers=[router]
     )
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    issuer = test_issuer()
+    install_token_verifier(app, issuer.verifier())
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://test",
+        headers=issuer.headers(Role.SUPERVISOR),
+    )
     return client, with_period
 
 
