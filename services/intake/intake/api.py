@@ -116,7 +116,7 @@ class MobileSearch(BaseModel):
 
     mobile: Mobile
     reason: MobileSearchReason = Field(
-        title="查询理由",
+        title="理由",
         description=f"从列表中选择：{_choices(labels.MOBILE_SEARCH_REASONS)}",
         examples=["progress_enquiry"],
     )
@@ -130,7 +130,7 @@ class RevealIn(BaseModel):
     worker: int = Field(title="职工序号", ge=0, le=999, description="从 0 开始", examples=[0])
     field: RevealableField = Field(title="显示的信息", examples=["mobile"])
     reason: RevealReason = Field(
-        title="显示理由",
+        title="理由",
         description=f"从列表中选择：{_choices(labels.REVEAL_REASONS)}",
         examples=["call_back"],
     )
