@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -119,11 +119,15 @@ def serving() -> Iterator[TestIssuer]:
 
 
 _lock = threading.Lock()
+# The running issuer's context: held, or collecting it would stop the server.
+_serving: list[AbstractContextManager[TestIssuer]] = []
 
 
 @cache
 def _started() -> TestIssuer:
-    return serving().__enter__()  # serves as long as the test process lives
+    context = serving()
+    _serving.append(context)
+    return context.__enter__()  # serves as long as the test process lives
 
 
 def test_issuer() -> TestIssuer:
