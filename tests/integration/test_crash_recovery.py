@@ -13,6 +13,8 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 
 pytestmark = pytest.mark.integration
@@ -21,7 +23,11 @@ CASES = 120
 
 
 def triage_decisions(deployment: Deployment) -> int:
-    return httpx.get(f"{deployment['triage'].url}/api/v1/stats", timeout=5).json()["decisions"]
+    return httpx.get(
+        f"{deployment['triage'].url}/api/v1/stats",
+        timeout=5,
+        headers=signed_in(Role.TRIAGE_OFFICER),
+    ).json()["decisions"]
 
 
 def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
@@ -33,7 +39,9 @@ def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
     accepted: list[str] = []
 
     def submit() -> None:
-        with httpx.Client(base_url=deployment["intake"].url, timeout=10) as client:
+        with httpx.Client(
+            base_url=deployment["intake"].url, timeout=10, headers=signed_in(Role.OPERATOR)
+        ) as client:
             for call in calls:
                 response = client.post("/api/v1/hotline-calls", json=call)
                 assert response.status_code == 201, response.text

@@ -12,6 +12,8 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, wait_for_records
 from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
@@ -60,7 +62,11 @@ def test_bad_events_are_dead_lettered_with_reasons(deployment: Deployment) -> No
 
     # A good case after the poison still flows through.
     call = hotline_call(random.Random(5))
-    assert httpx.post(f"{deployment['intake'].url}/api/v1/hotline-calls", json=call).is_success
+    assert httpx.post(
+        f"{deployment['intake'].url}/api/v1/hotline-calls",
+        json=call,
+        headers=signed_in(Role.OPERATOR),
+    ).is_success
     figures = wait_for_dashboard(
         deployment, lambda f: f["totals"]["awaiting_triage"] == 0 and f["totals"]["cases"] == 1
     )

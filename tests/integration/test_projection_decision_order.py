@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,8 @@ import pytest
 
 from tests.integration.test_projection_rebuild import publish, run_rebuild
 from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, new_event
 from weiquan_shared.events import (
     CaseReported,
@@ -125,7 +126,9 @@ FLAGS = [
 
 
 def answers(url: str, numbers: list[str]) -> dict[str, Any]:
-    get: Callable[..., Any] = lambda path, **p: httpx.get(f"{url}{path}", params=p, timeout=10)  # noqa: E731
+    def get(path: str, **p: Any) -> httpx.Response:
+        return httpx.get(f"{url}{path}", params=p, timeout=10, headers=signed_in(Role.SUPERVISOR))
+
     cases = {n: get(f"/api/v1/cases/{n}") for n in numbers}
     return {
         "decisions": {

@@ -27,6 +27,8 @@ from aiokafka import AIOKafkaProducer
 from projection.periods import today
 from tests.support.kafka import produce_raw
 from tests.support.stack import ROOT, Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.envelope import (
     Actor,
     Envelope,
@@ -318,7 +320,7 @@ BREAKDOWNS = ("by_channel", "by_district", "by_industry", "by_category", "by_sta
 
 
 def observed_figures(url: str) -> dict[str, Any]:
-    d = httpx.get(f"{url}/api/v1/dashboard", timeout=10).json()
+    d = httpx.get(f"{url}/api/v1/dashboard", timeout=10, headers=signed_in(Role.SUPERVISOR)).json()
     as_dict = lambda rows: {r["code"]: r["cases"] for r in rows}  # noqa: E731
     return {
         **d["totals"],
@@ -347,7 +349,11 @@ def wait_for(url: str, expected: dict[str, Any], timeout_s: float = 60) -> dict[
 
 def snapshot(url: str, s: Scenario) -> dict[str, Any]:
     """Everything projection answers, for the scenario's districts and a few periods."""
-    get = lambda path, **params: httpx.get(f"{url}{path}", params=params, timeout=30).json()  # noqa: E731
+
+    def get(path: str, **params: Any) -> Any:
+        headers = signed_in(Role.SUPERVISOR)
+        return httpx.get(f"{url}{path}", params=params, timeout=30, headers=headers).json()
+
     views: dict[str, Any] = {}
     year = str(CHINA_TODAY.year)
     for district in [None, *DISTRICTS]:
@@ -408,12 +414,17 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     asyncio.run(publish(bootstrap, deployment.namespace, late.events))
     time.sleep(2)
     assert observed_figures(url) == expected
-    timeline = httpx.get(f"{url}/api/v1/cases/440305-2026-999999/timeline").json()
+    timeline = httpx.get(
+        f"{url}/api/v1/cases/440305-2026-999999/timeline", headers=signed_in(Role.SUPERVISOR)
+    ).json()
     assert [e["event_type"] for e in timeline] == ["case.triaged"]
 
     # Timelines in Chinese, in event-time order, whatever the arrival order.
     grouped_case = next(iter(s.grouped))
-    case = httpx.get(f"{url}/api/v1/cases/{s.reported[grouped_case].case_number}").json()
+    case = httpx.get(
+        f"{url}/api/v1/cases/{s.reported[grouped_case].case_number}",
+        headers=signed_in(Role.SUPERVISOR),
+    ).json()
     assert case["case"]["group_number"] == "QT-440303-2026-000001"
     texts = [e["text"] for e in case["events"]]
     assert texts[0].startswith("经") and "受理" in texts[0]
@@ -421,7 +432,9 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     overridden = next(
         c for c in s.reported.values() if s.decision.get(c.case_id, (0, "", ""))[2] == "referral"
     )
-    detail = httpx.get(f"{url}/api/v1/cases/{overridden.case_number}").json()
+    detail = httpx.get(
+        f"{url}/api/v1/cases/{overridden.case_number}", headers=signed_in(Role.SUPERVISOR)
+    ).json()
     assert detail["case"]["status"] == "referral" and detail["case"]["category"] == "overtime"
     assert [e["event_type"] for e in detail["events"]] == [
         "case.reported",
@@ -433,7 +446,9 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     # Drill-down lists hold exactly the cases behind each figure.
     behind = lambda **f: {  # noqa: E731
         c["case_number"]
-        for c in httpx.get(f"{url}/api/v1/cases", params={**f, "limit": 500}).json()["cases"]
+        for c in httpx.get(
+            f"{url}/api/v1/cases", params={**f, "limit": 500}, headers=signed_in(Role.SUPERVISOR)
+        ).json()["cases"]
     }
     assert behind(grouped="true") == {s.reported[c].case_number for c in s.grouped}
     assert behind(deadline_at_risk="true") == {s.reported[c].case_number for c in s.at_risk}

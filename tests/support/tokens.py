@@ -137,3 +137,8 @@ def test_issuer() -> TestIssuer:
 
 
 test_issuer.__test__ = False  # type: ignore[attr-defined]
+
+
+def signed_in(role: Role, **options: Any) -> dict[str, str]:
+    """Headers of a request made by a test user of ``role`` (city-wide by default)."""
+    return test_issuer().headers(role, **options)
