@@ -17,15 +17,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import CHROMIUM, FLAGS, requires_chromium, sign_in
 from tests.support.stack import ARTIFACTS, Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call, walk_in_group
 
 pytestmark = [pytest.mark.integration, requires_chromium]
 
 
 def register(intake: str, path: str, body: dict[str, Any]) -> str:
-    response = httpx.post(f"{intake}{path}", json=body, timeout=15)
+    response = httpx.post(
+        f"{intake}{path}", json=body, timeout=15, headers=signed_in(Role.OPERATOR)
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["case_number"])
 
@@ -44,6 +48,7 @@ def page(deployment: Deployment) -> Iterator[Any]:
                 viewport={"width": 1400, "height": 1000},
             )
             page.set_default_timeout(20_000)
+            sign_in(page, deployment["projection"].url, Role.SUPERVISOR)
             yield page
         finally:
             browser.close()
@@ -115,7 +120,9 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     # Drill-down from a figure: the group dispute, then its timeline.
     page.click("[data-drill=groups]")
     grouped = httpx.get(
-        f"{deployment['projection'].url}/api/v1/cases", params={"grouped": "true"}
+        f"{deployment['projection'].url}/api/v1/cases",
+        params={"grouped": "true"},
+        headers=signed_in(Role.SUPERVISOR),
     ).json()["cases"]
     assert group_number in {c["case_number"] for c in grouped}  # and any case that joined it
     page.wait_for_function(
