@@ -179,9 +179,12 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
         f"身份证{worker['id_number']}，转法律援助"
     )
     planted |= {"139 1234 0003"}
+    # Legal aid, and another urgency: something changes whatever triage decided.
+    current = httpx.get(decisions, headers=officer).json()[-1]
+    urgency = "normal" if current["urgency"] == "critical" else "critical"
     override = httpx.post(
         f"{triage}/api/v1/cases/{hotline_number}/override",
-        json={"reason": reason, "route_detail": "legal_aid.union"},
+        json={"reason": reason, "route_detail": "legal_aid.union", "urgency": urgency},
         headers=officer,
     )
     assert override.status_code == 200, override.text

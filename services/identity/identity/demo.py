@@ -18,7 +18,7 @@ from identity.domain import Passwords
 from identity.scopes import districts_of
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.db import prepare_database
-from weiquan_shared.settings import Settings
+from weiquan_shared.settings import Settings, service_settings
 
 
 @dataclass(frozen=True)
@@ -111,4 +111,4 @@ async def seed(settings: Settings, path: Path) -> None:
 def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: python -m identity demo-accounts PATH")
-    asyncio.run(seed(Settings(service_name="identity"), Path(argv[0])))
+    asyncio.run(seed(service_settings("identity"), Path(argv[0])))
