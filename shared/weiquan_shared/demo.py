@@ -141,8 +141,10 @@ def hotline_call(
         rng.randrange(len(employers)) if employer is None else employer
     ]
     called_at = called_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
+    call_ref = call_id or f"12351-{called_at:%Y%m%d}-{rng.randint(0, 10**8):08d}"
+    _retired_staff_id(rng)
     return {
-        "call_id": call_id or f"12351-{called_at:%Y%m%d}-{rng.randint(0, 10**8):08d}",
+        "call_id": call_ref,
         "called_at": called_at.isoformat(),
         "workers": [worker(rng, platform=category == "platform_work") for _ in range(workers)],
         "employer": {
@@ -158,6 +160,13 @@ def hotline_call(
         .isoformat(),
         "consent": consent(called_at),
     }
+
+
+def _retired_staff_id(rng: random.Random, *, desk: bool = False) -> dict[str, Any]:
+    """Bodies once carried the staff id, drawn here; the signed-in person replaced it. The
+    draw stays, so every seeded data set (tests, benchmarks, demo) is the one it was."""
+    rng.randint(1, 9 if desk else 24)
+    return {}
 
 
 def consent(given_at: datetime) -> dict[str, Any]:
@@ -194,6 +203,7 @@ def walk_in_group(
         **call,
         "desk_submission_id": desk_submission_id or str(uuid.UUID(int=rng.getrandbits(128))),
         "visited_at": visited_at.isoformat(),
+        **_retired_staff_id(rng, desk=True),
         "centre": rng.choice(CENTRES),
     }
 
@@ -237,6 +247,7 @@ def consultation(
         "channel": channel,
         "channel_ref": channel_ref or f"12351-{occurred_at:%Y%m%d}-{rng.randint(0, 10**8):08d}",
         "occurred_at": occurred_at.isoformat(),
+        **_retired_staff_id(rng),
         "district_code": rng.choice(DISTRICTS),
         "topic": topic,
         "question": question,
