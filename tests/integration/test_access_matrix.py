@@ -249,7 +249,7 @@ MATRIX_USERS = {user.role: user.username for user in USERS[:8]}
 def forged_token(stack: Stack) -> str:
     """Identity's claims and key id, signed by another key."""
     real = stack.keys.active
-    other = ECKey.generate_key("P-256", parameters={"kid": real.kid}, private=True)
+    other = ECKey.generate_key("P-256", parameters={"kid": str(real.kid)}, private=True)
     return jwt.encode({"alg": "ES256", "kid": real.kid}, claims(stack, Role.ADMIN), other)
 
 
@@ -368,7 +368,7 @@ def test_search_by_mobile_finds_only_cases_in_scope(stack: Stack) -> None:
 async def audit_records(stack: Stack, action: str) -> list[tuple[Any, AuditRecorded]]:
     settings = stack.deployment.settings()
     topic = settings.topic("audit.recorded")
-    found = []
+    found: list[tuple[Any, AuditRecorded]] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = []
