@@ -254,6 +254,7 @@ def test_operator_form_is_cleared_after_a_save_so_the_next_call_is_not_lost(page
 
 
 def test_a_browser_without_a_session_is_sent_to_sign_in(deployment: Deployment) -> None:
+    deployment.start("intake")
     answer = httpx.get(
         f"{deployment['intake'].url}/walk-in", headers={"Accept": "text/html"}, timeout=10
     )
