@@ -28,6 +28,8 @@ from projection.rebuild import consumed_topics, rebuild
 from tests.bench.__main__ import Bench
 from tests.bench.load import percentile
 from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import DISTRICTS, EMPLOYERS
 from weiquan_shared.envelope import EventPayload
 from weiquan_shared.events import CaseReported, CaseRetriagedV1, CaseTriaged
@@ -324,7 +326,8 @@ def bench_dashboard(bench: Bench) -> None:
     ]
     dashboard: list[float] = []
     drill: list[float] = []
-    with httpx.Client(base_url=url, timeout=60) as client:
+    supervisor = signed_in(Role.SUPERVISOR, expires_in=6 * 3600)
+    with httpx.Client(base_url=url, timeout=60, headers=supervisor) as client:
         client.get("/api/v1/dashboard").raise_for_status()  # warm the pool
         for _ in range(QUERIES):
             params = {**rng.choice(periods)}
