@@ -1,10 +1,14 @@
 """Load the demo data set through intake, on all three channels, as people would.
 
 Hotline calls and consultations as 12351 operators log them, walk-in groups as a service
-centre's clerks register them, and WeChat conversations as WeChat's servers deliver them
+centre's clerks register them (each signed in with the demo accounts of
+``.run/demo-accounts.txt`` at identity's token endpoint, so every case is registered by
+someone), and WeChat conversations as WeChat's servers deliver them
 (signed and encrypted with the account's secrets from ``.run/secrets.env``; skipped when
 they are not set). Deterministic (seeded call ids, desk ids and WeChat MsgIds), so running
-it again (every `make up`) registers nothing new.
+it again (every `make up`) registers nothing new. The first run also reveals a few masked
+values, searches by mobile and overrides a few triage decisions, as the demo users, so the
+audit trail has content.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import hashlib
 import os
 import random
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
+from identity.demo import read_passwords
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 from weiquan_shared.settings import SERVICE_PORTS
 
@@ -148,17 +155,84 @@ def _wechat_conversations(client: httpx.Client) -> int:
     return finished
 
 
+def _url(service: str) -> str:
+    default = f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+    return os.environ.get(f"WEIQUAN_{service.upper()}_URL", default)
+
+
+def sign_in(username: str) -> dict[str, str]:
+    """A demo user's bearer token from identity (password from the demo accounts file)."""
+    accounts = Path(os.environ.get("WEIQUAN_RUN_DIR", ".run")) / "demo-accounts.txt"
+    password = read_passwords(accounts).get(username)
+    if password is None:
+        sys.exit(f"demo data: no password for {username} in {accounts} (make up writes it)")
+    response = httpx.post(
+        f"{_url('identity')}/api/v1/token",
+        data={"grant_type": "password", "username": username, "password": password},
+        timeout=10,
+    )
+    if response.status_code != 200:
+        sys.exit(f"demo data: {username} could not sign in: {response.text}")
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _decided(triage: httpx.Client, number: str) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if triage.get(f"/api/v1/cases/{number}/decisions").status_code == 200:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def demo_work(operator: httpx.Client, officer: httpx.Client, triage: httpx.Client) -> int:
+    """What staff do with registered cases, for the audit trail: an operator searches by
+    mobile and reveals a number to call back, an officer checks an identity and re-routes."""
+    done = 0
+    calls = [c for c in demo_calls() if c["employer"]["district_code"] == "440305"][:3]  # type: ignore[index]
+    for call in calls:
+        mobile = call["workers"][0]["mobile"]  # type: ignore[index]
+        found = operator.post(
+            "/api/v1/case-searches/by-mobile", json={"mobile": mobile, "reason": "progress_enquiry"}
+        )
+        if found.status_code != 200 or not found.json():
+            continue
+        number = found.json()[0]["case_number"]
+        reveals = (
+            (operator, {"worker": 0, "field": "mobile", "reason": "call_back"}),
+            (officer, {"worker": 0, "field": "id_number", "reason": "verify_identity"}),
+        )
+        for client, body in reveals:
+            done += client.post(f"/api/v1/cases/{number}/reveal", json=body).status_code == 200
+        if _decided(triage, number):
+            override = triage.post(
+                f"/api/v1/cases/{number}/override",
+                json={"reason": "职工来电补充：情况紧急，需优先处理", "urgency": "urgent"},
+            )
+            done += override.status_code == 200
+    return done
+
+
 def main() -> None:
-    base = os.environ.get("WEIQUAN_INTAKE_URL", f"http://127.0.0.1:{SERVICE_PORTS['intake']}")
     counts = {"created": 0, "existing": 0}
-    with httpx.Client(base_url=base, timeout=10) as client:
+    operator_auth, clerk_auth, officer_auth = (
+        sign_in(name) for name in ("demo-operator", "demo-clerk", "demo-triage")
+    )
+    with (
+        httpx.Client(base_url=_url("intake"), timeout=10, headers=operator_auth) as client,
+        httpx.Client(base_url=_url("intake"), timeout=10, headers=clerk_auth) as clerk,
+        httpx.Client(base_url=_url("intake"), timeout=10, headers=officer_auth) as officer,
+        httpx.Client(base_url=_url("triage"), timeout=10, headers=officer_auth) as triage,
+    ):
         for call in demo_calls():
             _post(client, "/api/v1/hotline-calls", call, counts)
         for group in demo_walk_ins():
-            _post(client, "/api/v1/walk-in-registrations", group, counts)
+            _post(clerk, "/api/v1/walk-in-registrations", group, counts)
         print(
             f"demo data: {counts['created']} cases registered, {counts['existing']} already there"
         )
+        if counts["created"]:
+            print(f"demo data: {demo_work(client, officer, triage)} reveals and overrides audited")
         counts = {"created": 0, "existing": 0}
         for asked in demo_consultations():
             _post(client, "/api/v1/consultations", asked, counts)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 
@@ -26,6 +26,7 @@ from weiquan_shared.auth import (
     Role,
     TokenVerifier,
     install_token_verifier,
+    page_with_csrf,
     require,
 )
 from weiquan_shared.http import install_http_errors
@@ -232,6 +233,10 @@ def client(signing_key: ECKey) -> httpx.AsyncClient:
     async def change(who: Annotated[Principal, Depends(require())]) -> dict[str, str]:
         return {"subject": who.subject}
 
+    @app.get("/page")
+    async def page(request: Request, _: Annotated[Principal, Depends(require())]) -> Response:
+        return page_with_csrf(request, "<html><head><title>页</title></head><body></body></html>")
+
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
@@ -283,3 +288,35 @@ async def test_a_bearer_token_needs_no_csrf(client: httpx.AsyncClient, signing_k
     token = sign(signing_key, claims())
     answer = await client.post("/cases", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200
+
+
+async def test_a_browser_without_a_session_is_sent_to_sign_in_and_comes_back(
+    client: httpx.AsyncClient, signing_key: ECKey
+) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    anonymous = await client.get("/page?case=440305-2026-000001", headers=browser)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == (
+        "/identity/login?next=%2Fpage%3Fcase%3D440305-2026-000001"
+    )
+    client.cookies.set(SESSION_COOKIE, sign(signing_key, claims(exp=int(time.time()) - 600)))
+    expired = await client.get("/page", headers={**browser, "X-Forwarded-Prefix": "/intake"})
+    assert expired.headers["location"] == "/identity/login?next=%2Fintake%2Fpage"
+    # A script or an API client still gets 401, not a page.
+    assert (await client.get("/page")).status_code == 401
+
+
+async def test_a_page_carries_the_csrf_token_of_its_cookie(
+    client: httpx.AsyncClient, signing_key: ECKey
+) -> None:
+    client.cookies.set(SESSION_COOKIE, sign(signing_key, claims()))
+    fresh = await client.get("/page")
+    token = fresh.cookies[CSRF_COOKIE]
+    assert f'<meta name="csrf-token" content="{token}"></head>' in fresh.text
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, sign(signing_key, claims()))
+    client.cookies.set(CSRF_COOKIE, "csrf-from-sign-in")
+    again = await client.get("/page")
+    assert '<meta name="csrf-token" content="csrf-from-sign-in">' in again.text
+    sent = await client.post("/cases", headers={CSRF_HEADER: "csrf-from-sign-in"})
+    assert sent.status_code == 200

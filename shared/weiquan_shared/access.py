@@ -6,10 +6,11 @@ A router says who may call its routes with one dependency::
     callback = APIRouter(dependencies=[public("WeChat's servers sign each call instead")])
 
 :func:`allow` is :func:`weiquan_shared.auth.require` (401 without a valid token, 403 for
-another role) made recognisable; a route that needs the caller reads it again with
-``principal: Principal = Depends(require(...))`` (FastAPI runs a dependency once per
-request). :func:`public` names why anyone may call a route. Paths FastAPI and the
-service framework add themselves (the API docs, ``/metrics``) are :data:`INTERNAL_PATHS`:
+another role) made recognisable; a route that needs the caller reads the same declaration
+again, ``principal: Annotated[Principal, OFFICERS]`` with ``OFFICERS = allow(...)`` (FastAPI
+runs a dependency once per request, and it still counts as one declaration).
+:func:`public` names why anyone may call a route. Paths FastAPI and the service
+framework add themselves (the API docs, ``/metrics``) are :data:`INTERNAL_PATHS`:
 served on the service's own port for operators of the system, never through the one
 address. :func:`undeclared_routes` lists every route of an app with no declaration; a
 test runs it over every service, so a new route without one fails the build.
@@ -70,7 +71,9 @@ def declared_access(route: APIRoute, included_with: Sequence[Any] = ()) -> list[
     with (exactly one is right)."""
     calls = [dependant.call for dependant in _dependants(route.dependant)]
     calls += [depends.dependency for depends in included_with]
-    return [getattr(call, ACCESS_ATTRIBUTE) for call in calls if hasattr(call, ACCESS_ATTRIBUTE)]
+    # The router's declaration read again by a handler for its Principal is the same one.
+    unique = {id(call): call for call in calls if hasattr(call, ACCESS_ATTRIBUTE)}
+    return [getattr(call, ACCESS_ATTRIBUTE) for call in unique.values()]
 
 
 def app_routes(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, BaseRoute, list[Any]]]:
@@ -107,6 +110,7 @@ def undeclared_routes(
     for prefix, route, included_with in app_routes(app.routes):
         if isinstance(route, APIRoute):
             path = prefix + route.path
+            # The docs are API routes too when served offline (fastapi-offline).
             if path in PROBE_PATHS or path in INTERNAL_PATHS:
                 continue
             found = declared_access(route, included_with)

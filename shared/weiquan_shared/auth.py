@@ -23,14 +23,18 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -120,6 +124,9 @@ class AuthSettings(BaseSettings):
     oidc_leeway_s: int = 30
     # At most one key-set refetch per issuer in this many seconds (unknown key ids).
     oidc_jwks_refresh_s: float = 60.0
+    # Where a browser without a valid session is sent to sign in (``?next=`` is added):
+    # identity's sign-in page under the one address.
+    sign_in_url: str = "/identity/login"
 
 
 DEFAULT_CLAIMS: dict[str, str] = {
@@ -311,9 +318,13 @@ def _role(value: Any) -> Role | None:
 # ---------------------------------------------------------------- FastAPI
 
 
-def install_token_verifier(app: Any, verifier: TokenVerifier) -> None:
-    """Make ``verifier`` the one :func:`require` uses in this application."""
+def install_token_verifier(
+    app: Any, verifier: TokenVerifier, *, sign_in_url: str = "/identity/login"
+) -> None:
+    """Make ``verifier`` the one :func:`require` uses in this application; a browser
+    opening a page without a valid session is sent to ``sign_in_url``."""
     app.state.token_verifier = verifier
+    app.state.sign_in_url = sign_in_url
 
 
 _UNAUTHENTICATED = "请先登录：缺少有效的登录凭证，或登录已过期"
@@ -329,6 +340,21 @@ def _unauthenticated(reason: str) -> HTTPException:
         detail=_UNAUTHENTICATED,
         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
     )
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser navigating to a page (not a script's fetch, not an API client)."""
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _to_sign_in(request: Request) -> HTTPException:
+    """303 to the sign-in page, which sends the person back here afterwards."""
+    sign_in = getattr(request.app.state, "sign_in_url", "/identity/login")
+    here = request.headers.get("X-Forwarded-Prefix", "").rstrip("/") + request.url.path
+    if request.url.query:
+        here += "?" + request.url.query
+    location = f"{sign_in}?{urlencode({'next': here})}"
+    return HTTPException(status_code=303, detail=_UNAUTHENTICATED, headers={"Location": location})
 
 
 def bearer_token(request: Request) -> str | None:
@@ -352,6 +378,27 @@ async def csrf_token_matches(request: Request) -> bool:
     return sent is not None and hmac.compare_digest(sent.encode(), expected.encode())
 
 
+def page_with_csrf(request: Request, html: str) -> HTMLResponse:
+    """A signed-in page carrying the CSRF token (``<meta name="csrf-token">``) that its
+    scripts send back in the :data:`CSRF_HEADER` of every state-changing request.
+
+    The token is the one in the CSRF cookie (set by the sign-in page), or a new one set
+    here; the cookie is HttpOnly, so a script learns it only from the page.
+    """
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    meta = f'<meta name="csrf-token" content="{escape(token)}">'
+    response = HTMLResponse(html.replace("</head>", f"{meta}</head>", 1))
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
 def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency: the caller's :class:`Principal`, if one of ``roles`` (any role
     when none are named); 401 without a valid token, 403 for another role."""
@@ -366,6 +413,8 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
         if from_cookie:
             token = request.cookies.get(SESSION_COOKIE)
         if not token:
+            if _wants_page(request):
+                raise _to_sign_in(request)
             raise HTTPException(
                 status_code=401, detail=_UNAUTHENTICATED, headers={"WWW-Authenticate": "Bearer"}
             )
@@ -373,6 +422,8 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
             principal = await verifier.verify(token)
         except AuthenticationError as exc:
             log.info("token refused", reason=str(exc), path=request.url.path)
+            if from_cookie and _wants_page(request):
+                raise _to_sign_in(request) from exc
             raise _unauthenticated("token refused") from exc
         except IssuerUnavailable as exc:
             raise HTTPException(

@@ -141,10 +141,11 @@ def hotline_call(
         rng.randrange(len(employers)) if employer is None else employer
     ]
     called_at = called_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
+    call_ref = call_id or f"12351-{called_at:%Y%m%d}-{rng.randint(0, 10**8):08d}"
+    _retired_staff_id(rng)
     return {
-        "call_id": call_id or f"12351-{called_at:%Y%m%d}-{rng.randint(0, 10**8):08d}",
+        "call_id": call_ref,
         "called_at": called_at.isoformat(),
-        "operator_id": f"op-{rng.randint(1, 24):03d}",
         "workers": [worker(rng, platform=category == "platform_work") for _ in range(workers)],
         "employer": {
             "name": employer_name,
@@ -159,6 +160,13 @@ def hotline_call(
         .isoformat(),
         "consent": consent(called_at),
     }
+
+
+def _retired_staff_id(rng: random.Random, *, desk: bool = False) -> dict[str, Any]:
+    """Bodies once carried the staff id, drawn here; the signed-in person replaced it. The
+    draw stays, so every seeded data set (tests, benchmarks, demo) is the one it was."""
+    rng.randint(1, 9 if desk else 24)
+    return {}
 
 
 def consent(given_at: datetime) -> dict[str, Any]:
@@ -178,7 +186,7 @@ def walk_in_group(
     """Co-workers of one employer registered together at a workers' service centre.
 
     The body for ``POST /api/v1/walk-in-registrations``: the dispute as in
-    :func:`hotline_call`, with the desk's submission id, visit time, clerk and centre.
+    :func:`hotline_call`, with the desk's submission id, visit time and centre.
     """
     visited_at = visited_at or datetime.now(UTC) - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
     call = hotline_call(
@@ -189,13 +197,13 @@ def walk_in_group(
         employer=employer,
         district=district,
     )
-    for key in ("call_id", "called_at", "operator_id"):
+    for key in ("call_id", "called_at"):
         call.pop(key)
     return {
         **call,
         "desk_submission_id": desk_submission_id or str(uuid.UUID(int=rng.getrandbits(128))),
         "visited_at": visited_at.isoformat(),
-        "clerk_id": f"desk-{rng.randint(1, 9):02d}",
+        **_retired_staff_id(rng, desk=True),
         "centre": rng.choice(CENTRES),
     }
 
@@ -239,7 +247,7 @@ def consultation(
         "channel": channel,
         "channel_ref": channel_ref or f"12351-{occurred_at:%Y%m%d}-{rng.randint(0, 10**8):08d}",
         "occurred_at": occurred_at.isoformat(),
-        "operator_id": f"op-{rng.randint(1, 24):03d}",
+        **_retired_staff_id(rng),
         "district_code": rng.choice(DISTRICTS),
         "topic": topic,
         "question": question,

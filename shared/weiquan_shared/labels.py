@@ -68,6 +68,18 @@ ROLES = {
     "supervisor": "督导/领导",
     "admin": "系统管理员",
 }
+# Why a person searches cases by a worker's mobile (stated with every search, audited).
+MOBILE_SEARCH_REASONS = {
+    "progress_enquiry": "职工来电查询进度",
+    "call_back": "回访职工",
+    "duplicate_check": "核对重复登记",
+}
+# Why a person reveals one masked value of a worker (stated with every reveal, audited).
+REVEAL_REASONS = {
+    "call_back": "回电联系职工",
+    "draft_document": "起草文书",
+    "verify_identity": "核实身份",
+}
 # The organisations users belong to (the five-party mechanism, and law firms).
 ORGANISATIONS = {
     "union": "工会",
@@ -154,4 +166,6 @@ def all_labels() -> dict[str, Any]:
         "decision_kinds": DECISION_KINDS,
         "roles": ROLES,
         "districts": DISTRICTS,
+        "mobile_search_reasons": MOBILE_SEARCH_REASONS,
+        "reveal_reasons": REVEAL_REASONS,
     }

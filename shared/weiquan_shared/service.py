@@ -30,6 +30,7 @@ from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weiquan_shared.access import public
+from weiquan_shared.auth import AuthSettings, TokenVerifier, install_token_verifier
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
 from weiquan_shared.envelope import Actor
@@ -181,9 +182,12 @@ def create_service_app(
     publishes_events: bool = False,
     field_labels: dict[str, str] | None = None,
     background: Sequence[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = (),
+    token_verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     """The service's app. ``background`` names coroutines (a scheduler, a sender) started
     once the database and Kafka are ready and cancelled at shutdown, like the outbox relay.
+    Every route's access declaration (``weiquan_shared.access``) checks tokens with
+    ``token_verifier``: by default the trusted issuers of ``WEIQUAN_OIDC_*``.
     """
     settings = runtime.settings
     broker = KafkaBroker(
@@ -237,6 +241,10 @@ def create_service_app(
     install_validation_errors(app, field_labels or {})
     install_dependency_outage_errors(app)
     install_http_errors(app)
+    auth = AuthSettings()
+    install_token_verifier(
+        app, token_verifier or TokenVerifier.from_settings(auth), sign_in_url=auth.sign_in_url
+    )
     app.mount("/metrics", make_asgi_app())
 
     app.add_middleware(RequestTimer)

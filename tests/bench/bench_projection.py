@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -29,7 +28,8 @@ from projection.rebuild import consumed_topics, rebuild
 from tests.bench.__main__ import Bench
 from tests.bench.load import percentile
 from tests.support.stack import Deployment
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import DISTRICTS, EMPLOYERS
 from weiquan_shared.envelope import EventPayload
 from weiquan_shared.events import CaseReported, CaseRetriagedV1, CaseTriaged
@@ -309,10 +309,7 @@ async def load_cases(deployment: Deployment, count: int, seed: int) -> None:
 
 
 def bench_dashboard(bench: Bench) -> None:
-    deployment = bench.deploy()
-    with tempfile.TemporaryDirectory() as key_dir:  # read by identity as it starts
-        identity = start_identity(deployment, Path(key_dir))
-        deployment.start("projection", **trusting(identity))
+    deployment = bench.deploy("projection")
     started = time.perf_counter()
     asyncio.run(load_cases(deployment, DASHBOARD_CASES, seed=8))
     print(
@@ -329,8 +326,8 @@ def bench_dashboard(bench: Bench) -> None:
     ]
     dashboard: list[float] = []
     drill: list[float] = []
-    # A city supervisor's token, taken after the load: it lasts 15 minutes.
-    with signed_in(identity, base_url=url) as client:
+    supervisor = signed_in(Role.SUPERVISOR, expires_in=6 * 3600)
+    with httpx.Client(base_url=url, timeout=60, headers=supervisor) as client:
         client.get("/api/v1/dashboard").raise_for_status()  # warm the pool
         for _ in range(QUERIES):
             params = {**rng.choice(periods)}

@@ -18,11 +18,14 @@ from typing import Any
 
 import aiohttp
 
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import employer_population, hotline_call, zipf_weights
 
 EMPLOYERS = employer_population(2000)
 EMPLOYER_WEIGHTS = zipf_weights(len(EMPLOYERS))
-HEADERS = {"content-type": "application/json"}
+# An operator of the tests' issuer, which every service under test trusts (a long run).
+HEADERS = {"content-type": "application/json", **signed_in(Role.OPERATOR, expires_in=6 * 3600)}
 
 
 def live_call(rng: random.Random) -> dict[str, Any]:

@@ -23,7 +23,8 @@ import pytest
 
 from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
-from tests.support.staff import CITY, PASSWORD, signed_in, start_identity, trusting
+from tests.support.staff import CITY, PASSWORD, signed_in, start_identity
+from tests.support.tokens import signed_in as staff_token
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call, walk_in_group
 
@@ -31,7 +32,8 @@ pytestmark = [pytest.mark.integration, requires_chromium]
 
 
 def register(intake: str, path: str, body: dict[str, Any]) -> str:
-    response = httpx.post(f"{intake}{path}", json=body, timeout=15)
+    clerk = Role.WALK_IN_CLERK if "walk-in" in path else Role.OPERATOR
+    response = httpx.post(f"{intake}{path}", json=body, timeout=15, headers=staff_token(clerk))
     assert response.status_code == 201, response.text
     return str(response.json()["case_number"])
 
@@ -44,8 +46,9 @@ def page(deployment: Deployment, tmp_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     accounts = {**CITY, NANSHAN_SUPERVISOR: (Role.SUPERVISOR, ["440305"])}
-    identity = start_identity(deployment, tmp_path, accounts)
-    deployment.start("intake", "triage", "projection", **trusting(identity))
+    start_identity(deployment, tmp_path, accounts)
+    # Services trust the test issuer (the clerks' tokens) and this identity (the supervisors').
+    deployment.start("intake", "triage", "projection")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:

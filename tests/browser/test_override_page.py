@@ -9,8 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import CHROMIUM, FLAGS, requires_chromium, sign_in
 from tests.support.stack import ARTIFACTS, Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 
 pytestmark = [pytest.mark.integration, requires_chromium]
@@ -19,12 +21,19 @@ pytestmark = [pytest.mark.integration, requires_chromium]
 def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deployment) -> None:
     deployment.start("intake", "triage")
     call = hotline_call(random.Random(31), story=0, workers=1)
-    accepted = httpx.post(f"{deployment['intake'].url}/api/v1/hotline-calls", json=call)
+    accepted = httpx.post(
+        f"{deployment['intake'].url}/api/v1/hotline-calls",
+        json=call,
+        headers=signed_in(Role.OPERATOR),
+    )
     assert accepted.status_code == 201, accepted.text
     number = accepted.json()["case_number"]
     triage = deployment["triage"].url
     deadline = time.monotonic() + 60
-    while httpx.get(f"{triage}/api/v1/cases/{number}/decisions").status_code != 200:
+    officer = signed_in(Role.TRIAGE_OFFICER)
+    while (
+        httpx.get(f"{triage}/api/v1/cases/{number}/decisions", headers=officer).status_code != 200
+    ):
         assert time.monotonic() < deadline, "triage did not decide the case"
         time.sleep(0.5)
 
@@ -32,6 +41,7 @@ def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deplo
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
             page = browser.new_page(base_url=triage, locale="zh-CN")
+            sign_in(page, triage, Role.TRIAGE_OFFICER, name="分流员李明")
             page.goto("/override")
             assert page.title() == "维权 · 调整分流"
             page.wait_for_function("document.querySelectorAll('#route_detail option').length > 1")
@@ -42,7 +52,6 @@ def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deplo
 
             page.select_option("#route_detail", "legal_aid.union")
             page.select_option("#category", "platform_work")
-            page.fill("#officer_id", "op-017")
             page.fill("#reason", "职工补充：是平台骑手，需法律援助")
             page.click("#override button")
             page.wait_for_function("document.querySelectorAll('#history tr').length === 3")
@@ -52,6 +61,7 @@ def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deplo
             browser.close()
 
     assert "首次分流" in history and "分流员调整分流" in history
+    assert "分流员李明" in history  # the signed-in officer, sent with the CSRF header
     assert "新就业形态/平台用工" in history and "工会法律援助" in history
     for code in ("platform_work", "legal_aid.union", "normal", "mediation", "override"):
         assert code not in history

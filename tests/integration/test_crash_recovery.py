@@ -6,7 +6,6 @@ import asyncio
 import random
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,8 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 
 pytestmark = pytest.mark.integration
@@ -23,21 +23,25 @@ CASES = 120
 
 
 def triage_decisions(deployment: Deployment) -> int:
-    return httpx.get(f"{deployment['triage'].url}/api/v1/stats", timeout=5).json()["decisions"]
+    return httpx.get(
+        f"{deployment['triage'].url}/api/v1/stats",
+        timeout=5,
+        headers=signed_in(Role.TRIAGE_OFFICER),
+    ).json()["decisions"]
 
 
 def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
-    deployment: Deployment, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    identity = start_identity(deployment, tmp_path)
-    deployment.start("intake", "triage", "projection", **trusting(identity))
-    projection = signed_in(identity, base_url=deployment["projection"].url)
+    deployment.start("intake", "triage", "projection")
     rng = random.Random(2026)
     calls = [hotline_call(rng, workers=rng.randint(1, 3)) for _ in range(CASES)]
     accepted: list[str] = []
 
     def submit() -> None:
-        with httpx.Client(base_url=deployment["intake"].url, timeout=10) as client:
+        with httpx.Client(
+            base_url=deployment["intake"].url, timeout=10, headers=signed_in(Role.OPERATOR)
+        ) as client:
             for call in calls:
                 response = client.post("/api/v1/hotline-calls", json=call)
                 assert response.status_code == 201, response.text
@@ -60,7 +64,7 @@ def test_triage_killed_mid_stream_loses_and_duplicates_nothing(
     assert len(set(accepted)) == CASES
 
     figures = wait_for_dashboard(
-        projection,
+        deployment,
         lambda f: f["totals"]["cases"] == CASES and f["totals"]["awaiting_triage"] == 0,
         timeout_s=90,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from pathlib import Path
 
 import httpx
 import orjson
@@ -13,7 +12,8 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, wait_for_records
 from tests.support.stack import Deployment
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
@@ -43,10 +43,8 @@ def _valid_envelope() -> dict:
     )
 
 
-def test_bad_events_are_dead_lettered_with_reasons(deployment: Deployment, tmp_path: Path) -> None:
-    identity = start_identity(deployment, tmp_path)
-    deployment.start("intake", "triage", "projection", **trusting(identity))
-    projection = signed_in(identity, base_url=deployment["projection"].url)
+def test_bad_events_are_dead_lettered_with_reasons(deployment: Deployment) -> None:
+    deployment.start("intake", "triage", "projection")
     settings = deployment.settings()
     bootstrap = deployment.infra.kafka_bootstrap
     unknown = {**_valid_envelope(), "event_type": "case.teleported"}
@@ -64,9 +62,13 @@ def test_bad_events_are_dead_lettered_with_reasons(deployment: Deployment, tmp_p
 
     # A good case after the poison still flows through.
     call = hotline_call(random.Random(5))
-    assert httpx.post(f"{deployment['intake'].url}/api/v1/hotline-calls", json=call).is_success
+    assert httpx.post(
+        f"{deployment['intake'].url}/api/v1/hotline-calls",
+        json=call,
+        headers=signed_in(Role.OPERATOR),
+    ).is_success
     figures = wait_for_dashboard(
-        projection, lambda f: f["totals"]["awaiting_triage"] == 0 and f["totals"]["cases"] == 1
+        deployment, lambda f: f["totals"]["awaiting_triage"] == 0 and f["totals"]["cases"] == 1
     )
     assert figures["totals"]["cases"] == 1
 

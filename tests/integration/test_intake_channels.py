@@ -24,6 +24,8 @@ from wechatpy.crypto import WeChatCrypto
 
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 from weiquan_shared.envelope import decode
 
@@ -47,29 +49,48 @@ def test_hotline_call_retry_search_and_consultation(deployment: Deployment) -> N
     call = hotline_call(random.Random(4), story=0, workers=2)
     call["employer"]["credit_code"] = "91350100M000100Y44"  # fails its check: a warning only
 
-    first = httpx.post(f"{url}/api/v1/hotline-calls", json=call, timeout=10)
+    first = httpx.post(
+        f"{url}/api/v1/hotline-calls", json=call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert first.status_code == 201, first.text
     accepted = first.json()
     assert accepted["warnings"][0]["field"] == "employer.credit_code"
-    retry = httpx.post(f"{url}/api/v1/hotline-calls", json=call, timeout=10)
+    retry = httpx.post(
+        f"{url}/api/v1/hotline-calls", json=call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert retry.status_code == 200
     assert retry.json()["case_number"] == accepted["case_number"] and retry.json()["duplicate"]
 
     worker = call["workers"][1]
     found = httpx.post(
-        f"{url}/api/v1/case-searches/by-mobile", json={"mobile": worker["mobile"]}, timeout=10
+        f"{url}/api/v1/case-searches/by-mobile",
+        json={"mobile": worker["mobile"], "reason": "progress_enquiry"},
+        timeout=10,
+        headers=signed_in(Role.OPERATOR),
     ).json()
     assert [c["case_number"] for c in found] == [accepted["case_number"]]
     assert found[0]["status"] == "已受理，待分流"
-    case = httpx.get(f"{url}/api/v1/cases/{accepted['case_number']}").json()
+    case = httpx.get(
+        f"{url}/api/v1/cases/{accepted['case_number']}", headers=signed_in(Role.OPERATOR)
+    ).json()
     assert (
         case["workers"][1]["id_number"]
         == worker["id_number"][:6] + "********" + worker["id_number"][-4:]
     )
 
     asked = consultation(random.Random(5))
-    assert httpx.post(f"{url}/api/v1/consultations", json=asked).status_code == 201
-    assert httpx.post(f"{url}/api/v1/consultations", json=asked).json()["duplicate"] is True
+    assert (
+        httpx.post(
+            f"{url}/api/v1/consultations", json=asked, headers=signed_in(Role.OPERATOR)
+        ).status_code
+        == 201
+    )
+    assert (
+        httpx.post(
+            f"{url}/api/v1/consultations", json=asked, headers=signed_in(Role.OPERATOR)
+        ).json()["duplicate"]
+        is True
+    )
 
     [(_, payload, raw)] = events(deployment, "case.reported")
     assert payload.case_number == accepted["case_number"] and len(payload.workers) == 2
@@ -90,9 +111,13 @@ def test_a_reused_key_with_another_body_is_a_conflict_never_a_replay(
 
     first_call = hotline_call(rng, story=0, employer=0)
     next_call = hotline_call(rng, story=1, employer=1, call_id=first_call["call_id"])
-    registered = httpx.post(f"{url}/api/v1/hotline-calls", json=first_call, timeout=10)
+    registered = httpx.post(
+        f"{url}/api/v1/hotline-calls", json=first_call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert registered.status_code == 201, registered.text
-    reused = httpx.post(f"{url}/api/v1/hotline-calls", json=next_call, timeout=10)
+    reused = httpx.post(
+        f"{url}/api/v1/hotline-calls", json=next_call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert reused.status_code == 409, reused.text
     assert reused.json()["message"].startswith(f"来电流水号 {first_call['call_id']} 已登记过")
     assert "本次未保存" in reused.json()["message"]
@@ -100,7 +125,9 @@ def test_a_reused_key_with_another_body_is_a_conflict_never_a_replay(
     assert [e["path"] for e in reused.json()["errors"]] == ["call_id"]
     # The page stamps the consent time when it sends: a retry of the same form is a replay.
     first_call["consent"]["given_at"] = datetime.now(UTC).isoformat()
-    retry = httpx.post(f"{url}/api/v1/hotline-calls", json=first_call, timeout=10)
+    retry = httpx.post(
+        f"{url}/api/v1/hotline-calls", json=first_call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert (retry.status_code, retry.json()["duplicate"]) == (200, True)
     assert retry.json()["case_number"] == registered.json()["case_number"]
 
@@ -108,18 +135,37 @@ def test_a_reused_key_with_another_body_is_a_conflict_never_a_replay(
     other_group = walk_in_group(
         rng, workers=2, story=3, employer=3, desk_submission_id=group["desk_submission_id"]
     )
-    assert httpx.post(f"{url}/api/v1/walk-in-registrations", json=group).status_code == 201
-    reused = httpx.post(f"{url}/api/v1/walk-in-registrations", json=other_group)
+    assert (
+        httpx.post(
+            f"{url}/api/v1/walk-in-registrations", json=group, headers=signed_in(Role.OPERATOR)
+        ).status_code
+        == 201
+    )
+    reused = httpx.post(
+        f"{url}/api/v1/walk-in-registrations", json=other_group, headers=signed_in(Role.OPERATOR)
+    )
     assert reused.status_code == 409, reused.text
     assert [e["path"] for e in reused.json()["errors"]] == ["desk_submission_id"]
 
     asked = consultation(rng)
     other_question = asked | {"question": "另一位来电职工问：公司一直不交社保怎么办？"}
-    assert httpx.post(f"{url}/api/v1/consultations", json=asked).status_code == 201
-    reused = httpx.post(f"{url}/api/v1/consultations", json=other_question)
+    assert (
+        httpx.post(
+            f"{url}/api/v1/consultations", json=asked, headers=signed_in(Role.OPERATOR)
+        ).status_code
+        == 201
+    )
+    reused = httpx.post(
+        f"{url}/api/v1/consultations", json=other_question, headers=signed_in(Role.OPERATOR)
+    )
     assert reused.status_code == 409, reused.text
     assert [e["path"] for e in reused.json()["errors"]] == ["channel_ref"]
-    assert httpx.post(f"{url}/api/v1/consultations", json=asked).json()["duplicate"] is True
+    assert (
+        httpx.post(
+            f"{url}/api/v1/consultations", json=asked, headers=signed_in(Role.OPERATOR)
+        ).json()["duplicate"]
+        is True
+    )
 
     # Nothing of the refused submissions was stored or announced.
     reported = events(deployment, "case.reported")
@@ -140,7 +186,9 @@ def test_a_reused_key_with_another_body_is_a_conflict_never_a_replay(
             await conn.close()
 
     asyncio.run(forget_hash())
-    legacy = httpx.post(f"{url}/api/v1/hotline-calls", json=next_call, timeout=10)
+    legacy = httpx.post(
+        f"{url}/api/v1/hotline-calls", json=next_call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert (legacy.status_code, legacy.json()["duplicate"]) == (200, True)
 
 
@@ -148,14 +196,24 @@ def test_walk_in_group_of_twelve_is_one_case_with_twelve_workers(deployment: Dep
     deployment.start("intake")
     url = deployment["intake"].url
     group = walk_in_group(random.Random(12), workers=12, story=1, employer=1, district="440306")
-    first = httpx.post(f"{url}/api/v1/walk-in-registrations", json=group, timeout=10)
+    first = httpx.post(
+        f"{url}/api/v1/walk-in-registrations",
+        json=group,
+        timeout=10,
+        headers=signed_in(Role.OPERATOR),
+    )
     assert first.status_code == 201, first.text
     number = first.json()["case_number"]
     assert number.startswith("440306-")
-    retry = httpx.post(f"{url}/api/v1/walk-in-registrations", json=group, timeout=10)
+    retry = httpx.post(
+        f"{url}/api/v1/walk-in-registrations",
+        json=group,
+        timeout=10,
+        headers=signed_in(Role.OPERATOR),
+    )
     assert (retry.status_code, retry.json()["case_number"]) == (200, number)
 
-    case = httpx.get(f"{url}/api/v1/cases/{number}").json()
+    case = httpx.get(f"{url}/api/v1/cases/{number}", headers=signed_in(Role.OPERATOR)).json()
     assert case["channel"] == "walk_in" and len(case["workers"]) == 12
     [(_, payload, raw)] = events(deployment, "case.reported")
     assert payload.channel_ref == group["desk_submission_id"]
@@ -266,7 +324,7 @@ def test_wechat_conversation_signed_and_encrypted(deployment: Deployment) -> Non
     stranger = FakeWeChatServer(base, "oOther" + secrets.token_urlsafe(20))
     assert stranger.send(f"查询 {number}").startswith("没有找到您登记的案件")
 
-    case = httpx.get(f"{base}/api/v1/cases/{number}").json()
+    case = httpx.get(f"{base}/api/v1/cases/{number}", headers=signed_in(Role.OPERATOR)).json()
     assert case["channel"] == "wechat" and case["workers"][0]["mobile"].startswith(answers[2][:3])
     [(_, payload, raw)] = events(deployment, "case.reported")
     assert payload.case_number == number and payload.channel == "wechat"

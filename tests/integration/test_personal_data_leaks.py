@@ -17,7 +17,6 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,7 +25,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 
 pytestmark = pytest.mark.integration
@@ -103,19 +103,17 @@ async def every_row(deployment: Deployment) -> str:
     return "\n".join(parts)
 
 
-def test_planted_personal_data_appears_nowhere(deployment: Deployment, tmp_path: Path) -> None:
-    identity = start_identity(deployment, tmp_path)
+def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
     deployment.start(
         "intake",
         "triage",
         "projection",
-        **trusting(identity),
         WEIQUAN_WECHAT_TOKEN=TOKEN,
         WEIQUAN_WECHAT_ENCODING_AES_KEY=AES_KEY,
         WEIQUAN_WECHAT_APP_ID=APP_ID,
     )
     intake, triage = deployment["intake"].url, deployment["triage"].url
-    projection = signed_in(identity, base_url=deployment["projection"].url)
+    projection = deployment["projection"].url
     rng = random.Random(2026)
     planted: set[str] = set()
 
@@ -132,7 +130,9 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment, tmp_path:
     planted |= {worker["name"], worker["mobile"], worker["id_number"], "塔吊信号工"}
     planted |= {"韩立新", "邹美玲", "13800138000", spaced_mobile(worker["mobile"])}
     planted |= {dashed_id(worker["id_number"]), worker["mobile"].translate(FULL_WIDTH)}
-    response = httpx.post(f"{intake}/api/v1/hotline-calls", json=call, timeout=10)
+    response = httpx.post(
+        f"{intake}/api/v1/hotline-calls", json=call, timeout=10, headers=signed_in(Role.OPERATOR)
+    )
     assert response.status_code == 201, response.text
     hotline_number = response.json()["case_number"]
 
@@ -144,13 +144,23 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment, tmp_path:
     )
     planted |= {value for w in group["workers"] for value in (w["name"], w["mobile"])}
     planted |= {w["id_number"] for w in group["workers"]}
-    assert httpx.post(f"{intake}/api/v1/walk-in-registrations", json=group).status_code == 201
+    assert (
+        httpx.post(
+            f"{intake}/api/v1/walk-in-registrations", json=group, headers=signed_in(Role.OPERATOR)
+        ).status_code
+        == 201
+    )
 
     # Consultation: the caller gives a name and a number although none is asked for.
     question = consultation(rng)
     question["question"] = "我叫曹文轩，电话139-1234-0002，" + question["question"]
     planted |= {"曹文轩", "139-1234-0002"}
-    assert httpx.post(f"{intake}/api/v1/consultations", json=question).status_code == 201
+    assert (
+        httpx.post(
+            f"{intake}/api/v1/consultations", json=question, headers=signed_in(Role.OPERATOR)
+        ).status_code
+        == 201
+    )
 
     # WeChat: the conversation, with a number typed with spaces into what happened.
     answers = wechat_answers(rng, story=0)
@@ -162,29 +172,36 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment, tmp_path:
 
     # The officer's override, with a name, a mobile and an ID number in the reason.
     decisions = f"{triage}/api/v1/cases/{hotline_number}/decisions"
-    wait_until(lambda: httpx.get(decisions).status_code == 200)
+    officer = signed_in(Role.TRIAGE_OFFICER)
+    wait_until(lambda: httpx.get(decisions, headers=officer).status_code == 200)
     reason = (
         f"职工本人{worker['name']}来电补充（139 1234 0003），"
         f"身份证{worker['id_number']}，转法律援助"
     )
     planted |= {"139 1234 0003"}
+    # Legal aid, and another urgency: something changes whatever triage decided.
+    current = httpx.get(decisions, headers=officer).json()[-1]
+    urgency = "normal" if current["urgency"] == "critical" else "critical"
     override = httpx.post(
         f"{triage}/api/v1/cases/{hotline_number}/override",
-        json={"officer_id": "op-017", "reason": reason, "route_detail": "legal_aid.union"},
+        json={"reason": reason, "route_detail": "legal_aid.union", "urgency": urgency},
+        headers=officer,
     )
     assert override.status_code == 200, override.text
 
     # Wait for the pipeline: projection has the re-routing, intake tells the worker.
-    timeline = f"/api/v1/cases/{hotline_number}/timeline"
+    timeline = f"{projection}/api/v1/cases/{hotline_number}/timeline"
 
     def retriaged_in_timeline() -> bool:
-        answer = projection.get(timeline)
+        answer = httpx.get(timeline, headers=signed_in(Role.SUPERVISOR))
         return answer.status_code == 200 and "case.retriaged" in answer.text
 
     wait_until(retriaged_in_timeline)
     wait_until(
         lambda: (
-            httpx.get(f"{intake}/api/v1/cases/{hotline_number}").json()["status"]
+            httpx.get(
+                f"{intake}/api/v1/cases/{hotline_number}", headers=signed_in(Role.OPERATOR)
+            ).json()["status"]
             == "已分流至法律援助"
         )
     )
@@ -192,13 +209,16 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment, tmp_path:
     wait_until(lambda: f"{wechat_number}：已分流" in wechat.send(f"查询 {wechat_number}"))
 
     answers_text = "\n".join(
-        [
-            httpx.get(decisions).text,
-            httpx.get(f"{intake}/api/v1/cases/{hotline_number}").text,
-            projection.get(timeline).text,
-        ]
+        httpx.get(url, headers=signed_in(role)).text
+        for url, role in (
+            (decisions, Role.TRIAGE_OFFICER),
+            (timeline, Role.SUPERVISOR),
+            (f"{intake}/api/v1/cases/{hotline_number}", Role.OPERATOR),
+        )
     )
-    assert "职工本人" in projection.get(timeline).text  # the reason is published, redacted
+    assert (
+        "职工本人" in httpx.get(timeline, headers=signed_in(Role.SUPERVISOR)).text
+    )  # the reason is published, redacted
     places = {
         "Kafka": asyncio.run(every_topic(deployment)),
         "databases": asyncio.run(every_row(deployment)),

@@ -15,7 +15,6 @@ import random
 import time
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,7 +25,8 @@ from projection.domain import CHINA
 from projection.periods import today
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group
 from weiquan_shared.envelope import decode
 
@@ -59,13 +59,20 @@ def register_data_set(intake: str) -> tuple[dict[str, dict[str, Any]], Counter[s
             ("/api/v1/walk-in-registrations", walk_in_group(rng, workers=workers), "walk_in")
         )
     for path, body, channel in bodies:
-        response = httpx.post(f"{intake}{path}", json=body, timeout=15)
+        response = httpx.post(
+            f"{intake}{path}", json=body, timeout=15, headers=signed_in(Role.OPERATOR)
+        )
         assert response.status_code == 201, response.text
         cases[response.json()["case_id"]] = {**body, "channel": channel}
     consultations: Counter[str] = Counter()
     for channel in ("hotline", "hotline", "walk_in", "hotline", "walk_in"):
         body = consultation(rng, channel=channel)
-        response = httpx.post(f"{intake}/api/v1/consultations", json=body, timeout=15)
+        response = httpx.post(
+            f"{intake}/api/v1/consultations",
+            json=body,
+            timeout=15,
+            headers=signed_in(Role.OPERATOR),
+        )
         assert response.status_code == 201, response.text
         consultations[channel] += 1
     return cases, consultations
@@ -164,15 +171,16 @@ def observed(dashboard: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment, tmp_path: Path) -> None:
-    identity = start_identity(deployment, tmp_path)
-    deployment.start("intake", "triage", "projection", **trusting(identity))
-    projection = signed_in(identity, base_url=deployment["projection"].url)
+def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment) -> None:
+    deployment.start("intake", "triage", "projection")
+    projection = deployment["projection"].url
     cases, consultations = register_data_set(deployment["intake"].url)
 
     deadline = time.monotonic() + 90
     while True:
-        totals = projection.get("/api/v1/dashboard").json()["totals"]
+        totals = httpx.get(
+            f"{projection}/api/v1/dashboard", timeout=10, headers=signed_in(Role.SUPERVISOR)
+        ).json()["totals"]
         if totals["cases"] == len(cases) and totals["awaiting_triage"] == 0:
             break
         assert time.monotonic() < deadline, f"projection did not catch up: {totals}"
@@ -180,7 +188,11 @@ def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment, tmp_pat
     time.sleep(2)  # group upgrades and flags follow the last decision
     want = expected(cases, consultations, triage_outcome(deployment))
     deadline = time.monotonic() + 30
-    while (got := observed(projection.get("/api/v1/dashboard").json())) != want:
+    while (
+        got := observed(
+            httpx.get(f"{projection}/api/v1/dashboard", headers=signed_in(Role.SUPERVISOR)).json()
+        )
+    ) != want:
         assert time.monotonic() < deadline, f"figures differ: {got} != {want}"
         time.sleep(0.5)
     assert want["totals"]["group_disputes"] >= 1  # the walk-in group of twelve
@@ -189,12 +201,21 @@ def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment, tmp_pat
     # District filter: the same counts restricted to one district's cases.
     district = "440305"
     mine = {c: b for c, b in cases.items() if b["employer"]["district_code"] == district}
-    scoped = projection.get("/api/v1/dashboard", params={"district": district}).json()
+    scoped = httpx.get(
+        f"{projection}/api/v1/dashboard",
+        params={"district": district},
+        headers=signed_in(Role.SUPERVISOR),
+    ).json()
     assert scoped["totals"]["cases"] == len(mine)
     assert scoped["totals"]["workers"] == sum(len(b["workers"]) for b in mine.values())
 
     # The report: every figure on its first sheet, the cases behind it on the others.
-    response = projection.get("/api/v1/report.xlsx", params={"period": str(today().year)})
+    response = httpx.get(
+        f"{projection}/api/v1/report.xlsx",
+        params={"period": str(today().year)},
+        timeout=30,
+        headers=signed_in(Role.SUPERVISOR),
+    )
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     overview = {

@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,8 @@ import pytest
 from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
@@ -86,12 +86,8 @@ def test_replayed_case_reported_yields_one_decision(deployment: Deployment) -> N
 CASES = 30
 
 
-def test_thirty_calls_over_a_week_become_one_critical_group(
-    deployment: Deployment, tmp_path: Path
-) -> None:
-    identity = start_identity(deployment, tmp_path)
-    deployment.start("intake", "triage", "projection", **trusting(identity))
-    projection = signed_in(identity, base_url=deployment["projection"].url)
+def test_thirty_calls_over_a_week_become_one_critical_group(deployment: Deployment) -> None:
+    deployment.start("intake", "triage", "projection")
     rng = random.Random(530)
     start = datetime.now(UTC) - timedelta(days=7)
     calls = [
@@ -104,7 +100,9 @@ def test_thirty_calls_over_a_week_become_one_critical_group(
         )
         for i in range(CASES)
     ]
-    with httpx.Client(base_url=deployment["intake"].url, timeout=10) as client:
+    with httpx.Client(
+        base_url=deployment["intake"].url, timeout=10, headers=signed_in(Role.OPERATOR)
+    ) as client:
         numbers = []
         for call in calls:
             response = client.post("/api/v1/hotline-calls", json=call)
@@ -157,7 +155,7 @@ def test_thirty_calls_over_a_week_become_one_critical_group(
     # Projection shows every case's current decision, including those triaged and upgraded
     # in one batch (both decisions then bear the same time).
     figures = wait_for_dashboard(
-        projection,
+        deployment,
         lambda f: (
             f["totals"]["cases"] == CASES
             and {u["code"]: u["cases"] for u in f["by_urgency"]} == {"critical": CASES}
@@ -170,15 +168,29 @@ def test_thirty_calls_over_a_week_become_one_critical_group(
 def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Deployment) -> None:
     deployment.start("intake", "triage")
     call = hotline_call(random.Random(77), story=2, workers=1)  # dismissal
-    accepted = httpx.post(f"{deployment['intake'].url}/api/v1/hotline-calls", json=call, timeout=10)
+    accepted = httpx.post(
+        f"{deployment['intake'].url}/api/v1/hotline-calls",
+        json=call,
+        timeout=10,
+        headers=signed_in(Role.OPERATOR),
+    )
     assert accepted.status_code == 201, accepted.text
     number = accepted.json()["case_number"]
     triage = deployment["triage"].url
-    wait_until(lambda: httpx.get(f"{triage}/api/v1/cases/{number}/decisions").status_code == 200)
+    wait_until(
+        lambda: (
+            httpx.get(
+                f"{triage}/api/v1/cases/{number}/decisions", headers=signed_in(Role.TRIAGE_OFFICER)
+            ).status_code
+            == 200
+        )
+    )
 
+    officer = signed_in(Role.TRIAGE_OFFICER, subject="officer-017", name="分流员李明")
     invalid = httpx.post(
         f"{triage}/api/v1/cases/{number}/override",
-        json={"officer_id": "op-017", "reason": "", "urgency": "critical"},
+        json={"reason": "", "urgency": "critical"},
+        headers=officer,
     )
     assert invalid.status_code == 422
     assert "调整理由" in invalid.json()["message"]
@@ -186,18 +198,20 @@ def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Depl
     response = httpx.post(
         f"{triage}/api/v1/cases/{number}/override",
         json={
-            "officer_id": "op-017",
             "reason": "职工补充：同车间另有多人被辞退，需尽快处理",
             "urgency": "critical",
             "route_detail": "mediation.court_union_room",
         },
+        headers=officer,
     )
     assert response.status_code == 200, response.text
     assert response.json()["current"]["urgency"] == "critical"
 
-    history = httpx.get(f"{triage}/api/v1/cases/{number}/decisions").json()
+    history = httpx.get(
+        f"{triage}/api/v1/cases/{number}/decisions", headers=signed_in(Role.TRIAGE_OFFICER)
+    ).json()
     assert [(d["kind"], d["seq"]) for d in history] == [("initial", 1), ("override", 2)]
-    assert history[1]["actor"] == "op-017"
+    assert history[1]["actor"] == "分流员李明"  # who the token says, not the body
     assert history[1]["previous"]["urgency"] == history[0]["urgency"]
     assert history[1]["route_detail"] == "mediation.court_union_room"
 
@@ -206,11 +220,11 @@ def test_override_emits_case_retriaged_and_keeps_both_decisions(deployment: Depl
     payload = retriaged["payload"]
     assert (payload["retriaged_by"], payload["officer_id"], payload["urgency"]) == (
         "officer",
-        "op-017",
+        "officer-017",
         "critical",
     )
     assert payload["previous"]["urgency"] == history[0]["urgency"]
     assert (retriaged["schema_version"], payload["decision_seq"]) == (2, 2)
 
-    page = httpx.get(f"{triage}/override")
+    page = httpx.get(f"{triage}/override", headers=officer)
     assert page.status_code == 200 and "调整分流" in page.text

@@ -1,8 +1,17 @@
 """Headless Debian chromium for browser tests (Playwright never downloads a browser here)."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.support.tokens import test_issuer
+from weiquan_shared.auth import SESSION_COOKIE, Role
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags chromium keeps dialling out of a closed network.
@@ -17,3 +26,10 @@ FLAGS = [
 requires_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium (/usr/bin/chromium) is not installed"
 )
+
+
+def sign_in(page: Page, base_url: str, role: Role, **options: Any) -> None:
+    """Sign the page's browser in at ``base_url`` as a test user of ``role``: the session
+    cookie identity's sign-in page would set, holding a token of the tests' issuer."""
+    token = test_issuer().token(role, **options)
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": base_url}])

@@ -26,11 +26,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 from pydantic import SecretStr
 
+from tests.support.tokens import test_issuer
+from weiquan_shared.auth import Role
 from weiquan_shared.db import provision_service_database
 from weiquan_shared.navigation import PREFIXES
 from weiquan_shared.proxy import render as render_proxy
@@ -294,6 +297,8 @@ class Deployment:
             **self.pii,
             "WEIQUAN_NAMESPACE": self.namespace,
             "WEIQUAN_LOG_LEVEL": "INFO",
+            # Tokens of the tests' own issuer (tests.support.tokens) sign the callers in.
+            "WEIQUAN_OIDC_ISSUERS": json.dumps([test_issuer().url]),
             service_password_variable(name): self.passwords[name],
             **overrides,
         }
@@ -316,13 +321,13 @@ class Deployment:
         }
         for name, service in starting.items():
             root_path = {"WEIQUAN_HTTP_ROOT_PATH": PREFIXES[name]} if proxied else {}
-            service.env = self.service_env(
-                name,
-                WEIQUAN_HTTP_PORT=str(service.port),
+            env = {
+                "WEIQUAN_HTTP_PORT": str(service.port),
                 **root_path,
                 **self._trusted_issuers({**self.services, **starting}),
                 **env_overrides,
-            )
+            }
+            service.env = self.service_env(name, **env)
             service.start()
             self.services[name] = service
         for name in names:
@@ -330,9 +335,16 @@ class Deployment:
 
     @staticmethod
     def _trusted_issuers(services: dict[str, ServiceProcess]) -> dict[str, str]:
-        """Services trust the deployment's own identity service, as under ``make up``."""
-        identity = services.get("identity")
-        return {"WEIQUAN_OIDC_ISSUERS": json.dumps([identity.url])} if identity else {}
+        """Services trust the tests' own issuer and, as under ``make up``, the deployment's
+        identity service when it has one."""
+        issuers = [test_issuer().url]
+        if "identity" in services:
+            issuers.append(services["identity"].url)
+        return {"WEIQUAN_OIDC_ISSUERS": json.dumps(issuers)}
+
+    def auth(self, role: Role, **options: Any) -> dict[str, str]:
+        """Headers signing a request in as a test user of ``role`` (city-wide by default)."""
+        return test_issuer().headers(role, **options)
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]

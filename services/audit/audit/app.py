@@ -15,7 +15,6 @@ from audit import store
 from audit.api import build_page_router, build_router
 from audit.domain import partitions_ahead, retention_cutoff
 from audit.handlers import register_handlers
-from weiquan_shared.auth import TokenVerifier, install_token_verifier
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.logging import get_logger
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
@@ -82,5 +81,4 @@ def create_app() -> tuple[FastAPI, Settings]:
         consumer=consumer,
         background=[("audit-retention", retention)],
     )
-    install_token_verifier(app, TokenVerifier.from_settings())
     return app, settings

@@ -16,6 +16,7 @@ from identity.accounts import Accounts, SignInRefused
 from identity.domain import safe_next
 from identity.keys import ALGORITHM
 from identity.scopes import scope_label
+from weiquan_shared.access import allow, public
 from weiquan_shared.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -70,8 +71,17 @@ def principal_view(principal: Principal) -> dict[str, Any]:
     }
 
 
-def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
-    router = APIRouter()
+def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter]:
+    """Signing in and what verifiers fetch (public), and who is signed in (any role)."""
+    router = APIRouter(
+        dependencies=[
+            public(
+                "signing in and the keys that verify tokens: a password, a refresh token or "
+                "nothing secret; the page forms carry a CSRF token"
+            )
+        ]
+    )
+    signed_in = APIRouter(dependencies=[allow()])
     issuer = accounts.tokens.issuer
 
     @router.get(
@@ -152,11 +162,11 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
         await accounts.revoke(refresh_token)
         return Response(status_code=200, headers=NO_STORE)
 
-    @router.get("/api/v1/me", tags=["users"], summary="当前登录用户")
+    @signed_in.get("/api/v1/me", tags=["users"], summary="当前登录用户")
     async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return principal_view(principal)
 
-    @router.get("/api/v1/navigation", tags=["users"], summary="当前用户可用的页面（导航栏）")
+    @signed_in.get("/api/v1/navigation", tags=["users"], summary="当前用户可用的页面（导航栏）")
     async def navigation(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return {
             "name": principal.name,
@@ -168,7 +178,7 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
     async def stylesheet() -> FileResponse:
         return FileResponse(PAGES / "identity.css", media_type="text/css")
 
-    async def signed_in(request: Request) -> Principal | None:
+    async def session_principal(request: Request) -> Principal | None:
         """Who the page's session cookie names, if anyone (an expired one names no one)."""
         session = request.cookies.get(SESSION_COOKIE)
         if not session:
@@ -180,7 +190,7 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse, tags=["pages"], summary="工作台（导航）")
     async def portal(request: Request) -> Response:
-        principal = await signed_in(request)
+        principal = await session_principal(request)
         if principal is None:
             login = f"{_root(request)}/login?{urlencode({'next': PORTAL})}"
             return RedirectResponse(login, status_code=303, headers=NO_STORE)
@@ -188,7 +198,7 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
 
     @router.get("/login", response_class=HTMLResponse, tags=["pages"], summary="登录页面")
     async def login_page(request: Request, next: str = PORTAL) -> Response:
-        return _page(request, next_path=safe_next(next, PORTAL), principal=await signed_in(request))
+        return _page(request, next_path=safe_next(next, PORTAL), principal=await session_principal(request))
 
     @router.post("/login", response_class=HTMLResponse, tags=["pages"], summary="登录")
     async def login(request: Request) -> Response:
@@ -229,7 +239,7 @@ def build_router(accounts: Accounts, verifier: TokenVerifier) -> APIRouter:
         )
         return response
 
-    return router
+    return [router, signed_in]
 
 
 def _root(request: Request) -> str:

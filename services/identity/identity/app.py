@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity.accounts import Accounts, TokenSettings
-from identity.api import build_router
+from identity.api import build_routers
 from identity.domain import LockoutPolicy, Passwords
 from identity.keys import SigningKeys
-from weiquan_shared.auth import AuthSettings, TokenVerifier, install_token_verifier
+from weiquan_shared.auth import AuthSettings, TokenVerifier
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.settings import Settings
 
@@ -68,7 +68,7 @@ def create_app() -> tuple[FastAPI, Settings]:
         description="工作人员账户、角色与工作范围；登录、访问令牌与刷新令牌；"
         "OpenID Connect 发现文档与 JWKS，供各服务离线核验令牌。",
         migrations=Path(__file__).parent / "migrations",
-        routers=[build_router(accounts, verifier)],
+        routers=build_routers(accounts, verifier),
+        token_verifier=verifier,
     )
-    install_token_verifier(app, verifier)
     return app, settings

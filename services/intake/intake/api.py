@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from math import ceil
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from intake.domain import (
     CaseReport,
@@ -22,7 +24,10 @@ from intake.domain import (
     mobile_index,
     warnings_for,
 )
-from intake.store import CaseStore, ReusedKey
+from intake.store import CaseStore, ReusedKey, RevealableField, SearchLimit
+from weiquan_shared import labels
+from weiquan_shared.access import allow
+from weiquan_shared.auth import Principal, Role
 from weiquan_shared.envelope import Actor
 from weiquan_shared.pii import PiiCipher
 
@@ -79,10 +84,83 @@ class CaseSummary(BaseModel):
     status: str
 
 
+def _choices(table: dict[str, str]) -> str:
+    return "；".join(f"{code}（{name}）" for code, name in table.items())
+
+
+def reason_from(table: dict[str, str]) -> AfterValidator:
+    """A reason code from ``table`` (labels.py)."""
+
+    def known(code: str) -> str:
+        if code not in table:
+            raise ValueError(f"请从列表中选择理由：{_choices(table)}")
+        return code
+
+    return AfterValidator(known)
+
+
+MobileSearchReason = Annotated[
+    str,
+    reason_from(labels.MOBILE_SEARCH_REASONS),
+    Field(json_schema_extra={"enum": list(labels.MOBILE_SEARCH_REASONS)}),
+]
+RevealReason = Annotated[
+    str,
+    reason_from(labels.REVEAL_REASONS),
+    Field(json_schema_extra={"enum": list(labels.REVEAL_REASONS)}),
+]
+
+
 class MobileSearch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     mobile: Mobile
+    reason: MobileSearchReason = Field(
+        title="理由",
+        description=f"从列表中选择：{_choices(labels.MOBILE_SEARCH_REASONS)}",
+        examples=["progress_enquiry"],
+    )
+
+
+class RevealIn(BaseModel):
+    """Which one value to show in clear, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    worker: int = Field(title="职工序号", ge=0, le=999, description="从 0 开始", examples=[0])
+    field: RevealableField = Field(title="显示的信息", examples=["mobile"])
+    reason: RevealReason = Field(
+        title="理由",
+        description=f"从列表中选择：{_choices(labels.REVEAL_REASONS)}",
+        examples=["call_back"],
+    )
+
+
+class RevealedOut(BaseModel):
+    value: str | None = Field(description="明文，仅显示一次；职工未提供时为 null")
+
+
+class MobileSearchSettings(BaseSettings):
+    """The per-person limit on searches by mobile (WEIQUAN_MOBILE_SEARCH_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_MOBILE_SEARCH_", extra="ignore")
+
+    per_window: int = 10
+    window_s: int = 600
+
+    def limit(self) -> SearchLimit:
+        return SearchLimit(self.per_window, self.window_s)
+
+
+# Who may do what in intake (README: roles).
+REGISTRARS = (Role.OPERATOR, Role.WALK_IN_CLERK)
+CASE_READERS = (Role.OPERATOR, Role.WALK_IN_CLERK, Role.TRIAGE_OFFICER, Role.SUPERVISOR, Role.ADMIN)
+# Reaching a worker's personal data: those who talk to workers and check their identity.
+PERSONAL_DATA = (Role.OPERATOR, Role.WALK_IN_CLERK, Role.TRIAGE_OFFICER)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+REGISTRAR = allow(*REGISTRARS)
+CASE_READER = allow(*CASE_READERS)
+PERSONAL_DATA_USER = allow(*PERSONAL_DATA)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -175,19 +253,34 @@ def _accepted(registered: Any, response: Response, report: CaseReport) -> CaseAc
     )
 
 
-def recorder(report: CaseReport) -> Actor:
-    """Who registered a report: until sign-in reaches intake, the staff id on the form."""
-    role = "walk_in_clerk" if report.channel == "walk_in" else "operator"
-    return Actor.user(report.recorded_by or report.channel, role)
+def acting(principal: Principal) -> Actor:
+    """The signed-in person as the actor of what they change or read."""
+    return Actor.user(principal.subject, principal.role)
 
 
-def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["intake"])
+def _not_found(case_number: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        f"未找到案件编号 {case_number}（或不在您的工作范围内），"
+        "请核对（格式如 440305-2026-000123）",
+    )
 
-    async def register(report: CaseReport, response: Response) -> CaseAccepted | JSONResponse:
+
+def build_routers(
+    store: Callable[[], CaseStore], cipher: PiiCipher, search_limit: SearchLimit
+) -> list[APIRouter]:
+    """Registering (operators, clerks), reading masked cases (case readers), and reaching a
+    worker's personal data by mobile search or reveal (those who talk to workers)."""
+    router = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[REGISTRAR])
+    reading = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[CASE_READER])
+    personal = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[PERSONAL_DATA_USER])
+
+    async def register(
+        report: CaseReport, response: Response, principal: Principal
+    ) -> CaseAccepted | JSONResponse:
         identities = [identify(worker, cipher) for worker in report.dispute.workers]
         try:
-            registered = await store().register(report, identities, recorder(report))
+            registered = await store().register(report, identities, acting(principal))
         except ReusedKey as reused:
             return _reused_key(reused.channel, reused.channel_ref)
         return _accepted(registered, response, report)
@@ -211,9 +304,9 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         },
     )
     async def register_hotline_call(
-        call: HotlineCallIn, response: Response
+        call: HotlineCallIn, response: Response, principal: Annotated[Principal, REGISTRAR]
     ) -> CaseAccepted | JSONResponse:
-        return await register(CaseReport.from_hotline(call), response)
+        return await register(CaseReport.from_hotline(call, principal.subject), response, principal)
 
     @router.post(
         "/walk-in-registrations",
@@ -234,9 +327,11 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         },
     )
     async def register_walk_in(
-        group: WalkInGroupIn, response: Response
+        group: WalkInGroupIn, response: Response, principal: Annotated[Principal, REGISTRAR]
     ) -> CaseAccepted | JSONResponse:
-        return await register(CaseReport.from_walk_in(group), response)
+        return await register(
+            CaseReport.from_walk_in(group, principal.subject), response, principal
+        )
 
     @router.post(
         "/consultations",
@@ -256,12 +351,10 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
         },
     )
     async def record_consultation(
-        consultation: ConsultationIn, response: Response
+        consultation: ConsultationIn, response: Response, principal: Annotated[Principal, REGISTRAR]
     ) -> ConsultationAccepted | JSONResponse:
         try:
-            recorded = await store().record_consultation(
-                consultation, Actor.user(consultation.operator_id, "operator")
-            )
+            recorded = await store().record_consultation(consultation, acting(principal))
         except ReusedKey as reused:
             return _reused_key("consultation", reused.channel_ref)
         if not recorded.created:
@@ -270,35 +363,84 @@ def build_router(store: Callable[[], CaseStore], cipher: PiiCipher) -> APIRouter
             consultation_id=recorded.consultation_id, duplicate=not recorded.created
         )
 
-    @router.get(
+    @reading.get(
         "/cases/{case_number}",
         response_model=CaseView,
         summary="按案件编号查看案件（个人信息已脱敏）",
-        description="示例：GET /api/v1/cases/440305-2026-000123，姓名、手机号、身份证号均已脱敏。",
-        responses={404: {"description": "没有这个案件编号"}},
+        description="示例：GET /api/v1/cases/440305-2026-000123，姓名、手机号、身份证号均已脱敏。"
+        "不在本人工作范围（区县）内的案件答复404。",
+        responses={404: {"description": "没有这个案件编号，或不在您的工作范围内"}},
     )
-    async def get_case(case_number: str) -> CaseView:
-        case = await store().masked_case(case_number[:40])
+    async def get_case(case_number: str, principal: Annotated[Principal, CASE_READER]) -> CaseView:
+        case = await store().masked_case(case_number[:40], principal.districts)
         if case is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                f"未找到案件编号 {case_number[:40]}，请核对（格式如 440305-2026-000123）",
-            )
+            raise _not_found(case_number[:40])
         return CaseView.model_validate(case)
 
-    @router.post(
+    @personal.post(
         "/case-searches/by-mobile",
         response_model=list[CaseSummary],
-        summary="按手机号查找案件",
+        summary="按手机号查找案件（须说明理由，有次数限制）",
         description=(
-            "按手机号的密钥哈希（盲索引）查找该号码出现过的全部案件，最新的在前；"
-            "手机号放在请求体而不是地址中，以免留在访问记录里。"
-            '示例：{"mobile": "13912345678"}'
+            "按手机号的密钥哈希（盲索引）查找该号码出现过的、本人工作范围内的案件，最新的在前；"
+            "手机号放在请求体而不是地址中，以免留在访问记录里。须从列表选择查询理由；"
+            f"每人每 {search_limit.window_s // 60} 分钟最多 {search_limit.searches} 次"
+            "（超过答复429）；每次查询（含被拒绝的）都记入审计。"
+            '示例：{"mobile": "139 1234 5678", "reason": "progress_enquiry"}'
         ),
-        responses={**_ERRORS},
+        responses={
+            429: {"description": "查询过于频繁：message 说明何时可再查，Retry-After 为秒数"},
+            **_ERRORS,
+        },
     )
-    async def search_by_mobile(search: MobileSearch) -> list[CaseSummary]:
-        rows = await store().cases_by_mobile(mobile_index(search.mobile, cipher))
-        return [CaseSummary.model_validate(row) for row in rows]
+    async def search_by_mobile(
+        search: MobileSearch, principal: Annotated[Principal, PERSONAL_DATA_USER]
+    ) -> list[CaseSummary]:
+        outcome = await store().search_by_mobile(
+            acting(principal),
+            mobile_index(search.mobile, cipher),
+            principal.districts,
+            labels.MOBILE_SEARCH_REASONS[search.reason],
+            search_limit,
+        )
+        if outcome.retry_after_s is not None:
+            minutes = max(1, ceil(outcome.retry_after_s / 60))
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"按手机号查询过于频繁：每 {search_limit.window_s // 60} 分钟最多 "
+                f"{search_limit.searches} 次，请约 {minutes} 分钟后再查。",
+                headers={"Retry-After": str(outcome.retry_after_s)},
+            )
+        return [CaseSummary.model_validate(row) for row in outcome.cases]
 
-    return router
+    @personal.post(
+        "/cases/{case_number}/reveal",
+        response_model=RevealedOut,
+        summary="显示职工的一项个人信息（须说明理由，记入审计）",
+        description=(
+            "为回电、起草文书或核实身份显示一名职工的一项信息（姓名、手机号、身份证号、工种）"
+            "的明文。答复不缓存（Cache-Control: no-store），页面只显示一次。"
+            '示例：{"worker": 0, "field": "mobile", "reason": "call_back"}'
+        ),
+        responses={404: {"description": "没有这个案件或职工，或不在您的工作范围内"}, **_ERRORS},
+    )
+    async def reveal(
+        case_number: str,
+        body: RevealIn,
+        response: Response,
+        principal: Annotated[Principal, PERSONAL_DATA_USER],
+    ) -> RevealedOut:
+        revealed = await store().reveal(
+            acting(principal),
+            case_number[:40],
+            principal.districts,
+            body.worker,
+            body.field,
+            labels.REVEAL_REASONS[body.reason],
+        )
+        if revealed is None:
+            raise _not_found(case_number[:40])
+        response.headers.update(NO_STORE)
+        return RevealedOut(value=revealed.value)
+
+    return [router, reading, personal]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from intake.api import MobileSearch, build_router
+from intake.api import MobileSearch, MobileSearchSettings, RevealIn, build_routers
 from intake.domain import ConsultationIn, HotlineCallIn, WalkInGroupIn
 from intake.handlers import register_handlers
-from intake.pages import build_pages_router
+from intake.pages import build_pages_routers
 from intake.store import CaseStore
 from intake.wechat import WeChatCallback, WeChatSettings, build_wechat_router
 from weiquan_shared.http import field_labels
@@ -21,7 +21,7 @@ from weiquan_shared.settings import PiiSettings, Settings
 def labels() -> dict[str, str]:
     """Chinese field names for every request body intake takes."""
     merged: dict[str, str] = {}
-    for model in (HotlineCallIn, WalkInGroupIn, ConsultationIn, MobileSearch):
+    for model in (HotlineCallIn, WalkInGroupIn, ConsultationIn, MobileSearch, RevealIn):
         merged.update(field_labels(model))
     return merged
 
@@ -47,7 +47,11 @@ def create_app() -> tuple[FastAPI, Settings]:
             "案件状态随分流服务的决定更新（已受理 → 已分流至…）。"
         ),
         migrations=Path(__file__).parent / "migrations",
-        routers=[build_router(store, cipher), build_wechat_router(wechat), build_pages_router()],
+        routers=[
+            *build_routers(store, cipher, MobileSearchSettings().limit()),
+            build_wechat_router(wechat),
+            *build_pages_routers(),
+        ],
         consumer=consumer,
         publishes_events=True,
         field_labels=known,

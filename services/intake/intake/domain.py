@@ -26,7 +26,13 @@ from pydantic import (
     field_validator,
 )
 
-from intake.domain_identifiers import credit_code_problem, id_number_problem, normalise_mobile
+from intake.domain_identifiers import (
+    MOBILE_SHAPE,
+    compact_mobile,
+    credit_code_problem,
+    id_number_problem,
+    normalise_mobile,
+)
 from weiquan_shared.events import (
     CaseReported,
     Category,
@@ -35,7 +41,7 @@ from weiquan_shared.events import (
     EmployerRef,
     WorkerRef,
 )
-from weiquan_shared.labels import ROLES, district_problem
+from weiquan_shared.labels import district_problem
 from weiquan_shared.pii import PiiCipher
 from weiquan_shared.redaction import redact_text
 
@@ -96,6 +102,8 @@ def check_date(value: date | datetime, label: str, now: datetime | None = None) 
 def _mobile(value: str) -> str:
     normalised = normalise_mobile(value)
     if normalised is None:
+        if not MOBILE_SHAPE.fullmatch(compact_mobile(value)):
+            raise ValueError("格式不正确，应为11位中国大陆手机号，如 139 1234 5678")
         raise ValueError("不是在用的中国大陆手机号段，请核对")
     return normalised
 
@@ -104,9 +112,9 @@ Mobile = Annotated[
     str,
     Field(
         title="手机号",
-        pattern=r"^(?:\+?86)?1[3-9]\d{9}$",
-        examples=["13912345678"],
-        description="中国大陆手机号，保存为 +86 开头的国际格式",
+        max_length=40,
+        examples=["13912345678", "139 1234 5678", "+86 139-1234-5678"],
+        description="中国大陆手机号，可含空格、短横线、+86 或全角数字；保存为 +86 开头的国际格式",
     ),
     AfterValidator(_mobile),
 ]
@@ -254,13 +262,6 @@ class HotlineCallIn(DisputeIn):
         examples=["12351-20261124-0001"],
     )
     called_at: AwareDatetime = Field(title="来电时间", examples=["2026-11-24T09:30:00+08:00"])
-    operator_id: str = Field(
-        title=f"{ROLES['operator']}工号",
-        min_length=1,
-        max_length=32,
-        pattern=r"^\S+$",
-        examples=["op-017"],
-    )
 
     @field_validator("called_at")
     @classmethod
@@ -278,13 +279,6 @@ class WalkInGroupIn(DisputeIn):
         examples=["0b6f3c0e-8d1a-4f5e-9a51-6f2d1f0b7c11"],
     )
     visited_at: AwareDatetime = Field(title="来访时间", examples=["2026-11-24T10:05:00+08:00"])
-    clerk_id: str = Field(
-        title=f"{ROLES['walk_in_clerk']}工号",
-        min_length=1,
-        max_length=32,
-        pattern=r"^\S+$",
-        examples=["desk-03"],
-    )
     centre: Text = Field(
         title="服务中心", min_length=2, max_length=100, examples=["南山区职工服务中心"]
     )
@@ -317,9 +311,6 @@ class ConsultationIn(BaseModel):
         examples=["12351-20261124-0002"],
     )
     occurred_at: AwareDatetime = Field(title="咨询时间", examples=["2026-11-24T09:40:00+08:00"])
-    operator_id: str = Field(
-        title=f"{ROLES['operator']}或窗口工号", min_length=1, max_length=32, pattern=r"^\S+$"
-    )
     district_code: DistrictCode
     topic: Category = Field(title="咨询类别", examples=["no_written_contract"])
     question: Text = Field(
@@ -386,23 +377,23 @@ class CaseReport:
     digest: str | None = None
 
     @classmethod
-    def from_hotline(cls, call: HotlineCallIn) -> CaseReport:
+    def from_hotline(cls, call: HotlineCallIn, recorded_by: str) -> CaseReport:
         return cls(
             "hotline",
             call.call_id,
             call.called_at,
-            call.operator_id,
+            recorded_by,
             call,
             digest=submission_digest(call),
         )
 
     @classmethod
-    def from_walk_in(cls, group: WalkInGroupIn) -> CaseReport:
+    def from_walk_in(cls, group: WalkInGroupIn, recorded_by: str) -> CaseReport:
         return cls(
             "walk_in",
             str(group.desk_submission_id),
             group.visited_at,
-            group.clerk_id,
+            recorded_by,
             group,
             centre=group.centre,
             digest=submission_digest(group),

@@ -8,6 +8,7 @@ that fails is refused, a credit code that fails only warns (some real codes fail
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 import phonenumbers
@@ -66,13 +67,20 @@ def credit_code_problem(code: str) -> str | None:
     return None
 
 
+def compact_mobile(raw: str) -> str:
+    """A mobile as typed (spaces, dashes, brackets, full-width digits) reduced to its digits
+    and an optional leading ``+``/``86``."""
+    return re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw))
+
+
 def normalise_mobile(raw: str) -> str | None:
     """A mainland mobile in E.164 (``+8613912345678``), or None when it is not one.
 
-    The shape is checked first; Google's libphonenumber metadata (the ``phonenumbers``
+    Written as people type it: spaces, dashes, brackets, ``+86``, full-width digits. The
+    shape is checked first; Google's libphonenumber metadata (the ``phonenumbers``
     package, updated as new number blocks are allocated) then says whether the block exists.
     """
-    compact = re.sub(r"[\s-]", "", raw)
+    compact = compact_mobile(raw)
     if not MOBILE_SHAPE.fullmatch(compact):
         return None
     try:

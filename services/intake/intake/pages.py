@@ -11,12 +11,14 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
 from intake.domain_wechat import DISTRICTS
-from weiquan_shared.labels import CATEGORIES, ROLES
+from weiquan_shared.access import allow, public
+from weiquan_shared.auth import Role, page_with_csrf
+from weiquan_shared.labels import CATEGORIES, MOBILE_SEARCH_REASONS, REVEAL_REASONS
 
 HERE = Path(__file__).parent / "pages"
 
@@ -108,6 +110,22 @@ def _employer_and_dispute() -> str:
     )
 
 
+def case_view() -> str:
+    """A case by number, its workers masked; 显示 reveals one value once, with a reason."""
+    return (
+        '<h2>查看案件</h2><form id="case-view-form" novalidate><div class="row">'
+        + field("case_number", "案件编号", required=True, hint="如 440305-2026-000123")
+        + field(
+            "reveal_reason", "显示个人信息的理由", "select", required=True, options=REVEAL_REASONS
+        )
+        + "</div>"
+        + '<button type="submit">查看</button>'
+        '<div class="result" role="status" aria-live="polite"></div>'
+        '<table id="case-workers" hidden><thead><tr><th>职工</th><th>姓名</th><th>手机号</th>'
+        "<th>身份证号</th></tr></thead><tbody></tbody></table></form>"
+    )
+
+
 def _page(title: str, body: str, page: str) -> str:
     """Every URL is relative to the page (``static/…``, ``api/v1/…``), so the page works
     at ``/operator`` on intake's own port and at ``/intake/operator`` behind the proxy. No
@@ -129,7 +147,6 @@ def operator_page() -> str:
         "<fieldset><legend>来电</legend><div class='row'>"
         + field("call_id", "来电流水号", required=True, autofocus=True, hint="电话系统显示的编号")
         + field("called_at", "来电时间", "datetime-local", required=True, extra="data-now")
-        + field("operator_id", f"{ROLES['operator']}工号", required=True)
         + "</div></fieldset>"
         + worker_fields(0)
         + _employer_and_dispute()
@@ -141,7 +158,6 @@ def operator_page() -> str:
         '<input type="hidden" name="channel" value="hotline"><div class="row">'
         + field("channel_ref", "来电流水号", required=True)
         + field("occurred_at", "咨询时间", "datetime-local", required=True, extra="data-now")
-        + field("operator_id", f"{ROLES['operator']}工号", required=True)
         + field("district_code", "所在区", "select", required=True, options=dict(DISTRICTS))
         + field("topic", "咨询类别", "select", required=True, options=TOPICS)
         + "</div>"
@@ -151,12 +167,16 @@ def operator_page() -> str:
         '<div class="result" role="status" aria-live="polite"></div></form>'
     )
     search_form = (
-        '<h2>按手机号查找案件</h2><form id="search-form" novalidate>'
+        '<h2>按手机号查找案件</h2><form id="search-form" novalidate><div class="row">'
         + field("mobile", "手机号", "tel", required=True)
+        + field("reason", "查询理由", "select", required=True, options=MOBILE_SEARCH_REASONS)
+        + "</div>"
         + '<button type="submit">查找</button>'
         '<div class="result" role="status" aria-live="polite"></div></form>'
     )
-    return _page("12351 热线来电登记", case_form + consultation_form + search_form, "operator")
+    return _page(
+        "12351 热线来电登记", case_form + consultation_form + search_form + case_view(), "operator"
+    )
 
 
 def walk_in_page() -> str:
@@ -165,7 +185,6 @@ def walk_in_page() -> str:
         '<input type="hidden" name="desk_submission_id" id="desk_submission_id">'
         "<fieldset><legend>来访</legend><div class='row'>"
         + field("centre", "服务中心", required=True, autofocus=True)
-        + field("clerk_id", f"{ROLES['walk_in_clerk']}工号", required=True)
         + field("visited_at", "来访时间", "datetime-local", required=True, extra="data-now")
         + "</div>"
         + '<span class="error" data-error-for="desk_submission_id"></span>'
@@ -185,27 +204,33 @@ def walk_in_page() -> str:
     )
     # A further worker's fields, copied by intake.js ("添加同一单位的工友").
     template = f'<template id="worker-template">{template}</template>'
-    return _page("职工服务中心来访登记", form + template, "walk-in")
+    return _page("职工服务中心来访登记", form + template + case_view(), "walk-in")
 
 
-def build_pages_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+def build_pages_routers() -> list[APIRouter]:
+    """The operator's page, the clerk's page (a browser without a session is sent to sign
+    in) and their script and styles (public: code, no data)."""
+    operators = APIRouter(include_in_schema=False, dependencies=[allow(Role.OPERATOR)])
+    clerks = APIRouter(include_in_schema=False, dependencies=[allow(Role.WALK_IN_CLERK)])
+    assets = APIRouter(
+        include_in_schema=False, dependencies=[public("the pages' script and styles: no data")]
+    )
     operator_html = operator_page()
     walk_in_html = walk_in_page()
 
-    @router.get("/operator", response_class=HTMLResponse)
-    async def operator() -> str:
-        return operator_html
+    @operators.get("/operator", response_class=HTMLResponse)
+    async def operator(request: Request) -> Response:
+        return page_with_csrf(request, operator_html)
 
-    @router.get("/walk-in", response_class=HTMLResponse)
-    async def walk_in() -> str:
-        return walk_in_html
+    @clerks.get("/walk-in", response_class=HTMLResponse)
+    async def walk_in(request: Request) -> Response:
+        return page_with_csrf(request, walk_in_html)
 
-    @router.get("/static/{name}")
+    @assets.get("/static/{name}")
     async def static(name: str) -> Response:
         media = {"intake.js": "text/javascript", "intake.css": "text/css"}
         if name not in media:
             return Response("没有这个文件", status_code=404, media_type="text/plain")
         return Response((HERE / name).read_bytes(), media_type=f"{media[name]}; charset=utf-8")
 
-    return router
+    return [operators, clerks, assets]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from math import ceil
+from typing import Any, Literal
 
 import asyncpg
 
@@ -75,6 +76,29 @@ class Registered:
 class RecordedConsultation:
     consultation_id: uuid.UUID
     created: bool
+
+
+@dataclass(frozen=True)
+class SearchLimit:
+    """At most ``searches`` searches by mobile per person in ``window_s`` seconds."""
+
+    searches: int
+    window_s: int
+
+
+@dataclass(frozen=True)
+class MobileSearchOutcome:
+    cases: list[dict[str, Any]]
+    retry_after_s: int | None = None  # set when the search was refused (rate limit)
+
+
+@dataclass(frozen=True)
+class Revealed:
+    value: str | None  # None when the worker gave no such value (no ID number, say)
+
+
+# The encrypted columns of case_workers one may reveal (the column is <field>_enc).
+RevealableField = Literal["name", "mobile", "id_number", "occupation"]
 
 
 class ReusedKey(Exception):
@@ -199,14 +223,16 @@ class CaseStore:
         )
         return Registered(case_id, number, created=True)
 
-    async def masked_case(self, number: str) -> dict[str, Any] | None:
-        """A case as operators see it by default: names, mobiles and ID numbers masked."""
+    async def masked_case(self, number: str, districts: Sequence[str]) -> dict[str, Any] | None:
+        """A case in ``districts`` as staff see it by default: names, mobiles and ID numbers
+        masked. A case outside them is not found."""
         async with self._pool.acquire() as conn:
             case = await conn.fetchrow(
                 """SELECT id, case_number, channel, channel_ref, district_code, employer_name,
                           employer_credit_code, claim_amount, reported_at, status
-                   FROM cases WHERE case_number = $1""",
+                   FROM cases WHERE case_number = $1 AND district_code = ANY($2::text[])""",
                 number,
+                list(districts),
             )
             if case is None:
                 return None
@@ -235,17 +261,104 @@ class CaseStore:
             "id_number": mask_id_number(id_number) if id_number else None,
         }
 
-    async def cases_by_mobile(self, index: str) -> list[dict[str, Any]]:
-        """Every case a mobile appears in (found by its keyed hash), newest first."""
-        rows = await self._pool.fetch(
-            """SELECT DISTINCT c.id, c.case_number, c.channel, c.district_code, c.employer_name,
-                      c.reported_at, c.status
-               FROM case_workers w JOIN cases c ON c.id = w.case_id
-               WHERE w.mobile_index = $1
-               ORDER BY c.reported_at DESC LIMIT 200""",
-            index,
-        )
-        return [{**dict(r), "status": status_label(r["status"])} for r in rows]
+    async def search_by_mobile(
+        self,
+        actor: Actor,
+        index: str,
+        districts: Sequence[str],
+        reason: str,
+        limit: SearchLimit,
+    ) -> MobileSearchOutcome:
+        """Every case in ``districts`` a mobile appears in (found by its keyed hash), newest
+        first, unless ``actor`` has used up their searches of the window. Refused or not,
+        the search is audited with its reason.
+
+        The count lives in PostgreSQL, so every instance of intake shares it; a lock per
+        person makes two concurrent searches count one after the other.
+        """
+        async with unit_of_work(self._pool, self._settings, actor) as uow:
+            conn = uow.conn
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"mobile:{actor.id}"
+            )
+            await conn.execute(
+                "DELETE FROM mobile_searches WHERE subject = $1 "
+                "AND searched_at <= now() - make_interval(secs => $2)",
+                actor.id,
+                float(limit.window_s),
+            )
+            used = await conn.fetchrow(
+                "SELECT count(*) AS n, min(searched_at) AS oldest, now() AS now "
+                "FROM mobile_searches WHERE subject = $1",
+                actor.id,
+            )
+            if used["n"] >= limit.searches:
+                waited = (used["now"] - used["oldest"]).total_seconds()
+                uow.audit(
+                    "case.searched_by_mobile",
+                    outcome="denied",
+                    reason=reason,
+                    detail=f"rate limited: {used['n']} searches in {limit.window_s} s",
+                )
+                return MobileSearchOutcome([], retry_after_s=max(1, ceil(limit.window_s - waited)))
+            await conn.execute(
+                "INSERT INTO mobile_searches (subject, searched_at) VALUES ($1, now())", actor.id
+            )
+            rows = await conn.fetch(
+                """SELECT DISTINCT c.id, c.case_number, c.channel, c.district_code,
+                          c.employer_name, c.reported_at, c.status
+                   FROM case_workers w JOIN cases c ON c.id = w.case_id
+                   WHERE w.mobile_index = $1 AND c.district_code = ANY($2::text[])
+                   ORDER BY c.reported_at DESC LIMIT 200""",
+                index,
+                list(districts),
+            )
+            found = [r["case_number"] for r in rows]
+            uow.audit(
+                "case.searched_by_mobile",
+                reason=reason,
+                detail=f"{len(found)} cases: {', '.join(found[:20])}" if found else "0 cases",
+            )
+        return MobileSearchOutcome([{**dict(r), "status": status_label(r["status"])} for r in rows])
+
+    async def reveal(
+        self,
+        actor: Actor,
+        number: str,
+        districts: Sequence[str],
+        position: int,
+        field: RevealableField,
+        reason: str,
+    ) -> Revealed | None:
+        """One worker's clear value of ``field``, audited with the reason; None when the case
+        (in ``districts``) or the worker is not found."""
+        async with unit_of_work(self._pool, self._settings, actor) as uow:
+            row = await uow.conn.fetchrow(
+                f"""SELECT c.id AS case_id, c.district_code, w.id AS worker_id,
+                           w.{field}_enc AS value_enc
+                    FROM cases c JOIN case_workers w ON w.case_id = c.id
+                    WHERE c.case_number = $1 AND c.district_code = ANY($2::text[])
+                      AND w.position = $3""",
+                number,
+                list(districts),
+                position,
+            )
+            if row is None:
+                return None
+            value = (
+                self._cipher.decrypt(row["value_enc"], f"case_workers.{field}:{row['worker_id']}")
+                if row["value_enc"]
+                else None
+            )
+            uow.audit(
+                "pii.revealed",
+                case_id=row["case_id"],
+                case_number=number,
+                district_code=row["district_code"],
+                reason=reason,
+                detail=f"workers.{position}.{field}",
+            )
+        return Revealed(value)
 
     # ------------------------------------------------------------------ consultations
 
@@ -269,7 +382,7 @@ class CaseStore:
                 consultation.channel,
                 consultation.channel_ref,
                 consultation.occurred_at,
-                consultation.operator_id,
+                actor.id,
                 consultation.district_code,
                 consultation.topic,
                 redact_text(consultation.question),

@@ -45,6 +45,7 @@ from wechatpy.messages import BaseMessage, TextMessage
 from intake.domain import DisputeIn, WorkerIdentity, identify
 from intake.domain_wechat import WELCOME, step
 from intake.store import CaseStore
+from weiquan_shared.access import public
 from weiquan_shared.logging import get_logger
 from weiquan_shared.pii import PiiCipher
 
@@ -268,7 +269,11 @@ NonceQuery = Annotated[str, Query(description="随机数", max_length=64, exampl
 
 
 def build_wechat_router(callback: WeChatCallback) -> APIRouter:
-    router = APIRouter(prefix="/wechat", tags=["wechat"])
+    router = APIRouter(
+        prefix="/wechat",
+        tags=["wechat"],
+        dependencies=[public("WeChat's servers sign every call (signature, timestamp, nonce)")],
+    )
 
     @router.get(
         "/callback",

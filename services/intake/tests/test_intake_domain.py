@@ -51,6 +51,9 @@ def test_credit_code_worked_example_from_domain_md() -> None:
         ("+8613912345678", "+8613912345678"),
         ("86 139-1234-5678", "+8613912345678"),
         ("19912345678", "+8619912345678"),
+        ("１３９１２３４５６７８", "+8613912345678"),  # full-width digits (Chinese IME)
+        ("＋86 (139) 1234 5678", "+8613912345678"),
+        ("139\u30001234\u30005678", "+8613912345678"),  # ideographic spaces
         ("14012345678", None),  # shape fits, block not allocated
         ("1391234567", None),
         ("23912345678", None),
@@ -118,7 +121,10 @@ def test_event_carries_no_personal_data() -> None:
     call = HotlineCallIn.model_validate(raw)
     identities = [identify(w, CIPHER) for w in call.workers]
     event = case_reported(
-        CaseReport.from_hotline(call), case_id=uuid.uuid4(), number="x", identities=identities
+        CaseReport.from_hotline(call, "u-1"),
+        case_id=uuid.uuid4(),
+        number="x",
+        identities=identities,
     )
     text = event.model_dump_json()
     for worker in raw["workers"]:
@@ -131,7 +137,7 @@ def test_event_carries_no_personal_data() -> None:
 
 def test_walk_in_group_is_one_report_with_every_worker() -> None:
     group = WalkInGroupIn.model_validate(walk_in_group(random.Random(4), workers=12, employer=0))
-    report = CaseReport.from_walk_in(group)
+    report = CaseReport.from_walk_in(group, "u-2")
     assert (report.channel, report.channel_ref) == ("walk_in", str(group.desk_submission_id))
     identities = [identify(w, CIPHER) for w in group.workers]
     event = case_reported(report, case_id=uuid.uuid4(), number="x", identities=identities)
@@ -199,7 +205,10 @@ def test_case_event_redacts_typed_numbers_and_cued_names() -> None:
     call = HotlineCallIn.model_validate(raw)
     identities = [identify(w, CIPHER) for w in call.workers]
     event = case_reported(
-        CaseReport.from_hotline(call), case_id=uuid.uuid4(), number="x", identities=identities
+        CaseReport.from_hotline(call, "u-1"),
+        case_id=uuid.uuid4(),
+        number="x",
+        identities=identities,
     )
     text = event.model_dump_json()
     for planted in ("13912340001", "139 1234 0001", "002X", "李明", "赵小红", "13800138000"):

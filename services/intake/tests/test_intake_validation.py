@@ -6,6 +6,8 @@ import random
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.tokens import test_issuer
+from weiquan_shared.auth import Role, install_token_verifier
 from weiquan_shared.demo import hotline_call, walk_in_group
 
 
@@ -17,7 +19,10 @@ def client() -> TestClient:
     from intake.app import create_app
 
     app, _ = create_app()
-    return TestClient(app)  # no `with`: the lifespan (database, Kafka) never starts
+    issuer = test_issuer()
+    install_token_verifier(app, issuer.verifier())
+    # no `with`: the lifespan (database, Kafka) never starts
+    return TestClient(app, headers=issuer.headers(Role.OPERATOR))
 
 
 @pytest.mark.parametrize(
@@ -87,8 +92,8 @@ def test_unknown_address_answers_in_chinese(client: TestClient) -> None:
 
 
 def test_pages_are_chinese_and_keyboard_first(client: TestClient) -> None:
-    for path in ("/operator", "/walk-in"):
-        html = client.get(path).text
+    for path, role in (("/operator", Role.OPERATOR), ("/walk-in", Role.WALK_IN_CLERK)):
+        html = client.get(path, headers=test_issuer().headers(role)).text
         assert '<html lang="zh-CN">' in html and "autofocus" in html
         assert 'data-error-for="workers.0.mobile"' in html
     assert client.get("/static/intake.js").headers["content-type"].startswith("text/javascript")

@@ -20,6 +20,7 @@ from pydantic import AfterValidator
 from projection import labels, periods, report, store
 from projection.periods import Period
 from projection.scope import OutOfScope, Scope
+from weiquan_shared.access import allow, public
 from weiquan_shared.auth import Principal, Role, require
 from weiquan_shared.envelope import Actor
 from weiquan_shared.service import Runtime
@@ -80,15 +81,18 @@ def _period(period: str | None, since: date | None, until: date | None) -> Perio
     return Period.parse(period)  # already checked by PeriodParam's validator
 
 
-def build_router(runtime: Runtime) -> APIRouter:
-    router = APIRouter()
+def build_routers(runtime: Runtime) -> list[APIRouter]:
+    # Supervisors and administrators; what each sees is narrowed to the token's districts.
+    router = APIRouter(dependencies=[allow(Role.SUPERVISOR, Role.ADMIN)])
     pool: Callable[[], asyncpg.Pool] = runtime.pool
 
     @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard_page() -> str:
         return (STATIC / "dashboard.html").read_text(encoding="utf-8")
 
-    @router.get("/dashboard/echarts.min.js", include_in_schema=False)
+    assets = APIRouter(dependencies=[public("the dashboard's script, style and charts: no data")])
+
+    @assets.get("/dashboard/echarts.min.js", include_in_schema=False)
     async def echarts() -> FileResponse:
         # Apache ECharts 6, vendored (static/vendor/echarts.LICENSE): nothing from the internet.
         return FileResponse(
@@ -97,7 +101,7 @@ def build_router(runtime: Runtime) -> APIRouter:
             headers={"Cache-Control": "max-age=86400"},
         )
 
-    @router.get("/dashboard/{name}", include_in_schema=False)
+    @assets.get("/dashboard/{name}", include_in_schema=False)
     async def dashboard_asset(name: str) -> Response:
         # The page's own script and style: files, not inline, for the proxy's CSP.
         media = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
@@ -290,7 +294,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         data = await _report_data(pool(), scope, _period(period, since, until))
         return {"period": data.period.label, "summary": report.summary_paragraph(data)}
 
-    return router
+    return [router, assets]
 
 
 async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> report.ReportData:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from projection.api import build_router
+from projection.api import build_routers
 from projection.handlers import register_handlers
-from weiquan_shared.auth import TokenVerifier, install_token_verifier
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.settings import Settings
 
@@ -25,9 +24,8 @@ def create_app() -> tuple[FastAPI, Settings]:
         title="维权 · 统计看板服务 (projection)",
         description="由案件事件构建的读模型：案件时间线、案件列表、统计数据与年度报表。",
         migrations=MIGRATIONS,
-        routers=[build_router(runtime)],
+        routers=build_routers(runtime),
         consumer=consumer,
         publishes_events=True,  # the audit records of report downloads
     )
-    install_token_verifier(app, TokenVerifier.from_settings())
     return app, settings

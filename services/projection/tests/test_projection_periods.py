@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 
@@ -11,12 +10,11 @@ import pytest
 from fastapi.routing import APIRoute
 from hypothesis import given
 from hypothesis import strategies as st
-from joserfc import jwt
-from joserfc.jwk import ECKey, KeySet
 
-from projection.api import build_router
+from projection.api import build_routers
 from projection.periods import ACCEPTED, Period
-from weiquan_shared.auth import TokenVerifier, install_token_verifier
+from tests.support.tokens import test_issuer
+from weiquan_shared.auth import Role, install_token_verifier
 from weiquan_shared.service import Runtime, create_service_app
 from weiquan_shared.settings import Settings
 
@@ -73,46 +71,27 @@ def test_any_period_shaped_text_parses_or_says_what_is_accepted(text: str) -> No
         assert period.since < period.until
 
 
-ISSUER = "https://idp.example.test"
-
-
-def _supervisor_token(verifier: TokenVerifier) -> str:
-    """A district supervisor's token, signed with a key the verifier trusts."""
-    key = ECKey.generate_key("P-256", parameters={"kid": "k1", "alg": "ES256"}, private=True)
-    verifier.trust_keys(ISSUER, KeySet([key]))
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "sub": "supervisor-1",
-        "aud": "weiquan",
-        "iat": now,
-        "exp": now + 300,
-        "weiquan_role": "supervisor",
-        "weiquan_districts": ["440305"],
-    }
-    return jwt.encode({"alg": "ES256", "kid": "k1"}, claims, key)
-
-
 def _projection_app() -> tuple[httpx.AsyncClient, list[str]]:
     """Projection's API without its lifespan: a period is checked before any query runs, so
     the pool (which raises when asked for before start-up) is never reached."""
     runtime = Runtime(Settings(service_name="projection"))
-    router = build_router(runtime)
+    routers = build_routers(runtime)
     with_period = sorted(
         route.path
+        for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
         and any(p.name == "period" for p in route.dependant.query_params)
     )
     app = create_service_app(
-        runtime, title="projection", description="", migrations=MIGRATIONS, routers=[router]
+        runtime, title="projection", description="", migrations=MIGRATIONS, routers=routers
     )
-    verifier = TokenVerifier([ISSUER], "weiquan")
-    install_token_verifier(app, verifier)
+    issuer = test_issuer()
+    install_token_verifier(app, issuer.verifier())
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://test",
-        headers={"Authorization": f"Bearer {_supervisor_token(verifier)}"},
+        headers=issuer.headers(Role.SUPERVISOR),
     )
     return client, with_period
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +14,8 @@ from triage import store
 from triage.clocks import china_date
 from triage.domain import NothingToChange, OverrideRequest, Policy, override
 from weiquan_shared import labels
+from weiquan_shared.access import allow, public
+from weiquan_shared.auth import Principal, Role, page_with_csrf
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events import CaseRetriaged, Category, Route, RouteDetail, Urgency
 from weiquan_shared.redaction import redact_text
@@ -27,12 +29,6 @@ class OverrideIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    officer_id: str = Field(
-        title=f"{labels.ROLES['triage_officer']}工号",
-        min_length=1,
-        max_length=32,
-        examples=["op-017"],
-    )
     reason: str = Field(
         title="调整理由", min_length=4, max_length=500, examples=["职工补充说明已被口头辞退"]
     )
@@ -57,44 +53,70 @@ def override_labels() -> dict[str, str]:
     return {name: info.title for name, info in OverrideIn.model_fields.items() if info.title}
 
 
-def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
-    router = APIRouter(tags=["triage"])
+NOT_FOUND = "案件不存在或尚未分流（或不在您的工作范围内）"
+# Who reads decisions: the officers who make them, supervisors, administrators.
+READER = allow(Role.TRIAGE_OFFICER, Role.SUPERVISOR, Role.ADMIN)
+OFFICER = allow(Role.TRIAGE_OFFICER)
 
-    @router.get("/api/v1/stats", summary="分流决定计数")
-    async def stats() -> dict[str, int]:
-        return await store.count_decisions(runtime.pool())
 
-    @router.get("/api/v1/cases/{case_number}/decisions", summary="案件的分流决定历史")
-    async def history(case_number: str) -> list[dict[str, Any]]:
-        rows = await store.decision_history(runtime.pool(), case_number)
+def build_routers(runtime: Runtime, policy: Policy) -> list[APIRouter]:
+    """Decisions (readers), overriding them (triage officers, API and page), the code
+    labels (anyone signed in) and the page's script (public)."""
+    reading = APIRouter(tags=["triage"], dependencies=[READER])
+    overriding = APIRouter(tags=["triage"], dependencies=[OFFICER])
+    naming = APIRouter(tags=["triage"], dependencies=[allow()])
+    assets = APIRouter(dependencies=[public("the override page's script: code, no data")])
+
+    @reading.get("/api/v1/stats", summary="分流决定计数（本人工作范围内）")
+    async def stats(principal: Annotated[Principal, READER]) -> dict[str, int]:
+        return await store.count_decisions(runtime.pool(), principal.districts)
+
+    @reading.get(
+        "/api/v1/cases/{case_number}/decisions",
+        summary="案件的分流决定历史",
+        responses={404: {"description": NOT_FOUND}},
+    )
+    async def history(
+        case_number: str, principal: Annotated[Principal, READER]
+    ) -> list[dict[str, Any]]:
+        rows = await store.decision_history(runtime.pool(), case_number, principal.districts)
         if not rows:
-            raise HTTPException(404, "案件不存在或尚未分流")
+            raise HTTPException(404, NOT_FOUND)
         return rows
 
-    @router.get("/api/v1/labels", summary="代码的中文名称（全系统一张表）")
+    @naming.get("/api/v1/labels", summary="代码的中文名称（全系统一张表）")
     async def code_labels() -> dict[str, Any]:
         return labels.all_labels()
 
-    @router.post("/api/v1/cases/{case_number}/override", summary="分流员调整类别、紧急程度或去向")
-    async def override_case(case_number: str, body: OverrideIn) -> dict[str, Any]:
+    @overriding.post(
+        "/api/v1/cases/{case_number}/override",
+        summary="分流员调整类别、紧急程度或去向",
+        description="操作人即登录的分流员（令牌中的身份），不在请求中填写。",
+        responses={404: {"description": NOT_FOUND}},
+    )
+    async def override_case(
+        case_number: str,
+        body: OverrideIn,
+        principal: Annotated[Principal, OFFICER],
+    ) -> dict[str, Any]:
         now = datetime.now(UTC)
         # The reason is stored and published: personal data in it is removed first.
         reason = redact_text(body.reason)
+        officer_name = principal.name or principal.subject
         request = OverrideRequest(
-            officer_id=body.officer_id,
+            officer_id=officer_name,
             reason=reason,
             category=body.category,
             urgency=body.urgency,
             route=body.route,
             route_detail=body.route_detail,
         )
-        # Until sign-in reaches triage, the officer is the staff id given in the form.
-        officer = Actor.user(body.officer_id, "triage_officer")
+        officer = Actor.user(principal.subject, principal.role)
         async with runtime.unit_of_work(officer) as uow:
             conn = uow.conn
-            current = await store.current_decision(conn, case_number)
+            current = await store.current_decision(conn, case_number, principal.districts)
             if current is None:
-                raise HTTPException(404, "案件不存在或尚未分流")
+                raise HTTPException(404, NOT_FOUND)
             try:
                 decision = override(
                     current.decision, current.facts, request, china_date(now), policy
@@ -113,7 +135,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                     reasons=decision.reasons,
                     previous=current.decision.snapshot(),
                     retriaged_by="officer",
-                    officer_id=body.officer_id,
+                    officer_id=principal.subject,
                     note=reason,
                     group_id=decision.group_id,
                     retriaged_at=now,
@@ -130,7 +152,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
                         kind="override",
                         decision=decision,
                         source_event_id=event.event_id,
-                        actor=body.officer_id,
+                        actor=officer_name,
                         note=reason,
                         previous=current.decision,
                     )
@@ -143,11 +165,14 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             "current": decision.snapshot().model_dump(),
         }
 
-    @router.get("/override", response_class=HTMLResponse, summary="调整分流页面", tags=["pages"])
-    async def override_page() -> str:
-        return (STATIC / "override.html").read_text(encoding="utf-8")
+    @overriding.get(
+        "/override", response_class=HTMLResponse, summary="调整分流页面", tags=["pages"]
+    )
+    async def override_page(request: Request) -> Response:
+        html = (STATIC / "override.html").read_text(encoding="utf-8")
+        return page_with_csrf(request, html)
 
-    @router.get("/static/{name}", include_in_schema=False)
+    @assets.get("/static/{name}", include_in_schema=False)
     async def override_static(name: str) -> Response:
         # The page's script and style, relative to it (static/…): the same page works on
         # triage's own port and under /triage/ behind the proxy.
@@ -157,4 +182,4 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         body = (STATIC / name).read_text(encoding="utf-8")
         return Response(body, media_type=f"{media[name]}; charset=utf-8")
 
-    return router
+    return [reading, overriding, naming, assets]

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from triage.api import build_router, override_labels
+from triage.api import build_routers, override_labels
 from triage.domain import Policy
 from triage.handlers import register_handlers
 from triage.sweeper import run_daily
@@ -38,7 +38,7 @@ def create_app() -> tuple[FastAPI, Settings]:
         title="维权 · 分流服务 (triage)",
         description="按类别、紧急程度与法定时限为案件分流；群体性争议、重复投诉单位、分流员调整分流。",
         migrations=Path(__file__).parent / "migrations",
-        routers=[build_router(runtime, policy)],
+        routers=build_routers(runtime, policy),
         consumer=consumer,
         publishes_events=True,
         field_labels=override_labels(),

@@ -7,6 +7,7 @@ transaction for events, the API's own for overrides.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -111,21 +112,40 @@ class CurrentDecision:
     kind: str
 
 
-async def current_decision(conn: asyncpg.Connection, case_number: str) -> CurrentDecision | None:
-    """A case's current decision, its case row locked against a concurrent change."""
-    await conn.execute("SELECT 1 FROM cases WHERE case_number = $1 FOR UPDATE", case_number)
-    found = await _current_decisions(conn, "c.case_number = $1", case_number)
+# A case number begins with its district's code (intake's ``case_number``), so a caller's
+# scope is a condition of the query itself: a case outside it is simply not found.
+IN_SCOPE = "split_part({column}, '-', 1) = ANY({districts}::text[])"
+
+
+async def current_decision(
+    conn: asyncpg.Connection, case_number: str, districts: Sequence[str]
+) -> CurrentDecision | None:
+    """A case's current decision if it is in ``districts``, its case row locked against a
+    concurrent change."""
+    await conn.execute(
+        "SELECT 1 FROM cases WHERE case_number = $1 AND "
+        + IN_SCOPE.format(column="case_number", districts="$2")
+        + " FOR UPDATE",
+        case_number,
+        list(districts),
+    )
+    found = await _current_decisions(
+        conn,
+        "c.case_number = $1 AND " + IN_SCOPE.format(column="c.case_number", districts="$2"),
+        case_number,
+        list(districts),
+    )
     return found[0] if found else None
 
 
 async def _current_decisions(
-    conn: asyncpg.Connection, where: str, arg: Any
+    conn: asyncpg.Connection, where: str, *args: Any
 ) -> list[CurrentDecision]:
     rows = await conn.fetch(
         f"""SELECT DISTINCT ON (d.case_id) c.case_id, c.case_number, c.facts, d.*
             FROM cases c JOIN decisions d ON d.case_id = c.case_id
             WHERE {where} ORDER BY d.case_id, d.seq DESC""",
-        arg,
+        *args,
     )
     return [
         CurrentDecision(r["case_id"], r["case_number"], _decision(r), _facts(r["facts"]), r["kind"])
@@ -322,12 +342,18 @@ async def flag_employers(
     )
 
 
-async def decision_history(pool: asyncpg.Pool, case_number: str) -> list[dict[str, Any]]:
+async def decision_history(
+    pool: asyncpg.Pool, case_number: str, districts: Sequence[str]
+) -> list[dict[str, Any]]:
+    """A case's decisions, oldest first; none for a case outside ``districts``."""
     rows = await pool.fetch(
         """SELECT id, seq, kind, category, secondary_categories, urgency, route, route_detail,
                   reasons, clocks, group_id, employer_flagged, actor, note, previous, decided_at
-           FROM decisions WHERE case_number = $1 ORDER BY seq""",
+           FROM decisions WHERE case_number = $1 AND """
+        + IN_SCOPE.format(column="case_number", districts="$2")
+        + " ORDER BY seq",
         case_number,
+        list(districts),
     )
     return [dict(r) for r in rows]
 
@@ -381,8 +407,10 @@ async def record_sweep(conn: asyncpg.Connection, on: date, cases_updated: int) -
     )
 
 
-async def count_decisions(pool: asyncpg.Pool) -> dict[str, int]:
+async def count_decisions(pool: asyncpg.Pool, districts: Sequence[str]) -> dict[str, int]:
     row = await pool.fetchrow(
-        "SELECT count(*) AS decisions, count(DISTINCT case_id) AS cases FROM decisions"
+        "SELECT count(*) AS decisions, count(DISTINCT case_id) AS cases FROM decisions WHERE "
+        + IN_SCOPE.format(column="case_number", districts="$1"),
+        list(districts),
     )
     return dict(row)

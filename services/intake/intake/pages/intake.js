@@ -2,6 +2,13 @@
 // intake API and shows each Chinese validation message next to its field.
 "use strict";
 
+// The session cookie signs the person in; the page's CSRF token (sent back in a header)
+// shows a state-changing request comes from this page.
+function jsonHeaders() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.content : "" };
+}
+
 function tzOffset() {
   const minutes = -new Date().getTimezoneOffset();
   const sign = minutes >= 0 ? "+" : "-";
@@ -105,7 +112,7 @@ async function submitForm(form, url, onDone) {
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: jsonHeaders(),
       body: JSON.stringify(collect(form)),
     });
   } catch (err) {
@@ -179,17 +186,89 @@ function caseAccepted(data, result) {
   result.dataset.caseNumber = data.case_number;
 }
 
+// A case by number with its workers masked. 显示 reveals one value with the chosen reason
+// (audited); the clear value is written into its cell once and kept nowhere else.
+const REVEALABLE = ["name", "mobile", "id_number"];
+
+function wireCaseView(form) {
+  const result = form.querySelector(".result");
+  const table = form.querySelector("#case-workers");
+  const body = table.querySelector("tbody");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    body.textContent = "";
+    table.hidden = true;
+    const number = form.elements.case_number.value.trim();
+    if (!number) { showErrors(form, [{ path: "case_number", message: "请填写案件编号" }]); return; }
+    const response = await fetch(`api/v1/cases/${encodeURIComponent(number)}`);
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      result.className = "result bad";
+      result.textContent = data.message || data.detail || `查询失败（${response.status}）`;
+      return;
+    }
+    result.className = "result ok";
+    result.textContent = `${data.case_number}  ${data.employer_name}  ${data.status}`;
+    data.workers.forEach((worker, index) => {
+      const row = body.insertRow();
+      row.insertCell().textContent = String(index + 1);
+      for (const field of REVEALABLE) {
+        const cell = row.insertCell();
+        const masked = document.createElement("span");
+        masked.textContent = worker[field] ?? "—";
+        cell.append(masked);
+        if (worker[field]) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.textContent = "显示";
+          button.dataset.worker = String(index);
+          button.dataset.field = field;
+          button.addEventListener("click", () => reveal(form, number, index, field, masked, button));
+          cell.append(" ", button);
+        }
+      }
+    });
+    table.hidden = false;
+  });
+}
+
+async function reveal(form, number, worker, field, slot, button) {
+  clearErrors(form);
+  const reason = form.elements.reveal_reason.value;
+  if (!reason) {
+    showErrors(form, [{ path: "reveal_reason", message: "请先选择显示个人信息的理由" }]);
+    return;
+  }
+  const response = await fetch(`api/v1/cases/${encodeURIComponent(number)}/reveal`, {
+    method: "POST",
+    headers: jsonHeaders(),
+    cache: "no-store",
+    body: JSON.stringify({ worker, field, reason }),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const result = form.querySelector(".result");
+    result.className = "result bad";
+    result.textContent = data.message || data.detail || `显示失败（${response.status}）`;
+    return;
+  }
+  slot.textContent = data.value ?? "（未提供）";
+  slot.className = "revealed";
+  button.remove();
+}
+
 function operatorPage() {
-  wire(document.getElementById("case-form"), "api/v1/hotline-calls", caseAccepted,
-    { keep: ["operator_id"] });
+  wire(document.getElementById("case-form"), "api/v1/hotline-calls", caseAccepted, {});
   wire(document.getElementById("consultation-form"), "api/v1/consultations",
     (data, result) => { result.textContent = data.duplicate ? "此前已记录。" : "咨询已记录。"; },
-    { keep: ["operator_id"] });
+    {});
   wire(document.getElementById("search-form"), "api/v1/case-searches/by-mobile",
     (rows, result) => {
       result.textContent = rows.length ? rows.map((r) =>
         r.case_number + "  " + r.employer_name + "  " + r.status).join("\n") : "没有找到案件。";
     });
+  wireCaseView(document.getElementById("case-view-form"));
 }
 
 function walkInPage() {
@@ -205,13 +284,14 @@ function walkInPage() {
     document.getElementById("workers-" + index + "-name").focus();
   });
   wire(form, "api/v1/walk-in-registrations", caseAccepted, {
-    keep: ["centre", "clerk_id"],
+    keep: ["centre"],
     afterReset: () => {
       for (const extra of [...document.querySelectorAll("#workers fieldset.worker")].slice(1))
         extra.remove();
       newSubmission();
     },
   });
+  wireCaseView(document.getElementById("case-view-form"));
 }
 
 // URLs are relative to the page: /operator directly, /intake/operator behind the proxy.

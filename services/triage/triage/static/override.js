@@ -3,6 +3,7 @@
 const $ = (id) => document.getElementById(id);
 const caseNumber = () => $("case_number").value.trim();
 const text = (s) => { const span = document.createElement("span"); span.textContent = s ?? ""; return span.innerHTML; };
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
 const labelsReady = fetch("api/v1/labels").then((r) => r.json());
 
 labelsReady.then((labels) => {
@@ -36,7 +37,10 @@ $("override").addEventListener("submit", async (e) => {
   for (const [key, value] of form.entries()) { if (value) body[key] = value; }
   const result = $("result");
   const response = await fetch(`api/v1/cases/${encodeURIComponent(caseNumber())}/override`, {
-    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+    method: "POST", body: JSON.stringify(body),
+    // The session cookie signs the officer in; the CSRF token the page came with proves
+    // the request comes from this page.
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": csrfToken()},
   });
   const answer = await response.json();
   if (response.ok) { result.className = "ok"; result.textContent = "已调整分流并发布事件"; showHistory(); }
