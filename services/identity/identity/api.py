@@ -198,7 +198,9 @@ def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter
 
     @router.get("/login", response_class=HTMLResponse, tags=["pages"], summary="登录页面")
     async def login_page(request: Request, next: str = PORTAL) -> Response:
-        return _page(request, next_path=safe_next(next, PORTAL), principal=await session_principal(request))
+        return _page(
+            request, next_path=safe_next(next, PORTAL), principal=await session_principal(request)
+        )
 
     @router.post("/login", response_class=HTMLResponse, tags=["pages"], summary="登录")
     async def login(request: Request) -> Response:
