@@ -24,7 +24,9 @@ import pytest
 
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment, PrivateStack, free_port, private_stack
-from tests.support.staff import signed_in, start_identity, trusting
+from tests.support.staff import signed_in, start_identity
+from tests.support.tokens import signed_in as staff_token
+from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
@@ -59,7 +61,8 @@ class LoadGenerator:
         self._thread.join(timeout=120)
 
     def _run(self) -> None:
-        with httpx.Client(base_url=self.intake_url, timeout=5) as client:
+        operator = staff_token(Role.OPERATOR)
+        with httpx.Client(base_url=self.intake_url, timeout=5, headers=operator) as client:
             while not self._stop.is_set():
                 call = hotline_call(self.rng, workers=self.rng.choice((1, 1, 2, 12)))
                 self._submit(client, call)
@@ -112,7 +115,8 @@ def test_nothing_is_lost_or_doubled_under_faults(
 def _run_faults(stack: PrivateStack, deployment: Deployment, key_dir: Path) -> None:
     services = ("intake", "triage", "projection")
     identity = start_identity(deployment, key_dir)  # supervisors read projection's figures
-    deployment.start(*services, **trusting(identity))
+    # Services trust this identity (the supervisors') and the tests' issuer (the operator's).
+    deployment.start(*services)
     settings = deployment.settings()
     bootstrap = stack.infra.kafka_bootstrap
     load = LoadGenerator(deployment["intake"].url)

@@ -414,10 +414,11 @@ def test_out_of_order_duplicates_and_rebuild_reproduce_every_figure(deployment: 
     asyncio.run(publish(bootstrap, deployment.namespace, late.events))
     time.sleep(2)
     assert observed_figures(url) == expected
-    timeline = httpx.get(
-        f"{url}/api/v1/cases/440305-2026-999999/timeline", headers=signed_in(Role.SUPERVISOR)
-    ).json()
+    # Its district is not known yet: an administrator sees its timeline, a supervisor not.
+    orphan_timeline = f"{url}/api/v1/cases/440305-2026-999999/timeline"
+    timeline = httpx.get(orphan_timeline, headers=signed_in(Role.ADMIN)).json()
     assert [e["event_type"] for e in timeline] == ["case.triaged"]
+    assert httpx.get(orphan_timeline, headers=signed_in(Role.SUPERVISOR)).status_code == 404
 
     # Timelines in Chinese, in event-time order, whatever the arrival order.
     grouped_case = next(iter(s.grouped))

@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from tests.support.stack import Deployment, Infra
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
 from weiquan_shared.navigation import PREFIXES
 
 pytestmark = pytest.mark.integration
@@ -72,19 +74,26 @@ def test_every_service_answers_under_its_prefix(proxied: str) -> None:
     assert_security_headers(unknown)
 
 
+# Page → the role that may open it (scripts, styles, sign-in and keys are public).
+PAGE_ROLES = {
+    "/intake/operator": Role.OPERATOR,
+    "/intake/walk-in": Role.WALK_IN_CLERK,
+    "/triage/override": Role.TRIAGE_OFFICER,
+    "/projection/dashboard": Role.SUPERVISOR,
+}
+
+
 def test_pages_and_apis_carry_the_security_headers(proxied: str) -> None:
     for path in (
-        "/intake/operator",
-        "/intake/walk-in",
+        *PAGE_ROLES,
         "/intake/static/intake.js",
-        "/triage/override",
         "/triage/static/override.css",
-        "/projection/dashboard",
         "/projection/dashboard/dashboard.js",
         "/identity/login",
         "/identity/.well-known/jwks.json",
     ):
-        response = httpx.get(f"{proxied}{path}")
+        role = PAGE_ROLES.get(path)
+        response = httpx.get(f"{proxied}{path}", headers=signed_in(role) if role else {})
         assert response.status_code == 200, (path, response.text[:200])
         assert_security_headers(response)
         if path.endswith(("operator", "walk-in", "override", "dashboard", "login")):
@@ -108,7 +117,7 @@ def test_bodies_over_the_limit_stop_at_the_proxy(proxied: str) -> None:
     assert too_big.status_code == 413
     assert_security_headers(too_big)
     # Under the limit the body reaches intake, whose Chinese validation answers.
-    small = httpx.post(url, json={"call_id": ""})
+    small = httpx.post(url, json={"call_id": ""}, headers=signed_in(Role.OPERATOR))
     assert small.status_code == 422
     assert small.json()["errors"], small.text
     assert_security_headers(small)

@@ -54,7 +54,7 @@ def start_with_identity(deployment: Deployment, tmp_path: Path, **audit_env: str
     deployment.start(
         "audit",
         WEIQUAN_OIDC_ISSUERS=f'["{identity}"]',
-        WEIQUAN_AUDIT_SIGN_IN_URL=f"{identity}/login",
+        WEIQUAN_SIGN_IN_URL=f"{identity}/login",
         **audit_env,
     )
 

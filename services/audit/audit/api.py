@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from audit import store
 from audit.domain import FILTER_LABELS, Cursor, InvalidFilters, parse_filters, record_view
 from weiquan_shared import labels
 from weiquan_shared.access import allow, public
-from weiquan_shared.auth import Role, require
+from weiquan_shared.auth import Role
 from weiquan_shared.service import Runtime
 
 STATIC = Path(__file__).with_name("static")
@@ -25,13 +24,6 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
 }
 _ASSETS = {"records.js": "text/javascript", "records.css": "text/css"}
-_FORBIDDEN_PAGE = (
-    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-    "<title>审计记录 · 维权案件管理系统</title>"
-    '<link rel="stylesheet" href="static/records.css"></head><body><main>'
-    '<h1>审计记录</h1><p class="error" role="alert" id="error">{message}</p>'
-    "</main></body></html>"
-)
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -91,35 +83,14 @@ def build_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def build_page_router(sign_in_url: str) -> APIRouter:
-    """The page and its script and style. They hold no data; the page itself sends anyone
-    not signed in to the sign-in page and tells other roles they may not see it."""
-    router = APIRouter(
-        tags=["pages"],
-        dependencies=[
-            public(
-                "the page and its assets are a shell without data: the page checks the "
-                "session itself (sign-in page, or 403 for other roles) and its data comes "
-                "from the admin-only API"
-            )
-        ],
-    )
-    admin_only = require(Role.ADMIN)
+def build_page_routers() -> list[APIRouter]:
+    """The page (administrators; a browser without a session is sent to sign in by the
+    shared ``require``) and its script and style (public: code, no data)."""
+    page = APIRouter(tags=["pages"], dependencies=[allow(Role.ADMIN)])
+    router = APIRouter(tags=["pages"], dependencies=[public("the page's script and style")])
 
-    @router.get("/records", response_class=HTMLResponse, summary="审计记录页面（系统管理员）")
-    async def records_page(request: Request) -> Response:
-        try:
-            await admin_only(request)
-        except HTTPException as refused:
-            if refused.status_code == 401:
-                here = request.scope.get("root_path", "") + "/records"
-                target = f"{sign_in_url}?{urlencode({'next': here})}"
-                return RedirectResponse(target, status_code=303, headers=PAGE_HEADERS)
-            return HTMLResponse(
-                _FORBIDDEN_PAGE.format(message=refused.detail),
-                status_code=refused.status_code,
-                headers=PAGE_HEADERS,
-            )
+    @page.get("/records", response_class=HTMLResponse, summary="审计记录页面（系统管理员）")
+    async def records_page() -> Response:
         return FileResponse(STATIC / "records.html", media_type="text/html", headers=PAGE_HEADERS)
 
     @router.get("/static/{asset}", include_in_schema=False)
@@ -129,4 +100,4 @@ def build_page_router(sign_in_url: str) -> APIRouter:
             raise HTTPException(404, "没有这个文件")
         return FileResponse(STATIC / asset, media_type=media_type)
 
-    return router
+    return [page, router]

@@ -12,7 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audit import store
-from audit.api import build_page_router, build_router
+from audit.api import build_page_routers, build_router
 from audit.domain import partitions_ahead, retention_cutoff
 from audit.handlers import register_handlers
 from weiquan_shared.db import DATABASE_UNAVAILABLE
@@ -33,9 +33,6 @@ class AuditSettings(BaseSettings):
     partitions_ahead_months: int = Field(default=2, ge=1)
     # How often partitions are made ahead and expired ones dropped.
     retention_interval_s: float = Field(default=24 * 3600.0, gt=0)
-    # Where a browser that is not signed in is sent (identity's page; `next` added). By
-    # default identity's page behind the one address (the proxy serves it at /identity/).
-    sign_in_url: str = "/identity/login"
 
 
 async def keep_partitions(runtime: Runtime, own: AuditSettings) -> None:
@@ -77,7 +74,7 @@ def create_app() -> tuple[FastAPI, Settings]:
         title="维权 · 审计服务 (audit)",
         description="记录每一次状态变更与每一次查看个人信息；只增不改，系统管理员可查询。",
         migrations=Path(__file__).parent / "migrations",
-        routers=[build_router(runtime), build_page_router(own.sign_in_url)],
+        routers=[build_router(runtime), *build_page_routers()],
         consumer=consumer,
         background=[("audit-retention", retention)],
     )
