@@ -1,5 +1,6 @@
 """Every route declares who may call it: the declarations and the check over an app."""
 
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -92,3 +93,20 @@ def test_the_offline_api_docs_are_internal() -> None:
     from weiquan_shared.service import DOCS_ASSETS
 
     assert undeclared_routes(FastAPIOffline(static_url=DOCS_ASSETS, redoc_url=None)) == []
+
+
+def test_page_assets_serve_only_the_named_files_publicly(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from weiquan_shared.access import page_assets
+
+    (tmp_path / "page.js").write_text("console.log(1);", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    app = app_with(page_assets("/static/{name}", {"page.js": tmp_path / "page.js"}))
+    assert undeclared_routes(app) == []
+    client = TestClient(app)
+    served = client.get("/static/page.js")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "text/javascript; charset=utf-8"
+    refused = client.get("/static/secret.txt")
+    assert (refused.status_code, refused.text) == (404, "没有这个文件")

@@ -23,13 +23,13 @@ import asyncpg
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from weiquan_shared.access import public
+from weiquan_shared.access import page_assets
 from weiquan_shared.auth import AuthSettings, TokenVerifier, install_token_verifier
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.db import prepare_database
@@ -57,10 +57,7 @@ STATIC = Path(__file__).parent / "static"
 DOCS_INIT_SCRIPT = STATIC / "swagger-init.js"
 # The one navigation bar (weiquan_shared.navigation), served by every service under its own
 # prefix so a page links it relatively: site/nav.js, site/nav.css.
-SITE_ASSETS = {
-    "nav.js": ("site-nav.js", "text/javascript"),
-    "nav.css": ("site-nav.css", "text/css"),
-}
+SITE_ASSETS = {"nav.js": STATIC / "site-nav.js", "nav.css": STATIC / "site-nav.css"}
 
 
 @dataclass
@@ -295,16 +292,7 @@ def _install_api_docs(app: FastAPI) -> None:  # and the navigation bar's files
     async def api_docs_script() -> FileResponse:
         return FileResponse(DOCS_INIT_SCRIPT, media_type="text/javascript")
 
-    site = APIRouter(dependencies=[public("the navigation bar's script and style: no data")])
-
-    @site.get("/site/{name}", include_in_schema=False)
-    async def site_asset(name: str) -> Response:
-        if name not in SITE_ASSETS:
-            return Response("没有这个文件", status_code=404, media_type="text/plain")
-        file, media = SITE_ASSETS[name]
-        return FileResponse(STATIC / file, media_type=f"{media}; charset=utf-8")
-
-    app.include_router(site)
+    app.include_router(page_assets("/site/{name}", SITE_ASSETS))
 
 
 def serve(app: FastAPI, settings: Settings) -> None:

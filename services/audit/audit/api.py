@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from audit import store
 from audit.domain import FILTER_LABELS, Cursor, InvalidFilters, parse_filters, record_view
 from weiquan_shared import labels
-from weiquan_shared.access import allow, public
+from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Role
 from weiquan_shared.service import Runtime
 
@@ -23,7 +23,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
 }
-_ASSETS = {"records.js": "text/javascript", "records.css": "text/css"}
+_ASSETS = ("records.js", "records.css")
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -87,17 +87,10 @@ def build_page_routers() -> list[APIRouter]:
     """The page (administrators; a browser without a session is sent to sign in by the
     shared ``require``) and its script and style (public: code, no data)."""
     page = APIRouter(tags=["pages"], dependencies=[allow(Role.ADMIN)])
-    router = APIRouter(tags=["pages"], dependencies=[public("the page's script and style")])
+    assets = page_assets("/static/{name}", {name: STATIC / name for name in _ASSETS})
 
     @page.get("/records", response_class=HTMLResponse, summary="审计记录页面（系统管理员）")
     async def records_page() -> Response:
         return FileResponse(STATIC / "records.html", media_type="text/html", headers=PAGE_HEADERS)
 
-    @router.get("/static/{asset}", include_in_schema=False)
-    async def static_asset(asset: str) -> FileResponse:
-        media_type = _ASSETS.get(asset)
-        if media_type is None:
-            raise HTTPException(404, "没有这个文件")
-        return FileResponse(STATIC / asset, media_type=media_type)
-
-    return [page, router]
+    return [page, assets]

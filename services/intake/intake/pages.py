@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
 from intake.domain_wechat import DISTRICTS
-from weiquan_shared.access import allow, public
+from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Role, page_with_csrf
 from weiquan_shared.labels import CATEGORIES, MOBILE_SEARCH_REASONS, REVEAL_REASONS
 
@@ -212,8 +212,8 @@ def build_pages_routers() -> list[APIRouter]:
     in) and their script and styles (public: code, no data)."""
     operators = APIRouter(include_in_schema=False, dependencies=[allow(Role.OPERATOR)])
     clerks = APIRouter(include_in_schema=False, dependencies=[allow(Role.WALK_IN_CLERK)])
-    assets = APIRouter(
-        include_in_schema=False, dependencies=[public("the pages' script and styles: no data")]
+    assets = page_assets(
+        "/static/{name}", {name: HERE / name for name in ("intake.js", "intake.css")}
     )
     operator_html = operator_page()
     walk_in_html = walk_in_page()
@@ -225,12 +225,5 @@ def build_pages_routers() -> list[APIRouter]:
     @clerks.get("/walk-in", response_class=HTMLResponse)
     async def walk_in(request: Request) -> Response:
         return page_with_csrf(request, walk_in_html)
-
-    @assets.get("/static/{name}")
-    async def static(name: str) -> Response:
-        media = {"intake.js": "text/javascript", "intake.css": "text/css"}
-        if name not in media:
-            return Response("没有这个文件", status_code=404, media_type="text/plain")
-        return Response((HERE / name).read_bytes(), media_type=f"{media[name]}; charset=utf-8")
 
     return [operators, clerks, assets]

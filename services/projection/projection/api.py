@@ -14,13 +14,13 @@ from urllib.parse import quote
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator
 
 from projection import labels, periods, report, store
 from projection.periods import Period
 from projection.scope import OutOfScope, Scope
-from weiquan_shared.access import allow, public
+from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Principal, Role, require
 from weiquan_shared.envelope import Actor
 from weiquan_shared.service import Runtime
@@ -90,25 +90,13 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
     async def dashboard_page() -> str:
         return (STATIC / "dashboard.html").read_text(encoding="utf-8")
 
-    assets = APIRouter(dependencies=[public("the dashboard's script, style and charts: no data")])
-
-    @assets.get("/dashboard/echarts.min.js", include_in_schema=False)
-    async def echarts() -> FileResponse:
-        # Apache ECharts 6, vendored (static/vendor/echarts.LICENSE): nothing from the internet.
-        return FileResponse(
-            STATIC / "vendor" / "echarts.min.js",
-            media_type="text/javascript",
-            headers={"Cache-Control": "max-age=86400"},
-        )
-
-    @assets.get("/dashboard/{name}", include_in_schema=False)
-    async def dashboard_asset(name: str) -> Response:
-        # The page's own script and style: files, not inline, for the proxy's CSP.
-        media = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
-        if name not in media:
-            return Response("没有这个文件", status_code=404, media_type="text/plain")
-        body = (STATIC / name).read_text(encoding="utf-8")
-        return Response(body, media_type=f"{media[name]}; charset=utf-8")
+    # The page's own script and style (files, not inline, for the proxy's CSP) and the
+    # vendored Apache ECharts 6 (static/vendor/echarts.LICENSE): nothing from the internet.
+    assets = page_assets(
+        "/dashboard/{name}",
+        {name: STATIC / name for name in ("dashboard.js", "dashboard.css")}
+        | {"echarts.min.js": STATIC / "vendor" / "echarts.min.js"},
+    )
 
     @router.get("/api/v1/dashboard", tags=["dashboard"], summary="看板统计数据")
     async def dashboard(

@@ -14,7 +14,7 @@ from triage import store
 from triage.clocks import china_date
 from triage.domain import NothingToChange, OverrideRequest, Policy, override
 from weiquan_shared import labels
-from weiquan_shared.access import allow, public
+from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Principal, Role, page_with_csrf
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events import CaseRetriaged, Category, Route, RouteDetail, Urgency
@@ -65,7 +65,11 @@ def build_routers(runtime: Runtime, policy: Policy) -> list[APIRouter]:
     reading = APIRouter(tags=["triage"], dependencies=[READER])
     overriding = APIRouter(tags=["triage"], dependencies=[OFFICER])
     naming = APIRouter(tags=["triage"], dependencies=[allow()])
-    assets = APIRouter(dependencies=[public("the override page's script: code, no data")])
+    # The page's script and style, relative to it (static/…): the same page works on
+    # triage's own port and under /triage/ behind the proxy.
+    assets = page_assets(
+        "/static/{name}", {name: STATIC / name for name in ("override.js", "override.css")}
+    )
 
     @reading.get("/api/v1/stats", summary="分流决定计数（本人工作范围内）")
     async def stats(principal: Annotated[Principal, READER]) -> dict[str, int]:
@@ -171,15 +175,5 @@ def build_routers(runtime: Runtime, policy: Policy) -> list[APIRouter]:
     async def override_page(request: Request) -> Response:
         html = (STATIC / "override.html").read_text(encoding="utf-8")
         return page_with_csrf(request, html)
-
-    @assets.get("/static/{name}", include_in_schema=False)
-    async def override_static(name: str) -> Response:
-        # The page's script and style, relative to it (static/…): the same page works on
-        # triage's own port and under /triage/ behind the proxy.
-        media = {"override.js": "text/javascript", "override.css": "text/css"}
-        if name not in media:
-            return Response("没有这个文件", status_code=404, media_type="text/plain")
-        body = (STATIC / name).read_text(encoding="utf-8")
-        return Response(body, media_type=f"{media[name]}; charset=utf-8")
 
     return [reading, overriding, naming, assets]
