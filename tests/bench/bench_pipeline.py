@@ -18,7 +18,9 @@ from tests.bench.__main__ import Bench
 from tests.bench.load import offer_load, percentile
 from tests.support.stack import Deployment
 
-SERVICES = ("intake", "triage", "projection")
+# Every service with a consumer or in the page path; identity issues no token here (the load
+# signs in with the tests' issuer) but counts in the footprint.
+SERVICES = ("intake", "triage", "projection", "identity", "audit")
 
 
 async def dashboard_arrivals(

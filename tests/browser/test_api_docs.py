@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Route
 
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import chromium, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 
 pytestmark = [pytest.mark.integration, requires_chromium]
@@ -20,15 +20,9 @@ pytestmark = [pytest.mark.integration, requires_chromium]
 
 @pytest.fixture
 def browser(deployment: Deployment) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
     deployment.start("intake")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_api_docs_render_offline(browser: Browser, deployment: Deployment) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 
 from tests.support.audit_service import PASSWORD, audit_event, publish, start_with_identity
 from tests.support.audit_service import wait_for_records as wait_stored
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import chromium, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 from weiquan_shared.envelope import Actor
 
@@ -22,8 +22,6 @@ pytestmark = [pytest.mark.integration, requires_chromium]
 
 @pytest.fixture
 def browser(deployment: Deployment, tmp_path: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
     start_with_identity(deployment, tmp_path)
     # Before Playwright's own event loop runs in this thread.
     supervisor = Actor.user("demo-supervisor-7f3a", "supervisor")
@@ -50,12 +48,8 @@ def browser(deployment: Deployment, tmp_path: Path) -> Iterator[Browser]:
         ],
     )
     wait_stored(deployment, 2)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_an_administrator_finds_a_supervisors_reveal_with_its_reason(

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import chromium, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 from tests.support.staff import CITY, PASSWORD, signed_in, start_identity
 from tests.support.tokens import signed_in as staff_token
@@ -43,24 +43,18 @@ NANSHAN_SUPERVISOR = "nanshan.supervisor"
 
 @pytest.fixture
 def page(deployment: Deployment, tmp_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     accounts = {**CITY, NANSHAN_SUPERVISOR: (Role.SUPERVISOR, ["440305"])}
     start_identity(deployment, tmp_path, accounts)
     # Services trust the test issuer (the clerks' tokens) and this identity (the supervisors').
     deployment.start("intake", "triage", "projection")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            page = browser.new_page(
-                base_url=deployment["projection"].url,
-                locale="zh-CN",
-                viewport={"width": 1400, "height": 1000},
-            )
-            page.set_default_timeout(20_000)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(
+            base_url=deployment["projection"].url,
+            locale="zh-CN",
+            viewport={"width": 1400, "height": 1000},
+        )
+        page.set_default_timeout(20_000)
+        yield page
 
 
 def kpi(page: Any, name: str) -> str:

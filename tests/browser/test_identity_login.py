@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from identity import store
 from identity.domain import Passwords
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import chromium, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
 from weiquan_shared.auth import CSRF_COOKIE, SESSION_COOKIE, Organisation, Role
 
@@ -40,20 +40,14 @@ async def add_clerk(deployment: Deployment) -> None:
 
 @pytest.fixture
 def context(deployment: Deployment, tmp_path: Path) -> Iterator[BrowserContext]:
-    from playwright.sync_api import sync_playwright
-
     deployment.start(
         "identity",
         WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(tmp_path / "signing-keys.json"),
         WEIQUAN_IDENTITY_FAILURE_DELAY_S="0.2",
     )
     asyncio.run(add_clerk(deployment))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield browser.new_context(base_url=deployment["identity"].url, locale="zh-CN")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_context(base_url=deployment["identity"].url, locale="zh-CN")
 
 
 def test_signing_in_and_out_on_the_chinese_page(

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium, sign_in
+from tests.support.browser import chromium, requires_chromium, sign_in
 from tests.support.stack import ARTIFACTS, Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
@@ -24,17 +24,11 @@ pytestmark = [pytest.mark.integration, requires_chromium]
 
 @pytest.fixture
 def page(deployment: Deployment) -> Iterator[Page]:
-    from playwright.sync_api import sync_playwright
-
     deployment.start("intake")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            page = browser.new_page(base_url=deployment["intake"].url, locale="zh-CN")
-            sign_in(page, deployment["intake"].url, Role.OPERATOR, subject="op-007")
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(base_url=deployment["intake"].url, locale="zh-CN")
+        sign_in(page, deployment["intake"].url, Role.OPERATOR, subject="op-007")
+        yield page
 
 
 def test_walk_in_page_shows_chinese_errors_then_registers_a_group(

@@ -7,9 +7,8 @@ import time
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium, sign_in
+from tests.support.browser import chromium, requires_chromium, sign_in
 from tests.support.stack import ARTIFACTS, Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
@@ -37,28 +36,24 @@ def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deplo
         assert time.monotonic() < deadline, "triage did not decide the case"
         time.sleep(0.5)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            page = browser.new_page(base_url=triage, locale="zh-CN")
-            sign_in(page, triage, Role.TRIAGE_OFFICER, name="分流员李明")
-            page.goto("/override")
-            assert page.title() == "维权 · 调整分流"
-            page.wait_for_function("document.querySelectorAll('#route_detail option').length > 1")
-            assert "行业性劳动争议调解委员会" in page.inner_text("#route_detail")
-            page.fill("#case_number", number)
-            page.click("#lookup button")
-            page.wait_for_selector("#history table")
+    with chromium() as browser:
+        page = browser.new_page(base_url=triage, locale="zh-CN")
+        sign_in(page, triage, Role.TRIAGE_OFFICER, name="分流员李明")
+        page.goto("/override")
+        assert page.title() == "维权 · 调整分流"
+        page.wait_for_function("document.querySelectorAll('#route_detail option').length > 1")
+        assert "行业性劳动争议调解委员会" in page.inner_text("#route_detail")
+        page.fill("#case_number", number)
+        page.click("#lookup button")
+        page.wait_for_selector("#history table")
 
-            page.select_option("#route_detail", "legal_aid.union")
-            page.select_option("#category", "platform_work")
-            page.fill("#reason", "职工补充：是平台骑手，需法律援助")
-            page.click("#override button")
-            page.wait_for_function("document.querySelectorAll('#history tr').length === 3")
-            history = page.inner_text("#history")
-            page.screenshot(path=str(ARTIFACTS / "override-page.png"), full_page=True)
-        finally:
-            browser.close()
+        page.select_option("#route_detail", "legal_aid.union")
+        page.select_option("#category", "platform_work")
+        page.fill("#reason", "职工补充：是平台骑手，需法律援助")
+        page.click("#override button")
+        page.wait_for_function("document.querySelectorAll('#history tr').length === 3")
+        history = page.inner_text("#history")
+        page.screenshot(path=str(ARTIFACTS / "override-page.png"), full_page=True)
 
     assert "首次分流" in history and "分流员调整分流" in history
     assert "分流员李明" in history  # the signed-in officer, sent with the CSRF header

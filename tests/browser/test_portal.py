@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from identity.demo import DEMO_ACCOUNTS
-from tests.support.browser import CHROMIUM, FLAGS, requires_chromium
+from tests.support.browser import chromium, requires_chromium
 from tests.support.stack import ARTIFACTS, ROOT, Deployment, Infra
 from weiquan_shared.auth import SESSION_COOKIE, Role
 from weiquan_shared.navigation import PAGES, pages_for
@@ -70,14 +70,8 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def csp_watched(page: Page) -> list[str]:
