@@ -68,8 +68,8 @@ def test_an_administrator_finds_a_supervisors_reveal_with_its_reason(
     assert page.url.startswith(f"{identity}/login")
     page.fill("#username", "admin.wang")
     page.fill("#password", PASSWORD)
-    page.click("#submit")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the answer to the sign-in sets the session cookie
+        page.click("#submit")
     # The session cookie is the host's (cookies ignore ports); behind the proxy the
     # sign-in page sends the browser straight back to the page it came from.
     page.goto(f"{audit}/records")

@@ -175,8 +175,8 @@ def test_records_arrive_once_and_only_administrators_search_them(
     assert body["message"].startswith("查询条件有误，请按提示修改：角色：取值无效")
     assert {e["field"] for e in body["errors"]} == {"role", "from"}
 
-    # The page: anyone not signed in goes to the sign-in page; other roles are told no.
-    page = httpx.get(f"{url}/records")
+    # The page: a browser not signed in goes to the sign-in page; other roles are told no.
+    page = httpx.get(f"{url}/records", headers={"accept": "text/html"})
     assert page.status_code == 303
     assert page.headers["location"] == (f"{deployment['identity'].url}/login?next=%2Frecords")
     other_role = httpx.get(
