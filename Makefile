@@ -24,8 +24,8 @@ logs: ## Show where the local stack's logs are
 
 # ---------------------------------------------------------------- development
 
-install: ## Install what the stack and tests need (uv, Python packages, PostgreSQL, Kafka jars)
-	bash deploy/local/install.sh
+install: ## Install what the stack and tests need (uv, Python packages, PostgreSQL, Kafka jars, chromium, Keycloak)
+	WEIQUAN_INSTALL_TEST_TOOLS=1 bash deploy/local/install.sh
 
 test: install ## Unit and integration tests against real Kafka and PostgreSQL (started if absent)
 	@# pytest exits 5 when it collects no test: say so instead of failing obscurely.

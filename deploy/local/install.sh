@@ -96,6 +96,11 @@ else
     apt_install curl ca-certificates
 fi
 
+# --- test tools, only for make test/chaos/bench (WEIQUAN_INSTALL_TEST_TOOLS=1, set by the
+# Makefile's install target): make up needs neither a browser nor Keycloak, and stays fast
+# on a fresh machine.
+TEST_TOOLS="${WEIQUAN_INSTALL_TEST_TOOLS:-0}"
+
 # --- browser tests: Debian's chromium (Playwright drives it, never downloads a browser of
 # its own) and CJK fonts, so pages and screenshots show Chinese instead of empty boxes.
 deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
@@ -103,7 +108,9 @@ missing=()
 for pkg in chromium fonts-noto-cjk; do
     deb_installed "$pkg" || missing+=("$pkg")
 done
-if [ "${#missing[@]}" -eq 0 ]; then
+if [ "$TEST_TOOLS" != 1 ]; then
+    say "browser-test packages not needed to run the stack (make test installs them)"
+elif [ "${#missing[@]}" -eq 0 ]; then
     say "chromium and fonts-noto-cjk already present (browser tests)"
 else
     say "installing ${missing[*]} with apt-get (browser tests)"
@@ -167,10 +174,14 @@ else
 fi
 
 # --- Keycloak (the test of a union's own identity provider; Keycloak 26 needs Java 21+) ---
-if bash "$WEIQUAN_ROOT/deploy/local/keycloak.sh" java-home >/dev/null; then
-    command -v mvn >/dev/null 2>&1 || { say "installing maven with apt-get"; apt_install maven; }
+if [ "$TEST_TOOLS" != 1 ]; then
+    say "Keycloak not needed to run the stack (make test fetches it)"
+else
+    if bash "$WEIQUAN_ROOT/deploy/local/keycloak.sh" java-home >/dev/null; then
+        command -v mvn >/dev/null 2>&1 || { say "installing maven with apt-get"; apt_install maven; }
+    fi
+    bash "$WEIQUAN_ROOT/deploy/local/keycloak.sh" fetch | sed 's/^keycloak: /install: /'
 fi
-bash "$WEIQUAN_ROOT/deploy/local/keycloak.sh" fetch | sed 's/^keycloak: /install: /'
 
 # --- (e) secrets -----------------------------------------------------------------------
 secrets="$WEIQUAN_RUN_DIR/secrets.env"

@@ -35,7 +35,11 @@ NGINX_PACKAGES = ("nginx-light", "nginx-core", "nginx-full", "nginx-extras", "ng
 
 
 def _run_install(
-    tmp_path: Path, *, browser_installed: bool, nginx_installed: bool = True
+    tmp_path: Path,
+    *,
+    browser_installed: bool,
+    nginx_installed: bool = True,
+    test_tools: bool = True,
 ) -> list[str]:
     """Runs install.sh; returns the apt-get command lines it ran."""
     bin_dir = tmp_path / "bin"
@@ -60,6 +64,7 @@ def _run_install(
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "WEIQUAN_RUN_DIR": str(tmp_path / "run"),
+        "WEIQUAN_INSTALL_TEST_TOOLS": "1" if test_tools else "0",
     }
     for inherited in ("WEIQUAN_PG_DIR", "WEIQUAN_PG_DIR_CHOSEN"):
         env.pop(inherited, None)
@@ -75,6 +80,12 @@ def test_install_adds_chromium_and_cjk_fonts_when_missing(tmp_path: Path) -> Non
     installs = [call.split() for call in apt_calls if call.split()[:1] == ["install"]]
     assert any(set(BROWSER_PACKAGES) <= set(words) for words in installs), apt_calls
     assert apt_calls[0].split()[:1] == ["update"]
+
+
+def test_make_up_installs_no_browser_test_tools(tmp_path: Path) -> None:
+    """make up (install without the test tools) stays fast on a fresh machine."""
+    apt_calls = _run_install(tmp_path, browser_installed=False, test_tools=False)
+    assert not [c for c in apt_calls if any(p in c.split() for p in BROWSER_PACKAGES)]
 
 
 def test_install_leaves_present_browser_packages_alone(tmp_path: Path) -> None:
