@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 import httpx
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -385,9 +385,20 @@ def page_with_csrf(request: Request, html: str) -> HTMLResponse:
     The token is the one in the CSRF cookie (set by the sign-in page), or a new one set
     here; the cookie is HttpOnly, so a script learns it only from the page.
     """
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = csrf_token(request)
     meta = f'<meta name="csrf-token" content="{escape(token)}">'
     response = HTMLResponse(html.replace("</head>", f"{meta}</head>", 1))
+    set_csrf_cookie(request, response, token)
+    return response
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token a page is served with: the one in the CSRF cookie, else a new one."""
+    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    """The cookie half of the double submit: HttpOnly, SameSite=Strict, for every prefix."""
     response.set_cookie(
         CSRF_COOKIE,
         token,
@@ -396,7 +407,6 @@ def page_with_csrf(request: Request, html: str) -> HTMLResponse:
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    return response
 
 
 def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,15 +17,16 @@ from identity.keys import ALGORITHM
 from identity.scopes import scope_label
 from weiquan_shared.access import allow, public
 from weiquan_shared.auth import (
-    CSRF_COOKIE,
     CSRF_FIELD,
     SESSION_COOKIE,
     AuthenticationError,
     IssuerUnavailable,
     Principal,
     TokenVerifier,
+    csrf_token,
     csrf_token_matches,
     require,
+    set_csrf_cookie,
 )
 from weiquan_shared.navigation import pages_for
 
@@ -251,19 +251,12 @@ def _root(request: Request) -> str:
 
 def _csrf(request: Request) -> tuple[str, str]:
     """The page's CSRF token (kept from the cookie, else new) and its hidden field."""
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    csrf = csrf_token(request)
     return csrf, f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">'
 
 
 def _with_csrf_cookie(request: Request, response: HTMLResponse, csrf: str) -> HTMLResponse:
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    set_csrf_cookie(request, response, csrf)
     return response
 
 
