@@ -206,3 +206,37 @@ class CaseDeadlinesUpdated(EventPayload):
     at_risk: list[ClockKind] = Field(description="Clocks that entered the at-risk window today")
     moved: list[ClockKind] = Field(description="Clocks whose due date changed")
     evaluated_on: date
+
+
+ReviewResolution = Literal[
+    "start_date_recorded",
+    "limitation_interrupted",
+    "limitation_suspended",
+    "limitation_expiry_confirmed",
+    "dates_checked",
+]
+
+
+@register
+class CaseReviewResolved(EventPayload):
+    """A triage officer settled what triage flagged for review (请人工核实) on a case.
+
+    ``clocks`` is every clock of the case as recomputed with what the officer recorded
+    (a known start date, an interruption); those still needing a person keep their
+    ``review`` codes, so a case leaves the review queue when no clock has any.
+    """
+
+    event_type: ClassVar[str] = "case.review_resolved"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "triage"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    case_id: uuid.UUID
+    case_number: str
+    resolution: ReviewResolution
+    knew_of_infringement_on: date | None = Field(
+        default=None, description="The date recorded (start_date_recorded, interruptions)"
+    )
+    clocks: list[StatutoryClock]
+    note: str = Field(max_length=200, description="What was checked (Chinese, no personal data)")
+    resolved_at: AwareDatetime
