@@ -10,10 +10,10 @@ from weiquan_shared.settings import SERVICE_PORTS
 
 def test_each_role_gets_its_own_pages_only() -> None:
     hrefs = {role: [page.href for page in pages_for(role)] for role in Role}
-    assert hrefs[Role.OPERATOR] == ["/intake/operator"]
-    assert hrefs[Role.WALK_IN_CLERK] == ["/intake/walk-in"]
-    assert hrefs[Role.TRIAGE_OFFICER] == ["/triage/override"]
-    assert hrefs[Role.SUPERVISOR] == ["/projection/dashboard"]
+    assert hrefs[Role.OPERATOR] == ["/intake/operator", "/intake/search"]
+    assert hrefs[Role.WALK_IN_CLERK] == ["/intake/walk-in", "/intake/search"]
+    assert hrefs[Role.TRIAGE_OFFICER] == ["/triage/override", "/intake/search"]
+    assert hrefs[Role.SUPERVISOR] == ["/intake/search", "/projection/dashboard"]
     assert hrefs[Role.ADMIN] == [
         "/audit/records",
         "/intake/docs",
@@ -22,8 +22,9 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/identity/docs",
         "/audit/docs",
     ]
-    # Not built yet: their services bring their pages.
-    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == hrefs[Role.LAWYER] == []
+    # Finding a case is for everyone working cases; their own services bring the rest.
+    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == ["/intake/search"]
+    assert hrefs[Role.LAWYER] == []
 
 
 def test_every_page_belongs_to_a_proxied_service_and_has_roles() -> None:

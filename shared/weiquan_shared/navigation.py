@@ -37,6 +37,17 @@ class Page:
         return PREFIXES[self.service] + self.path
 
 
+# Everyone on the union's side who works cases (intake's case file).
+CASE_WORKERS = (
+    Role.OPERATOR,
+    Role.WALK_IN_CLERK,
+    Role.TRIAGE_OFFICER,
+    Role.MEDIATOR,
+    Role.LEGAL_AID_OFFICER,
+    Role.SUPERVISOR,
+)
+
+
 def _page(service: str, path: str, title: str, *roles: Role) -> Page:
     return Page(service, path, title, frozenset(roles))
 
@@ -45,6 +56,7 @@ PAGES: tuple[Page, ...] = (
     _page("intake", "/operator", "12351 热线登记", Role.OPERATOR),
     _page("intake", "/walk-in", "来访窗口登记", Role.WALK_IN_CLERK),
     _page("triage", "/override", "调整分流", Role.TRIAGE_OFFICER),
+    _page("intake", "/search", "查找案件", *CASE_WORKERS),
     _page("projection", "/dashboard", "督导看板", Role.SUPERVISOR),
     _page("audit", "/records", "审计记录", Role.ADMIN),
     _page("intake", "/docs", "受理服务接口文档", Role.ADMIN),
