@@ -287,6 +287,14 @@ def calls(case_number: str, mobile: str) -> list[Call]:
             lambda _: {"reason": f"矩阵测试调整 {uuid.uuid4().hex[:6]}", "urgency": "urgent"},
         ),
         Call("triage", "GET", "/override", frozenset({Role.TRIAGE_OFFICER}), page=True),
+        # Without the date it needs: 422 for those allowed, the case's clocks unchanged.
+        Call(
+            "triage",
+            "POST",
+            f"/api/v1/cases/{case_number}/review",
+            frozenset({Role.TRIAGE_OFFICER, Role.SUPERVISOR}),
+            {"resolution": "start_date_recorded"},
+        ),
         Call("projection", "GET", "/api/v1/dashboard", OVERSEERS),
         Call("projection", "GET", "/api/v1/cases", OVERSEERS),
         Call("projection", "GET", "/api/v1/deadlines-at-risk", OVERSEERS),
