@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -71,7 +70,7 @@ def _delivery(row: Any) -> DeliveryOut:
         message_id=row["id"],
         event_type=row["event_type"],
         template_id=row["template_id"],
-        text=render(row["template_id"], json.loads(row["variables"])),
+        text=render(row["template_id"], row["variables"]),
         recipient_kind=row["recipient_kind"],
         recipient=f"{who}{position + 1}" if position is not None else who,
         recipient_to=row["recipient_masked"],

@@ -7,7 +7,6 @@ nothing new, and only the sender (``sender.py``), outside this transaction, send
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -69,7 +68,7 @@ def register_handlers(consumer: EventConsumer, book: RuleBook) -> None:
                 cases[event.case_id],
             )
         for row in await store.take_waiting(conn, ids):
-            payload = json.loads(row["payload"])
+            payload = row["payload"]
             planned += _plan_for(
                 book, row["event_id"], row["event_type"], payload, cases[row["case_id"]]
             )
@@ -86,9 +85,7 @@ def register_handlers(consumer: EventConsumer, book: RuleBook) -> None:
             payload = event.model_dump(mode="json")
             case = cases.get(event.case_id)
             if case is None:
-                waiting.append(
-                    (envelope.event_id, envelope.event_type, event.case_id, json.dumps(payload))
-                )
+                waiting.append((envelope.event_id, envelope.event_type, event.case_id, payload))
                 continue
             planned += _plan_for(book, envelope.event_id, envelope.event_type, payload, case)
         await store.wait_for_case(conn, waiting)

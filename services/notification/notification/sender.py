@@ -18,7 +18,6 @@ its own workers, so a slow or failing provider holds back only its own channel.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,7 +199,7 @@ class ChannelSender:
     async def _delivery(self, row: Any) -> Delivery:
         contacts = await self.contacts.for_case(row["case_number"], row["template_id"])
         address = _address(row, contacts)
-        variables = json.loads(row["variables"])
+        variables = row["variables"]
         text = render(row["template_id"], variables)
         return Delivery(
             message_id=row["id"],

@@ -3,7 +3,6 @@ and the outbox toward people (``messages``)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -25,22 +24,12 @@ ON CONFLICT (event_id, recipient_ref, template_id) DO NOTHING
 
 async def remember_cases(conn: asyncpg.Connection, cases: Sequence[tuple[Any, ...]]) -> None:
     """(case_id, case_number, district_code, channel, worker_refs, reported_at) rows."""
-    if not cases:
-        return
-    columns = [list(c) for c in zip(*cases, strict=True)]
-    await conn.execute(
+    # One row at a time: a text[] per case cannot ride in an unnest of arrays (asyncpg
+    # reads nested lists as a two-dimensional array).
+    await conn.executemany(
         "INSERT INTO cases (case_id, case_number, district_code, channel, worker_refs, "
-        "reported_at) SELECT c.id, c.num, c.district, c.channel, "
-        "ARRAY(SELECT jsonb_array_elements_text(c.refs)), c.at "
-        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], "
-        "$6::timestamptz[]) AS c(id, num, district, channel, refs, at) "
-        "ON CONFLICT (case_id) DO NOTHING",
-        columns[0],
-        columns[1],
-        columns[2],
-        columns[3],
-        [json.dumps(list(refs)) for refs in columns[4]],
-        columns[5],
+        "reported_at) VALUES ($1, $2, $3, $4, $5::text[], $6) ON CONFLICT (case_id) DO NOTHING",
+        [(*case[:4], list(case[4]), case[5]) for case in cases],
     )
 
 
@@ -52,9 +41,9 @@ async def known_cases(
 
 
 async def wait_for_case(
-    conn: asyncpg.Connection, events: Sequence[tuple[uuid.UUID, str, uuid.UUID, str]]
+    conn: asyncpg.Connection, events: Sequence[tuple[uuid.UUID, str, uuid.UUID, Any]]
 ) -> None:
-    """(event_id, event_type, case_id, payload JSON) of decisions whose case is unknown."""
+    """(event_id, event_type, case_id, payload) of decisions whose case is unknown."""
     if events:
         columns = [list(c) for c in zip(*events, strict=True)]
         await conn.execute(
@@ -97,7 +86,7 @@ async def insert_messages(
             m.recipient.position,
             m.rule.channel,
             m.rule.template,
-            json.dumps(m.variables, ensure_ascii=False),
+            m.variables,
             m.rule.quiet_hours,
         )
         for event_id, event_type, case, m in planned

@@ -1,0 +1,169 @@
+"""Notification end to end on real Kafka and PostgreSQL: a hotline call gets its case
+number by SMS and, once triaged, where the case went; contacts come from intake at send
+time under notification's own credentials; the delivery log shows it masked."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.kafka import produce_raw
+from tests.support.notification_providers import running
+from tests.support.notification_stack import (
+    SIGNATURE,
+    SMS_TEMPLATE_IDS,
+    events,
+    messages,
+    notification_env,
+    raw_events,
+    sms_server,
+    start_backends,
+    wait_until,
+)
+from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
+from weiquan_shared.demo import hotline_call
+from weiquan_shared.envelope import Actor, encode, new_event
+from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
+
+pytestmark = pytest.mark.integration
+
+ROUTED = {
+    "mediation": "sms/case_routed_mediation",
+    "legal_aid": "sms/case_routed_legal_aid",
+    "referral": "sms/case_routed_referral",
+}
+
+
+def test_a_hotline_case_is_told_its_number_and_its_route_by_sms(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    secret = start_backends(deployment, tmp_path, "intake", "triage")
+    with running(sms_server()) as sms:
+        deployment.start("notification", **notification_env(deployment, sms, None, secret))
+        call = hotline_call(random.Random(15), story=0, district="440305")
+        mobile = call["workers"][0]["mobile"]
+        with httpx.Client(base_url=deployment["intake"].url, timeout=10) as client:
+            response = client.post(
+                "/api/v1/hotline-calls", json=call, headers=signed_in(Role.OPERATOR)
+            )
+        assert response.status_code == 201, response.text
+        number = response.json()["case_number"]
+
+        wait_until(lambda: len(events(deployment, "case.triaged")) == 1, what="triage")
+        route = events(deployment, "case.triaged")[0]["payload"]["route"]
+        expected = ["sms/case_accepted", ROUTED[route]]
+        wait_until(lambda: len(sms.sent) == 2, what="two SMS")
+        by_template = {t: pid for t, pid in SMS_TEMPLATE_IDS.items()}
+        assert sorted(s.template_id for s in sms.sent) == sorted(by_template[t] for t in expected)
+        assert {s.phone for s in sms.sent} == {f"+86{mobile}"}
+        assert all(s.sign_name == SIGNATURE and s.params[0] == number for s in sms.sent)
+
+        # The delivery log: what, when, to whom (masked), channel, status.
+        wait_until(lambda: all(m["status"] == "sent" for m in messages(deployment)))
+        with httpx.Client(base_url=deployment["notification"].url, timeout=10) as client:
+            log = client.get(
+                f"/api/v1/cases/{number}/deliveries", headers=signed_in(Role.TRIAGE_OFFICER)
+            )
+            assert log.status_code == 200, log.text
+            entries = log.json()
+            assert sorted(e["template_id"] for e in entries) == sorted(expected)
+            for entry in entries:
+                assert entry["status"] == "sent" and entry["status_name"] == "已发送"
+                assert entry["channel_name"] == "短信" and entry["recipient"] == "职工1"
+                assert entry["recipient_to"] == f"{mobile[:3]}****{mobile[-4:]}"
+                assert number in entry["text"]
+            assert mobile not in log.text
+            # District scope: a case outside the caller's districts is not found; a lawyer
+            # does not work cases here.
+            other = client.get(
+                f"/api/v1/cases/{number}/deliveries",
+                headers=signed_in(Role.TRIAGE_OFFICER, districts=("440303",)),
+            )
+            assert other.status_code == 404 and "工作范围" in other.json()["detail"]
+            assert (
+                client.get(
+                    f"/api/v1/cases/{number}/deliveries", headers=signed_in(Role.LAWYER)
+                ).status_code
+                == 403
+            )
+
+        # notification.sent for each, with no contact on Kafka.
+        wait_until(lambda: len(events(deployment, "notification.sent")) == 2)
+        sent = events(deployment, "notification.sent")
+        assert {e["payload"]["template_id"] for e in sent} == set(expected)
+        assert all(e["payload"]["case_number"] == number for e in sent)
+        assert not any(
+            mobile.encode() in raw for raw in raw_events(deployment, "notification.sent")
+        )
+
+        # Intake audited each lookup as the notification service, with its purpose.
+        def lookups() -> list[dict[str, object]]:
+            return [
+                e
+                for e in events(deployment, "audit.recorded")
+                if e["payload"]["action"] == "pii.looked_up"
+            ]
+
+        wait_until(lambda: len(lookups()) == 2, what="audited lookups")
+        assert {e["actor"]["id"] for e in lookups()} == {"notification"}
+        assert {e["payload"]["reason"] for e in lookups()} == set(expected)
+
+
+def test_a_channel_without_settings_keeps_its_messages_waiting_and_says_so(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """A WeChat case with WeChat not configured: its WeChat message waits (pending), the
+    channels report shows what is missing. Its SMS cannot find the case at intake (the
+    event was put on Kafka directly): failed at once, with notification.failed."""
+    secret = start_backends(deployment, tmp_path, "intake")
+    with running(sms_server()) as sms:
+        deployment.start("notification", **notification_env(deployment, sms, None, secret))
+        case = CaseReported(
+            case_id=uuid.uuid4(),
+            case_number="440305-2026-990001",
+            channel="wechat",
+            channel_ref="wx-msg-1",
+            reported_at=datetime.now(UTC),
+            district_code="440305",
+            employer=EmployerRef(name="深圳市某某物流有限公司", district_code="440305"),
+            workers=[WorkerRef(worker_ref="c" * 64)],
+            summary="公司拖欠两个月工资。",
+        )
+        envelope = new_event(
+            case, subject=str(case.case_id), producer="intake", actor=Actor.system("intake")
+        )
+        import asyncio
+
+        asyncio.run(
+            produce_raw(
+                deployment.infra.kafka_bootstrap,
+                deployment.settings().topic("case.reported"),
+                [encode(envelope)],
+                key=str(case.case_id).encode(),
+            )
+        )
+        wait_until(lambda: len(events(deployment, "notification.failed")) == 1)
+        failed = events(deployment, "notification.failed")[0]["payload"]
+        assert failed["template_id"] == "sms/case_accepted"
+        assert "ContactNotFound" in failed["reason"]
+        rows = {m["channel"]: m for m in messages(deployment)}
+        assert rows["wechat"]["status"] == "pending" and rows["wechat"]["attempts"] == 0
+        assert rows["sms"]["status"] == "failed"
+        with httpx.Client(base_url=deployment["notification"].url, timeout=10) as client:
+            state = client.get("/api/v1/channels", headers=signed_in(Role.ADMIN))
+        assert state.status_code == 200
+        channels = {c["channel"]: c for c in state.json()}
+        assert channels["sms"]["configured"] is True
+        assert channels["wechat"]["configured"] is False
+        assert channels["wechat"]["pending"] == 1
+        assert "WEIQUAN_NOTIFICATION_WECHAT_APP_ID" in channels["wechat"]["missing_settings"]
+        assert channels["email"]["configured"] is False
+        assert "channel not configured" in deployment["notification"].log_text()
+        assert sms.sent == []
