@@ -4,7 +4,9 @@ time under notification's own credentials; the delivery log shows it masked."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import secrets
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.test_intake_channels import (
+    AES_KEY,
+    APP_ID,
+    TOKEN,
+    FakeWeChatServer,
+)
 from tests.support.kafka import produce_raw
 from tests.support.notification_providers import running
 from tests.support.notification_stack import (
@@ -24,11 +32,12 @@ from tests.support.notification_stack import (
     sms_server,
     start_backends,
     wait_until,
+    wechat_server,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
-from weiquan_shared.demo import hotline_call
+from weiquan_shared.demo import hotline_call, wechat_answers
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
 
@@ -139,8 +148,6 @@ def test_a_channel_without_settings_keeps_its_messages_waiting_and_says_so(
         envelope = new_event(
             case, subject=str(case.case_id), producer="intake", actor=Actor.system("intake")
         )
-        import asyncio
-
         asyncio.run(
             produce_raw(
                 deployment.infra.kafka_bootstrap,
@@ -167,3 +174,42 @@ def test_a_channel_without_settings_keeps_its_messages_waiting_and_says_so(
         assert channels["email"]["configured"] is False
         assert "channel not configured" in deployment["notification"].log_text()
         assert sms.sent == []
+
+
+def test_a_wechat_case_is_answered_on_wechat_while_the_sms_provider_hangs(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """The OpenID comes from intake (kept encrypted there, never on Kafka); a provider that
+    holds its answers holds back only its own channel."""
+    secret = start_backends(deployment, tmp_path)
+    deployment.start(
+        "intake",
+        WEIQUAN_WECHAT_TOKEN=TOKEN,
+        WEIQUAN_WECHAT_ENCODING_AES_KEY=AES_KEY,
+        WEIQUAN_WECHAT_APP_ID=APP_ID,
+    )
+    with running(sms_server()) as sms, running(wechat_server()) as wechat:
+        release = sms.hold_answers()
+        deployment.start(
+            "notification",
+            **notification_env(
+                deployment, sms, wechat, secret, WEIQUAN_NOTIFICATION_SMS_TIMEOUT_S="60"
+            ),
+        )
+        openid = "oWkr" + secrets.token_urlsafe(20)
+        worker = FakeWeChatServer(deployment["intake"].url, openid)
+        replies = [worker.send(text) for text in wechat_answers(random.Random(8), story=0)]
+        number = replies[-1].split("您的案件编号是 ")[1].split("，")[0]
+
+        wait_until(lambda: len(wechat.sent) == 1, what="the WeChat message")
+        [message] = wechat.sent
+        assert message.openid == openid and message.data["keyword1"] == number
+        assert sms.behaviour.received.is_set()  # the SMS is at the provider, unanswered
+        rows = {m["channel"]: m for m in messages(deployment)}
+        assert rows["wechat"]["status"] == "sent" and rows["sms"]["status"] == "pending"
+        release.set()
+        wait_until(lambda: messages(deployment, "channel = 'sms'")[0]["status"] == "sent")
+        assert len(sms.sent) == 1
+        for event_type in ("case.reported", "notification.sent", "audit.recorded"):
+            assert not any(openid.encode() in raw for raw in raw_events(deployment, event_type))
+        assert openid not in deployment["notification"].log_text()
