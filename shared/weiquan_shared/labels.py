@@ -57,6 +57,10 @@ STATUSES = {
     "legal_aid": "已分流至法律援助",
     "referral": "已分流：转介有关部门",
 }
+# Notifications to people (the notification service's delivery log).
+NOTIFICATION_CHANNELS = {"sms": "短信", "wechat": "微信", "email": "电子邮件"}
+NOTIFICATION_STATUSES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).
 ROLES = {
     "operator": "接线员",

@@ -10,6 +10,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,7 +114,7 @@ def test_a_hotline_case_is_told_its_number_and_its_route_by_sms(
         )
 
         # Intake audited each lookup as the notification service, with its purpose.
-        def lookups() -> list[dict[str, object]]:
+        def lookups() -> list[dict[str, Any]]:
             return [
                 e
                 for e in events(deployment, "audit.recorded")
@@ -174,6 +175,29 @@ def test_a_channel_without_settings_keeps_its_messages_waiting_and_says_so(
         assert channels["email"]["configured"] is False
         assert "channel not configured" in deployment["notification"].log_text()
         assert sms.sent == []
+
+    # Only notification's own credentials open intake's contacts; nobody else's.
+    token_url = f"{deployment['identity'].url}/api/v1/token"
+    refused = httpx.post(
+        token_url, data={"grant_type": "client_credentials"}, auth=("notification", "wrong")
+    )
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    granted = httpx.post(
+        token_url, data={"grant_type": "client_credentials"}, auth=("notification", secret)
+    )
+    assert granted.status_code == 200 and granted.json()["expires_in"] == 300
+    contacts = f"{deployment['intake'].url}/api/v1/internal/cases/{case.case_number}/contacts"
+    as_operator = httpx.get(
+        contacts, params={"purpose": "sms/case_accepted"}, headers=signed_in(Role.OPERATOR)
+    )
+    assert as_operator.status_code == 401 and as_operator.json()["detail"]
+    service_auth = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+    unknown = httpx.get(contacts, params={"purpose": "sms/case_accepted"}, headers=service_auth)
+    assert unknown.status_code == 404
+    as_service_elsewhere = httpx.get(
+        f"{deployment['intake'].url}/api/v1/cases/{case.case_number}", headers=service_auth
+    )
+    assert as_service_elsewhere.status_code == 401
 
 
 def test_a_wechat_case_is_answered_on_wechat_while_the_sms_provider_hangs(

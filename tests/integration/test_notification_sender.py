@@ -119,13 +119,13 @@ async def with_sender(
         await pool.close()
 
 
-def timing(**overrides: Any) -> Timing:
-    base = {
-        "quiet_hours": QuietHours(datetime.min.time(), datetime.min.time(), CHINA),
-        "retry": RetryPolicy(3, timedelta(seconds=30), timedelta(minutes=10)),
-        "rate": RateLimit(5, timedelta(hours=1)),
-    }
-    return Timing(**(base | overrides))
+def timing(*, quiet_hours: QuietHours | None = None, rate: RateLimit | None = None) -> Timing:
+    never = datetime.min.time()
+    return Timing(
+        quiet_hours or QuietHours(never, never, CHINA),
+        RetryPolicy(3, timedelta(seconds=30), timedelta(minutes=10)),
+        rate or RateLimit(5, timedelta(hours=1)),
+    )
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from email import message_from_binary_file, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -371,7 +372,7 @@ class SmtpServer:
         found = []
         for key in box.iterkeys():
             with box.get_file(key) as raw:
-                parsed = message_from_binary_file(raw, policy=policy.default)
+                parsed = message_from_binary_file(BytesIO(raw.read()), policy=policy.default)
             assert isinstance(parsed, EmailMessage)
             found.append(parsed)
         return found

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from notification import store
 from notification.channels.base import Channel
 from notification.rules import render
+from weiquan_shared import labels
 from weiquan_shared.access import allow
 from weiquan_shared.auth import Principal, Role
 
@@ -29,9 +30,9 @@ CASE_WORKERS = allow(
 )
 OPERATORS_OF_THE_SYSTEM = allow(Role.ADMIN, Role.SUPERVISOR)
 
-CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "email": "电子邮件"}
-STATUS_NAMES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
-RECIPIENT_NAMES = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
+CHANNEL_NAMES = labels.NOTIFICATION_CHANNELS
+STATUS_NAMES = labels.NOTIFICATION_STATUSES
+RECIPIENT_NAMES = labels.RECIPIENT_KINDS
 
 
 class DeliveryOut(BaseModel):
