@@ -461,7 +461,8 @@ def build_routers(
         response_model=ContactsOut,
         summary="职工联系方式（仅供通知服务在发送时调用，记入审计）",
         description="通知服务以自身的服务凭证（client_credentials）在发送短信或微信消息时"
-        "取得职工手机号与微信 OpenID；不缓存，每次调用记入审计（purpose 为模板编号）。",
+        "取得职工手机号与微信 OpenID；不缓存，每次调用记入审计（purpose 为模板编号）。"
+        "示例：GET /api/v1/internal/cases/440305-2026-000123/contacts?purpose=sms/case_accepted",
         responses={404: {"description": "没有这个案件"}, **_ERRORS},
     )
     async def contacts(
