@@ -138,8 +138,11 @@ def test_an_sms_due_at_23_00_is_sent_at_the_morning_hour(
     deployment: Deployment, backends: tuple[str, tuple[str, str, uuid.UUID]]
 ) -> None:
     secret, case = backends
-    night = datetime(2026, 12, 2, 23, 0, tzinfo=CHINA)
-    morning = datetime(2026, 12, 3, 8, 0, tzinfo=CHINA)
+    # The next 23:00 in China (messages are due from their recording, "now").
+    local = datetime.now(CHINA)
+    night = local.replace(hour=23, minute=0, second=0, microsecond=0)
+    night += timedelta(days=1) if night <= local else timedelta(0)
+    morning = night + timedelta(hours=9)
     clock = Clock(night)
     quiet = timing(
         quiet_hours=QuietHours(datetime(1, 1, 1, 21).time(), datetime(1, 1, 1, 8).time(), CHINA)
@@ -167,7 +170,7 @@ def test_retries_back_off_then_the_message_fails_with_an_event(
     deployment: Deployment, backends: tuple[str, tuple[str, str, uuid.UUID]]
 ) -> None:
     secret, case = backends
-    start = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
     clock = Clock(start)
 
     async def body(sender: ChannelSender, conn: Any) -> None:
@@ -205,7 +208,7 @@ def test_a_recipient_gets_at_most_the_rate_and_the_rest_waits(
     deployment: Deployment, backends: tuple[str, tuple[str, str, uuid.UUID]]
 ) -> None:
     secret, case = backends
-    start = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
     clock = Clock(start)
 
     async def body(sender: ChannelSender, conn: Any) -> None:
