@@ -252,6 +252,9 @@ with path.open("a") as out:
         if variable not in present:
             out.write(f"{variable}={secrets.token_hex(32)}\n")
             print(f"install: added {variable} (the client secret of {name} at identity)")
+    if "WEIQUAN_NOTIFICATION_SURVEY_KEY" not in present:
+        out.write(f"WEIQUAN_NOTIFICATION_SURVEY_KEY={secrets.token_hex(32)}\n")
+        print("install: added WEIQUAN_NOTIFICATION_SURVEY_KEY (signs survey links)")
 PY
 )
 say "done"

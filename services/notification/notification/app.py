@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notification.api import build_routers
@@ -20,6 +20,8 @@ from notification.contacts import IntakeContacts
 from notification.handlers import register_handlers
 from notification.rules import rule_book
 from notification.sender import ChannelSender, Timing
+from notification.survey import SurveyLinks
+from notification.survey_api import build_survey_routers
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared.logging import get_logger
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
@@ -45,6 +47,9 @@ class NotificationSettings(BaseSettings):
     # At most this many messages to one recipient on one channel per window.
     rate_messages: int = Field(default=5, ge=1)
     rate_window_s: float = Field(default=3600.0, gt=0)
+    # Signs the satisfaction survey links (make up generates it); empty: no surveys.
+    survey_key: SecretStr = SecretStr("")
+    survey_lifetime_s: float = Field(default=14 * 24 * 3600.0, gt=0)
     workers_per_channel: int = Field(default=2, ge=1, le=16)
     poll_s: float = Field(default=0.5, gt=0)
 
@@ -74,6 +79,8 @@ def create_app() -> tuple[FastAPI, Settings]:
     contacts = IntakeContacts(
         own.intake_url, ServiceTokenClient.for_service(own.token_url, settings.service_name)
     )
+    key = own.survey_key.get_secret_value()
+    links = SurveyLinks(key.encode(), timedelta(seconds=own.survey_lifetime_s)) if key else None
     background = []
     for channel in channels:
         if channel.missing:
@@ -99,7 +106,10 @@ def create_app() -> tuple[FastAPI, Settings]:
         description="按规则向职工发送短信、微信与邮件通知：受理编号、分流去向；"
         "每条通知只发一次，夜间不发短信，发送记录可按案件查询。",
         migrations=Path(__file__).parent / "migrations",
-        routers=build_routers(runtime.pool, channels),
+        routers=[
+            *build_routers(runtime.pool, channels),
+            *build_survey_routers(runtime, lambda: links),
+        ],
         consumer=consumer,
         publishes_events=True,
         background=background,

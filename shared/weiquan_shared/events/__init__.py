@@ -34,7 +34,11 @@ from weiquan_shared.events.casework import (
     VoidReason,
 )
 from weiquan_shared.events.intake import CaseReported, ConsultationRecorded
-from weiquan_shared.events.notification import NotificationFailed, NotificationSent
+from weiquan_shared.events.notification import (
+    NotificationFailed,
+    NotificationSent,
+    SurveyAnswered,
+)
 from weiquan_shared.events.superseded import CaseRetriaged as CaseRetriagedV1
 from weiquan_shared.events.triage import (
     CaseDeadlinesUpdated,
@@ -81,6 +85,7 @@ __all__ = [
     "Route",
     "RouteDetail",
     "StatutoryClock",
+    "SurveyAnswered",
     "TriageReason",
     "Urgency",
     "VoidReason",

@@ -67,3 +67,22 @@ class NotificationFailed(EventPayload):
     attempts: int = Field(ge=0)
     reason: str = Field(max_length=300, description="Why, without personal data")
     failed_at: AwareDatetime
+
+
+@register
+class SurveyAnswered(EventPayload):
+    """A worker answered the satisfaction survey of a case (a 1–5 score) through its
+    signed, single-use link. The optional comment stays in notification, redacted."""
+
+    event_type: ClassVar[str] = "survey.answered"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "notification"
+    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+
+    survey_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str = Field(max_length=40)
+    district_code: str = DistrictCode
+    score: int = Field(ge=1, le=5, description="1 很不满意 … 5 很满意")
+    has_comment: bool
+    answered_at: AwareDatetime
