@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,15 @@ from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call, wechat_answers
 from weiquan_shared.envelope import Actor, encode, new_event
-from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
+from weiquan_shared.events import (
+    CaseReported,
+    CaseRetriaged,
+    CaseTriaged,
+    DecisionSnapshot,
+    EmployerRef,
+    TriageReason,
+    WorkerRef,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -237,3 +246,117 @@ def test_a_wechat_case_is_answered_on_wechat_while_the_sms_provider_hangs(
         for event_type in ("case.reported", "notification.sent", "audit.recorded"):
             assert not any(openid.encode() in raw for raw in raw_events(deployment, event_type))
         assert openid not in deployment["notification"].log_text()
+
+
+def publish(deployment: Deployment, *payloads: Any) -> list[bytes]:
+    raws = []
+    for payload in payloads:
+        envelope = new_event(
+            payload,
+            subject=str(payload.case_id),
+            producer=payload.producer,
+            actor=Actor.system(payload.producer),
+        )
+        raws.append(encode(envelope))
+        asyncio.run(
+            produce_raw(
+                deployment.infra.kafka_bootstrap,
+                deployment.settings().topic(payload.event_type),
+                [raws[-1]],
+                key=str(payload.case_id).encode(),
+            )
+        )
+    return raws
+
+
+def test_a_decision_before_its_case_waits_and_a_retriage_tells_only_a_new_route(
+    deployment: Deployment,
+) -> None:
+    """No channel configured: the messages are recorded and wait, which is what is checked."""
+    deployment.start("notification")
+    case_id, number, now = uuid.uuid4(), "440305-2026-770001", datetime.now(UTC)
+    triaged = CaseTriaged(
+        case_id=case_id,
+        case_number=number,
+        category="wage_arrears",
+        urgency="normal",
+        route="mediation",
+        route_detail="mediation.union",
+        reasons=[TriageReason(rule="route.default", text="一般劳动争议，先行调解")],
+        triaged_at=now,
+    )
+    [triaged_raw] = publish(deployment, triaged)
+
+    def waiting() -> int:
+        async def run() -> int:
+            conn = await deployment.connect("notification")
+            try:
+                return int(await conn.fetchval("SELECT count(*) FROM waiting_events"))
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    wait_until(lambda: waiting() == 1, what="the decision waiting for its case")
+    assert messages(deployment) == []
+    publish(
+        deployment,
+        CaseReported(
+            case_id=case_id,
+            case_number=number,
+            channel="hotline",
+            channel_ref="12351-order",
+            reported_at=now,
+            district_code="440305",
+            employer=EmployerRef(name="深圳市某某制造有限公司", district_code="440305"),
+            workers=[WorkerRef(worker_ref="f" * 64), WorkerRef(worker_ref="0" * 64)],
+            summary="拖欠工资。",
+        ),
+    )
+    wait_until(lambda: len(messages(deployment)) == 4, what="accepted and routed, two workers")
+    assert waiting() == 0
+    got = sorted((m["template_id"], m["worker_position"]) for m in messages(deployment))
+    assert got == [
+        ("sms/case_accepted", 0),
+        ("sms/case_accepted", 1),
+        ("sms/case_routed_mediation", 0),
+        ("sms/case_routed_mediation", 1),
+    ]
+    assert {m["status"] for m in messages(deployment)} == {"pending"}
+
+    previous = DecisionSnapshot(
+        category="wage_arrears", urgency="normal", route="mediation", route_detail="mediation.union"
+    )
+    same_route = CaseRetriaged(
+        case_id=case_id,
+        case_number=number,
+        category="wage_arrears",
+        urgency="urgent",
+        route="mediation",
+        route_detail="mediation.union",
+        reasons=[TriageReason(rule="override", text="调整紧急程度")],
+        previous=previous,
+        retriaged_by="officer",
+        officer_id="t-1",
+        note="只调整紧急程度",
+        retriaged_at=now,
+        decision_seq=2,
+    )
+    new_route = same_route.model_copy(
+        update={"route": "legal_aid", "route_detail": "legal_aid.union", "decision_seq": 3}
+    )
+    publish(deployment, same_route, new_route)
+    wait_until(lambda: len(messages(deployment)) == 6, what="the new route's messages")
+    routed = [m for m in messages(deployment) if m["event_type"] == "case.retriaged"]
+    assert {m["template_id"] for m in routed} == {"sms/case_routed_legal_aid"}
+    # The same decision again (a redelivery): nothing new.
+    asyncio.run(
+        produce_raw(
+            deployment.infra.kafka_bootstrap,
+            deployment.settings().topic("case.triaged"),
+            [triaged_raw],
+            key=str(case_id).encode(),
+        )
+    )
+    time.sleep(3)
+    assert len(messages(deployment)) == 6
