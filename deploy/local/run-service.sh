@@ -25,6 +25,7 @@ for var in $(compgen -e); do
         WEIQUAN_PG_PASSWORD*) unset "$var" ;;
         "$own_secret") ;;
         WEIQUAN_SERVICE_SECRET_*) [ "$name" = identity ] || unset "$var" ;;
+        WEIQUAN_NOTIFICATION_SURVEY_KEY) [ "$name" = notification ] || unset "$var" ;;
     esac
 done
 unset WEIQUAN_PG_USER
