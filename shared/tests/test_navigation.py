@@ -21,6 +21,7 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/projection/docs",
         "/identity/docs",
         "/audit/docs",
+        "/notification/docs",
     ]
     # Finding a case is for everyone working cases; their own services bring the rest.
     assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == ["/intake/search"]

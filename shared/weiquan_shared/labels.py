@@ -58,6 +58,10 @@ STATUSES = {
     "referral": "已分流：转介有关部门",
     "voided": "已作废",
 }
+# Notifications to people (the notification service's delivery log).
+NOTIFICATION_CHANNELS = {"sms": "短信", "wechat": "微信", "email": "电子邮件"}
+NOTIFICATION_STATUSES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).
 ROLES = {
     "operator": "接线员",

@@ -135,10 +135,14 @@ def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(identity:
 
 
 def test_oauth_errors_are_json_with_chinese_descriptions(identity: str) -> None:
-    unsupported = token(identity, grant_type="client_credentials")
+    unsupported = token(identity, grant_type="authorization_code")
     assert unsupported.status_code == 400
     assert unsupported.json()["error"] == "unsupported_grant_type"
-    assert "grant_type 只能是 password 或 refresh_token" in unsupported.json()["error_description"]
+    assert "grant_type 只能是 password、refresh_token" in unsupported.json()["error_description"]
+    # Client credentials are for services with a secret; none is configured here.
+    no_client = token(identity, grant_type="client_credentials", client_id="notification")
+    assert no_client.status_code == 401
+    assert no_client.json() == {"error": "invalid_client", "error_description": "服务凭证无效"}
     missing = token(identity, grant_type="password", username="li.m")
     assert missing.json() == {"error": "invalid_request", "error_description": "请填写用户名和密码"}
     as_json = httpx.post(f"{identity}/api/v1/token", json={"grant_type": "password"})

@@ -34,6 +34,11 @@ from weiquan_shared.events.casework import (
     VoidReason,
 )
 from weiquan_shared.events.intake import CaseReported, ConsultationRecorded
+from weiquan_shared.events.notification import (
+    NotificationFailed,
+    NotificationSent,
+    SurveyAnswered,
+)
 from weiquan_shared.events.superseded import CaseRetriaged as CaseRetriagedV1
 from weiquan_shared.events.triage import (
     CaseDeadlinesUpdated,
@@ -74,10 +79,13 @@ __all__ = [
     "DecisionSnapshot",
     "EmployerFlagged",
     "EmployerRef",
+    "NotificationFailed",
+    "NotificationSent",
     "ReviewResolution",
     "Route",
     "RouteDetail",
     "StatutoryClock",
+    "SurveyAnswered",
     "TriageReason",
     "Urgency",
     "VoidReason",
