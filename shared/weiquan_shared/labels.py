@@ -129,6 +129,12 @@ AUDIT_ACTIONS = {
     "pii.revealed": "查看个人信息",
     "case.searched_by_mobile": "按手机号查找",
     "report.downloaded": "下载报表",
+    "case.note_added": "添加备注",
+    "case.contact_recorded": "记录联系",
+    "case.assigned": "指定承办人",
+    "case.consent_recorded": "记录共享同意",
+    "case.voided": "作废案件",
+    "case.review_resolved": "完成人工核实",
 }
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).
@@ -139,6 +145,94 @@ AUDIT_REASONS = {
     "legal_proceedings": "仲裁或诉讼需要",
     "supervision": "督导检查",
 }
+
+
+# ---------------------------------------------------------------- the case file (issue 16)
+# A case's status as people say it, whichever service holds the case now (``case_status``).
+CASE_STATUSES = {
+    "received": "已受理",
+    "triaged": "已分流",
+    "mediation": "调解中",
+    "legal_aid": "法律援助中",
+    "closed": "已结案",
+    "voided": "已作废",
+}
+# Why a statutory clock needs a person (StatutoryClock.review; triage and legal_calendar).
+CLOCK_REVIEWS = {
+    "start_unknown": "未记录知道或应当知道权利受侵害的日期，无法计算，待核实",
+    "make_up_workday": "届满日为调休上班日，待核实",
+    "calendar_missing": "届满日所在年度节假日安排未录入，待核实",
+    "calendar_unverified": "节假日安排尚未与国务院通知核对，待核实",
+    "limitation_expired": "时效已届满，待核实有无中断、中止情形",
+}
+# How a triage officer settled a review flag (case.review_resolved).
+REVIEW_RESOLUTIONS = {
+    "start_date_recorded": "已记录知道权利受侵害的日期",
+    "limitation_interrupted": "时效中断，重新计算",
+    "limitation_suspended": "时效中止",
+    "limitation_expiry_confirmed": "确认时效已届满",
+    "dates_checked": "已核对日期无误",
+}
+# A contact with the worker (case.contact_recorded): how, and with what result.
+CONTACT_METHODS = {
+    "call_back": "回访",
+    "visit": "走访",
+    "wechat": "微信联系",
+    "sms": "短信联系",
+    "letter": "信函联系",
+}
+CONTACT_OUTCOMES = {
+    "reached": "已联系上",
+    "no_answer": "未接通",
+    "wrong_number": "号码有误",
+    "refused": "职工拒绝沟通",
+    "left_message": "已留言",
+}
+# Who the worker agrees the case may be shared with (PIPL Art. 23; case.consent_recorded).
+CONSENT_SCOPES = {
+    "court": "人民法院",
+    "labour_bureau": "人力资源和社会保障局",
+    "law_firm": "律师事务所",
+}
+CONSENT_OBTAINED_BY = {"intake_form": "登记时", "case_page": "案件页面", "wechat": "微信公众号"}
+NO_CONSENT = "未取得共享同意"
+# Why a supervisor voided a case (case.voided).
+VOID_REASONS = {
+    "test_call": "测试来电",
+    "duplicate": "重复登记",
+    "registered_in_error": "误登记",
+    "withdrawn_before_handling": "受理前职工撤回",
+}
+# Each person's work queues (projection's /queues).
+QUEUES = {
+    "mine": "我的案件",
+    "review": "待核实",
+    "at_risk": "时限预警",
+    "unassigned": "待分配",
+}
+
+
+def case_status(*, voided: bool, route: str | None) -> str:
+    """A case's status code (``CASE_STATUSES``) from what the events say about it.
+
+    Voided wins over everything; a case with no decision is received; a decision routes it
+    to mediation or legal aid (in progress there), answers it on the spot (closed: a
+    consultation needs nothing more) or refers it elsewhere (triaged). Mediation and legal
+    aid add their own closing events as they land; until then a routed case stays open.
+    """
+    if voided:
+        return "voided"
+    if route is None:
+        return "received"
+    if route in ("mediation", "legal_aid"):
+        return route
+    if route == "consultation":
+        return "closed"
+    return "triaged"
+
+
+def case_status_label(*, voided: bool, route: str | None) -> str:
+    return CASE_STATUSES[case_status(voided=voided, route=route)]
 
 
 def district_problem(code: str) -> str | None:
@@ -168,4 +262,12 @@ def all_labels() -> dict[str, Any]:
         "districts": DISTRICTS,
         "mobile_search_reasons": MOBILE_SEARCH_REASONS,
         "reveal_reasons": REVEAL_REASONS,
+        "case_statuses": CASE_STATUSES,
+        "clock_reviews": CLOCK_REVIEWS,
+        "review_resolutions": REVIEW_RESOLUTIONS,
+        "contact_methods": CONTACT_METHODS,
+        "contact_outcomes": CONTACT_OUTCOMES,
+        "consent_scopes": CONSENT_SCOPES,
+        "void_reasons": VOID_REASONS,
+        "queues": QUEUES,
     }
