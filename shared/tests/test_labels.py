@@ -6,6 +6,13 @@ import pytest
 
 from weiquan_shared import demo, labels
 from weiquan_shared.events import Category, Channel, ClockKind, Route, RouteDetail, Urgency
+from weiquan_shared.events.casework import (
+    ConsentScope,
+    ContactMethod,
+    ContactOutcome,
+    VoidReason,
+)
+from weiquan_shared.events.triage import ReviewResolution
 
 
 @pytest.mark.parametrize(
@@ -17,6 +24,11 @@ from weiquan_shared.events import Category, Channel, ClockKind, Route, RouteDeta
         (Route, labels.ROUTES),
         (RouteDetail, labels.ROUTE_DETAILS),
         (ClockKind, labels.CLOCKS),
+        (ContactMethod, labels.CONTACT_METHODS),
+        (ContactOutcome, labels.CONTACT_OUTCOMES),
+        (ConsentScope, labels.CONSENT_SCOPES),
+        (VoidReason, labels.VOID_REASONS),
+        (ReviewResolution, labels.REVIEW_RESOLUTIONS),
     ],
 )
 def test_every_code_of_the_events_has_exactly_one_chinese_name(codes, table) -> None:

@@ -56,6 +56,7 @@ STATUSES = {
     "mediation": "已分流至调解",
     "legal_aid": "已分流至法律援助",
     "referral": "已分流：转介有关部门",
+    "voided": "已作废",
 }
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).
 ROLES = {
@@ -101,6 +102,50 @@ DEADLINE_STATES = {
     "at_risk": "即将届满",
     "expired": "已届满，待人工核实",
 }
+# The case file (intake): contacts with the worker, consent to share, voiding; and what a
+# triage officer settled about a case flagged for review (请人工核实).
+CONTACT_METHODS = {
+    "call_back": "回电",
+    "visit": "上门/约见",
+    "wechat": "微信消息",
+    "sms": "短信",
+    "letter": "信函",
+}
+CONTACT_OUTCOMES = {
+    "reached": "已联系上",
+    "no_answer": "无人接听",
+    "wrong_number": "号码有误",
+    "refused": "职工拒绝",
+    "left_message": "已留言",
+}
+CONSENT_SCOPES = {
+    "court": "人民法院",
+    "labour_bureau": "人力资源和社会保障部门（含劳动人事争议仲裁委员会）",
+    "law_firm": "律师事务所",
+}
+VOID_REASONS = {
+    "test_call": "测试来电",
+    "duplicate": "重复登记",
+    "registered_in_error": "误登记",
+    "withdrawn_before_handling": "受理前职工撤回",
+}
+REVIEW_RESOLUTIONS = {
+    "start_date_recorded": "已核实并记录知道权利受侵害的日期",
+    "limitation_interrupted": "时效中断，自记录日期重新计算",
+    "limitation_suspended": "时效中止",
+    "limitation_expiry_confirmed": "已确认时效届满",
+    "dates_checked": "已核对日期（调休上班日、节假日安排等）",
+}
+CONSENT_OBTAINED_BY = {"intake_form": "登记时", "case_page": "案件页", "wechat": "微信公众号"}
+# How a query typed into 查找案件 was read.
+SEARCH_KINDS = {
+    "case_number": "案件编号",
+    "mobile": "手机号",
+    "id_number": "身份证号",
+    "worker_name": "职工姓名",
+    "credit_code": "统一社会信用代码",
+    "employer_name": "用人单位名称",
+}
 # The districts of the union's city (Shenzhen in the demo data, GB/T 2260).
 DISTRICTS = {
     "440303": "罗湖区",
@@ -128,13 +173,16 @@ AUDIT_ACTIONS = {
     "case.deadlines_updated": "更新法定时限",
     "pii.revealed": "查看个人信息",
     "case.searched_by_mobile": "按手机号查找",
-    "report.downloaded": "下载报表",
-    "case.note_added": "添加备注",
-    "case.contact_recorded": "记录联系",
+    "case.searched_by_name": "按职工姓名查找",
+    "case.searched_by_id_number": "按身份证号查找",
+    "case.notes_read": "查看案件记录",
+    "case.note_added": "添加案件记录",
+    "case.contact_recorded": "记录联系职工",
     "case.assigned": "指定承办人",
-    "case.consent_recorded": "记录共享同意",
+    "case.consent_recorded": "记录职工单独同意",
     "case.voided": "作废案件",
-    "case.review_resolved": "完成人工核实",
+    "case.review_resolved": "处理人工核实事项",
+    "report.downloaded": "下载报表",
 }
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).
@@ -165,44 +213,8 @@ CLOCK_REVIEWS = {
     "calendar_unverified": "节假日安排尚未与国务院通知核对，待核实",
     "limitation_expired": "时效已届满，待核实有无中断、中止情形",
 }
-# How a triage officer settled a review flag (case.review_resolved).
-REVIEW_RESOLUTIONS = {
-    "start_date_recorded": "已记录知道权利受侵害的日期",
-    "limitation_interrupted": "时效中断，重新计算",
-    "limitation_suspended": "时效中止",
-    "limitation_expiry_confirmed": "确认时效已届满",
-    "dates_checked": "已核对日期无误",
-}
-# A contact with the worker (case.contact_recorded): how, and with what result.
-CONTACT_METHODS = {
-    "call_back": "回访",
-    "visit": "走访",
-    "wechat": "微信联系",
-    "sms": "短信联系",
-    "letter": "信函联系",
-}
-CONTACT_OUTCOMES = {
-    "reached": "已联系上",
-    "no_answer": "未接通",
-    "wrong_number": "号码有误",
-    "refused": "职工拒绝沟通",
-    "left_message": "已留言",
-}
-# Who the worker agrees the case may be shared with (PIPL Art. 23; case.consent_recorded).
-CONSENT_SCOPES = {
-    "court": "人民法院",
-    "labour_bureau": "人力资源和社会保障局",
-    "law_firm": "律师事务所",
-}
-CONSENT_OBTAINED_BY = {"intake_form": "登记时", "case_page": "案件页面", "wechat": "微信公众号"}
+# A case whose worker has consented to no sharing (CONSENT_SCOPES) says so.
 NO_CONSENT = "未取得共享同意"
-# Why a supervisor voided a case (case.voided).
-VOID_REASONS = {
-    "test_call": "测试来电",
-    "duplicate": "重复登记",
-    "registered_in_error": "误登记",
-    "withdrawn_before_handling": "受理前职工撤回",
-}
 # Each person's work queues (projection's /queues).
 QUEUES = {
     "mine": "我的案件",
@@ -262,12 +274,14 @@ def all_labels() -> dict[str, Any]:
         "districts": DISTRICTS,
         "mobile_search_reasons": MOBILE_SEARCH_REASONS,
         "reveal_reasons": REVEAL_REASONS,
-        "case_statuses": CASE_STATUSES,
-        "clock_reviews": CLOCK_REVIEWS,
-        "review_resolutions": REVIEW_RESOLUTIONS,
         "contact_methods": CONTACT_METHODS,
         "contact_outcomes": CONTACT_OUTCOMES,
         "consent_scopes": CONSENT_SCOPES,
+        "consent_obtained_by": CONSENT_OBTAINED_BY,
         "void_reasons": VOID_REASONS,
+        "review_resolutions": REVIEW_RESOLUTIONS,
+        "search_kinds": SEARCH_KINDS,
+        "case_statuses": CASE_STATUSES,
+        "clock_reviews": CLOCK_REVIEWS,
         "queues": QUEUES,
     }

@@ -160,6 +160,7 @@ def test_each_role_sees_only_its_pages(
 PAGE_READY = {
     "/intake/operator": "() => document.querySelector('#case-form [name=called_at]').value !== ''",
     "/intake/walk-in": "() => document.getElementById('desk_submission_id').value !== ''",
+    "/intake/search": "() => document.getElementById('find-form').dataset.ready === 'yes'",
     "/triage/override": "() => document.querySelectorAll('#category option').length > 1",
     "/projection/dashboard": (
         "() => document.getElementById('updated').textContent.includes('更新于')"

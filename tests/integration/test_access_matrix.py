@@ -189,7 +189,13 @@ class Call:
 
 ALL = frozenset(Role)
 REGISTRARS = frozenset({Role.OPERATOR, Role.WALK_IN_CLERK})
-CASE_READERS = REGISTRARS | {Role.TRIAGE_OFFICER, Role.SUPERVISOR, Role.ADMIN}
+CASE_WORKERS = REGISTRARS | {
+    Role.TRIAGE_OFFICER,
+    Role.MEDIATOR,
+    Role.LEGAL_AID_OFFICER,
+    Role.SUPERVISOR,
+}
+CASE_READERS = CASE_WORKERS | {Role.ADMIN}
 PERSONAL_DATA = REGISTRARS | {Role.TRIAGE_OFFICER}
 DECISION_READERS = frozenset({Role.TRIAGE_OFFICER, Role.SUPERVISOR, Role.ADMIN})
 OVERSEERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -222,6 +228,52 @@ def calls(case_number: str, mobile: str) -> list[Call]:
             PERSONAL_DATA,
             {"worker": 0, "field": "name", "reason": "verify_identity"},
         ),
+        Call("intake", "GET", f"/api/v1/cases/{case_number}/notes", CASE_WORKERS),
+        Call(
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case_number}/notes",
+            CASE_WORKERS,
+            lambda role: {"text": f"矩阵测试记录（{role.label}）"},
+        ),
+        Call(
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case_number}/contacts",
+            CASE_WORKERS,
+            {"method": "call_back", "outcome": "no_answer"},
+        ),
+        # Too long a reason: 422 for everyone allowed, whatever the assignment rules say.
+        Call(
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case_number}/assignment",
+            CASE_WORKERS,
+            {"reason": "理" * 201},
+        ),
+        Call(
+            "intake",
+            "PUT",
+            f"/api/v1/cases/{case_number}/consent",
+            CASE_WORKERS,
+            {"scopes": ["court"], "wording_version": "2026-01"},
+        ),
+        # Without the duplicate's number: 422 for a supervisor, the case stays as it is.
+        Call(
+            "intake",
+            "POST",
+            f"/api/v1/cases/{case_number}/void",
+            frozenset({Role.SUPERVISOR}),
+            {"reason": "duplicate"},
+        ),
+        Call(
+            "intake",
+            "POST",
+            "/api/v1/case-searches",
+            CASE_WORKERS,
+            {"query": case_number, "reason": "duplicate_check"},
+        ),
+        Call("intake", "GET", "/search", CASE_WORKERS, page=True),
         Call("intake", "GET", "/operator", frozenset({Role.OPERATOR}), page=True),
         Call("intake", "GET", "/walk-in", frozenset({Role.WALK_IN_CLERK}), page=True),
         Call("triage", "GET", "/api/v1/stats", DECISION_READERS),
@@ -235,11 +287,26 @@ def calls(case_number: str, mobile: str) -> list[Call]:
             lambda _: {"reason": f"矩阵测试调整 {uuid.uuid4().hex[:6]}", "urgency": "urgent"},
         ),
         Call("triage", "GET", "/override", frozenset({Role.TRIAGE_OFFICER}), page=True),
+        # Without the date it needs: 422 for those allowed, the case's clocks unchanged.
+        Call(
+            "triage",
+            "POST",
+            f"/api/v1/cases/{case_number}/review",
+            frozenset({Role.TRIAGE_OFFICER, Role.SUPERVISOR}),
+            {"resolution": "start_date_recorded"},
+        ),
         Call("projection", "GET", "/api/v1/dashboard", OVERSEERS),
         Call("projection", "GET", "/api/v1/cases", OVERSEERS),
         Call("projection", "GET", "/api/v1/deadlines-at-risk", OVERSEERS),
         Call("projection", "GET", "/dashboard", OVERSEERS, page=True),
+        Call("projection", "GET", f"/api/v1/cases/{case_number}", CASE_READERS),
+        Call("projection", "GET", f"/api/v1/cases/{case_number}/timeline", CASE_READERS),
+        Call("projection", "GET", f"/cases/{case_number}", CASE_WORKERS, page=True),
+        Call("projection", "GET", "/api/v1/queues", CASE_WORKERS),
+        Call("projection", "GET", "/api/v1/queues/review", CASE_WORKERS),
+        Call("projection", "GET", "/queues", CASE_WORKERS, page=True),
         Call("identity", "GET", "/api/v1/me", ALL),
+        Call("identity", "GET", "/api/v1/staff", ALL),
     ]
 
 

@@ -76,7 +76,7 @@ class Pipeline:
         envelopes: list[EventEnvelope[Any]] = [
             new_event(
                 p,
-                subject=str(p.case_id),  # type: ignore[attr-defined]
+                subject=str(p.case_id),
                 producer=producer,
                 actor=Actor.user("supervisor-1", Role.SUPERVISOR),
             )
@@ -240,8 +240,8 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
         ),
     )
 
-    officer = {"subject": OFFICER, "districts": (NANSHAN,)}
-    operator = {"subject": OPERATOR, "districts": (NANSHAN, BAOAN)}
+    officer: dict[str, Any] = {"subject": OFFICER, "districts": (NANSHAN,)}
+    operator: dict[str, Any] = {"subject": OPERATOR, "districts": (NANSHAN, BAOAN)}
 
     def queues_match(voided: set[str]) -> bool:
         for role, person in ((Role.TRIAGE_OFFICER, officer), (Role.OPERATOR, operator)):
@@ -308,7 +308,9 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
     assert pipeline.counts(Role.TRIAGE_OFFICER, **officer)["review"] == before - 1
     page = pipeline.get(f"/api/v1/cases/{unknown}", Role.TRIAGE_OFFICER, **officer)
     assert page["review_open"] is False
-    assert any(e["text"].startswith("人工核实：已记录知道权利受侵害的日期") for e in page["events"])
+    assert any(
+        e["text"].startswith("人工核实：已核实并记录知道权利受侵害的日期") for e in page["events"]
+    )
 
     # Voiding: the figures and the report, before and after.
     before_figures = figures(pipeline)

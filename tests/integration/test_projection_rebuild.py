@@ -523,7 +523,7 @@ def check_case_file_and_queues(url: str, s: Scenario) -> None:
     assert "承办人：测试承办人" in texts
     assert "承办人改为 另一承办人（原因：工作调整）" in texts
     assert "测试承办人 添加了备注" in texts
-    assert f"测试承办人 回访：未接通，下次 {CHINA_TODAY + timedelta(days=1)}" in texts
+    assert f"测试承办人 回电：无人接听，下次 {CHINA_TODAY + timedelta(days=1)}" in texts
     assert reassigned["responsible"]["name"] == "另一承办人"
     assert reassigned["consent"] == {
         "scopes": [],
@@ -533,7 +533,10 @@ def check_case_file_and_queues(url: str, s: Scenario) -> None:
         "obtained_by": None,
         "recorded_at": None,
     }
-    assert files[ids[0]]["consent"]["scope_names"] == ["人民法院", "人力资源和社会保障局"]
+    assert files[ids[0]]["consent"]["scope_names"] == [
+        "人民法院",
+        "人力资源和社会保障部门（含劳动人事争议仲裁委员会）",
+    ]
     voided = files[ids[3]]
     assert (
         voided["case"]["state_name"] == "已作废" and voided["voided"]["reason_name"] == "测试来电"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
@@ -26,6 +26,7 @@ from identity.domain import (
 )
 from identity.keys import ALGORITHM, SigningKeys
 from weiquan_shared.logging import get_logger
+from weiquan_shared.navigation import CASE_WORKERS
 
 log = get_logger(__name__)
 
@@ -87,6 +88,14 @@ class Accounts:
         self.policy = policy
         self._clock = clock
         self._sleep = sleep
+
+    async def staff(self, districts: Sequence[str]) -> list[dict[str, str]]:
+        """Everyone who works cases in at least one of ``districts`` (the staff directory
+        a case page picks a responsible person from)."""
+        async with self._pool().acquire() as conn:
+            return await store.staff_sharing_districts(
+                conn, districts, [role.value for role in CASE_WORKERS]
+            )
 
     async def sign_in(self, username: str, password: str) -> IssuedTokens:
         """Tokens for the right password; otherwise :class:`SignInRefused` with one message

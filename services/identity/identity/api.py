@@ -22,6 +22,7 @@ from weiquan_shared.auth import (
     AuthenticationError,
     IssuerUnavailable,
     Principal,
+    Role,
     TokenVerifier,
     csrf_token,
     csrf_token_matches,
@@ -176,6 +177,19 @@ def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter
     @signed_in.get("/api/v1/me", tags=["users"], summary="当前登录用户")
     async def me(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:
         return principal_view(principal)
+
+    @signed_in.get(
+        "/api/v1/staff",
+        tags=["users"],
+        summary="同区工作人员名单（指定承办人时选择）",
+        description="与当前用户至少共有一个区县、办理案件的在职工作人员：标识（subject）、"
+        "姓名和角色。示例：GET /identity/api/v1/staff",
+    )
+    async def staff(principal: Annotated[Principal, Depends(require())]) -> list[dict[str, Any]]:
+        return [
+            {**person, "role_name": Role(person["role"]).label}
+            for person in await accounts.staff(principal.districts)
+        ]
 
     @signed_in.get("/api/v1/navigation", tags=["users"], summary="当前用户可用的页面（导航栏）")
     async def navigation(principal: Annotated[Principal, Depends(require())]) -> dict[str, Any]:

@@ -148,3 +148,17 @@ async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID) -> int:
         family_id,
     )
     return int(result.split()[-1])
+
+
+async def staff_sharing_districts(
+    conn: asyncpg.Connection, districts: Sequence[str], roles: Sequence[str]
+) -> list[dict[str, str]]:
+    """Active users with one of ``roles`` working in at least one of ``districts``."""
+    rows = await conn.fetch(
+        """SELECT id, display_name, role FROM users
+           WHERE NOT disabled AND districts && $1::text[] AND role = ANY($2::text[])
+           ORDER BY role, display_name, id""",
+        list(districts),
+        list(roles),
+    )
+    return [{"subject": str(r["id"]), "name": r["display_name"], "role": r["role"]} for r in rows]

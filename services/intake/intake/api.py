@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from intake.casefile import SearchLimit
 from intake.domain import (
     CaseReport,
     ConsultationIn,
@@ -24,11 +25,12 @@ from intake.domain import (
     mobile_index,
     warnings_for,
 )
-from intake.store import CaseStore, ReusedKey, RevealableField, SearchLimit
+from intake.store import CaseStore, ReusedKey, RevealableField
 from weiquan_shared import labels
 from weiquan_shared.access import allow
 from weiquan_shared.auth import Principal, Role
 from weiquan_shared.envelope import Actor
+from weiquan_shared.events.casework import ConsentScope, VoidReason
 from weiquan_shared.pii import PiiCipher
 
 
@@ -73,6 +75,18 @@ class CaseView(BaseModel):
     reported_at: datetime
     status: str = Field(examples=["已受理"])
     workers: list[MaskedWorker]
+    assignee_id: str | None = Field(description="承办人（身份认证服务中的标识），无人承办时为空")
+    assignee_name: str | None = Field(examples=["李明"])
+    assigned_at: datetime | None
+    sharing_consent: list[ConsentScope] = Field(
+        description="职工当前单独同意提供案件材料的机构（个人信息保护法第二十三条）"
+    )
+    sharing_consent_version: str | None
+    sharing_consent_at: datetime | None
+    voided: bool
+    voided_at: datetime | None
+    void_reason: VoidReason | None
+    duplicate_of: str | None
 
 
 class CaseSummary(BaseModel):
@@ -154,7 +168,16 @@ class MobileSearchSettings(BaseSettings):
 
 # Who may do what in intake (README: roles).
 REGISTRARS = (Role.OPERATOR, Role.WALK_IN_CLERK)
-CASE_READERS = (Role.OPERATOR, Role.WALK_IN_CLERK, Role.TRIAGE_OFFICER, Role.SUPERVISOR, Role.ADMIN)
+# Everyone who works cases reads them (the case page), and administrators.
+CASE_READERS = (
+    Role.OPERATOR,
+    Role.WALK_IN_CLERK,
+    Role.TRIAGE_OFFICER,
+    Role.MEDIATOR,
+    Role.LEGAL_AID_OFFICER,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+)
 # Reaching a worker's personal data: those who talk to workers and check their identity.
 PERSONAL_DATA = (Role.OPERATOR, Role.WALK_IN_CLERK, Role.TRIAGE_OFFICER)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -280,7 +303,9 @@ def build_routers(
     ) -> CaseAccepted | JSONResponse:
         identities = [identify(worker, cipher) for worker in report.dispute.workers]
         try:
-            registered = await store().register(report, identities, acting(principal))
+            registered = await store().register(
+                report, identities, acting(principal), actor_name=principal.name
+            )
         except ReusedKey as reused:
             return _reused_key(reused.channel, reused.channel_ref)
         return _accepted(registered, response, report)

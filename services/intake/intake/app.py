@@ -7,7 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from intake.api import MobileSearch, MobileSearchSettings, RevealIn, build_routers
+from intake.api_casefile import CaseSearchIn, build_casefile_routers
+from intake.casefile import CaseFileStore
 from intake.domain import ConsultationIn, HotlineCallIn, WalkInGroupIn
+from intake.domain_casework import AssignmentIn, ConsentPut, ContactIn, NoteIn, VoidIn
 from intake.handlers import register_handlers
 from intake.pages import build_pages_routers
 from intake.store import CaseStore
@@ -21,7 +24,19 @@ from weiquan_shared.settings import PiiSettings, Settings
 def labels() -> dict[str, str]:
     """Chinese field names for every request body intake takes."""
     merged: dict[str, str] = {}
-    for model in (HotlineCallIn, WalkInGroupIn, ConsultationIn, MobileSearch, RevealIn):
+    for model in (
+        HotlineCallIn,
+        WalkInGroupIn,
+        ConsultationIn,
+        MobileSearch,
+        RevealIn,
+        NoteIn,
+        ContactIn,
+        AssignmentIn,
+        ConsentPut,
+        VoidIn,
+        CaseSearchIn,
+    ):
         merged.update(field_labels(model))
     return merged
 
@@ -36,6 +51,10 @@ def create_app() -> tuple[FastAPI, Settings]:
     def store() -> CaseStore:
         return CaseStore(runtime.pool(), cipher, settings)
 
+    def case_file() -> CaseFileStore:
+        return CaseFileStore(runtime.pool(), cipher, settings)
+
+    search_limit = MobileSearchSettings().limit()
     wechat = WeChatCallback(WeChatSettings(), store, cipher)
     known = labels()
     app = create_service_app(
@@ -43,12 +62,14 @@ def create_app() -> tuple[FastAPI, Settings]:
         title="维权 · 受理服务 (intake)",
         description=(
             "12351热线、微信公众号与来访窗口的案件受理接口。"
-            "页面：/operator（热线接线员）、/walk-in（来访窗口）。"
+            "页面：/operator（热线接线员）、/walk-in（来访窗口）、/search（查找案件）。"
+            "案件记录、联系记录、承办人、职工单独同意与作废案件也在这里。"
             "案件状态随分流服务的决定更新（已受理 → 已分流至…）。"
         ),
         migrations=Path(__file__).parent / "migrations",
         routers=[
-            *build_routers(store, cipher, MobileSearchSettings().limit()),
+            *build_routers(store, cipher, search_limit),
+            *build_casefile_routers(case_file, cipher, search_limit),
             build_wechat_router(wechat),
             *build_pages_routers(),
         ],

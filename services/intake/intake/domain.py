@@ -32,6 +32,7 @@ from intake.domain_identifiers import (
     credit_code_problem,
     id_number_problem,
     normalise_mobile,
+    normalise_name,
 )
 from weiquan_shared.events import (
     CaseReported,
@@ -41,6 +42,7 @@ from weiquan_shared.events import (
     EmployerRef,
     WorkerRef,
 )
+from weiquan_shared.events.casework import ConsentScope
 from weiquan_shared.labels import district_problem
 from weiquan_shared.pii import PiiCipher
 from weiquan_shared.redaction import redact_text
@@ -56,6 +58,18 @@ CONSENT_WORDINGS: dict[str, str] = {
     ),
 }
 CURRENT_CONSENT_VERSION = "2026-01"
+
+# The separate consent (PIPL Art.23) to give the case to a court, the labour bureau or a law
+# firm, read beside the wording above; versioned the same way.
+SHARING_CONSENT_WORDINGS: dict[str, str] = {
+    "2026-01": (
+        "经您单独同意，工会可以将本案材料（含您的姓名、手机号、身份证号和您反映的情况）"
+        "提供给您选定的机构：人民法院（诉调对接、立案）、人力资源和社会保障部门"
+        "（劳动保障监察、劳动人事争议仲裁）、律师事务所（法律援助律师）。"
+        "未选定的机构不会收到您的个人信息；您可以随时撤回同意，撤回不影响此前已提供的材料。"
+    ),
+}
+CURRENT_SHARING_CONSENT_VERSION = "2026-01"
 
 # The earliest date any field may hold: older ones are typing mistakes.
 EARLIEST = date(1950, 1, 1)
@@ -235,6 +249,27 @@ class DisputeIn(BaseModel):
     knew_of_infringement_on: date | None = Field(default=None, title="知道权利受侵害的日期")
     employment_ended_on: date | None = Field(default=None, title="劳动关系终止日期")
     consent: ConsentIn = Field(title="个人信息处理同意")
+    sharing_consent: list[ConsentScope] = Field(
+        default_factory=list,
+        title="单独同意提供给",
+        max_length=3,
+        description="职工单独同意（个人信息保护法第二十三条）提供案件材料的机构，可不选",
+    )
+    sharing_consent_wording_version: str = Field(
+        default=CURRENT_SHARING_CONSENT_VERSION,
+        title="单独同意文本版本",
+        max_length=20,
+        description="向职工宣读（出示）的单独同意文本版本",
+    )
+
+    @field_validator("sharing_consent_wording_version")
+    @classmethod
+    def _known_sharing_wording(cls, value: str) -> str:
+        if value not in SHARING_CONSENT_WORDINGS:
+            raise ValueError(
+                f"没有这个版本的单独同意文本，当前版本为 {CURRENT_SHARING_CONSENT_VERSION}"
+            )
+        return value
 
     @field_validator("knew_of_infringement_on")
     @classmethod
@@ -341,7 +376,11 @@ def submission_digest(submission: DisputeIn | ConsultationIn) -> str:
     validated (mobiles as ``+86…``, times in UTC, amounts without trailing zeros), so two
     spellings of the same content are the same submission.
     """
-    content = submission.model_dump(exclude={"consent": {"given_at"}})
+    excluded: dict[str, Any] = {"consent": {"given_at"}}
+    if isinstance(submission, DisputeIn) and not submission.sharing_consent:
+        # Submissions without a separate consent hash as they did before it existed.
+        excluded |= {"sharing_consent": True, "sharing_consent_wording_version": True}
+    content = submission.model_dump(exclude=excluded)
     canonical = json.dumps(
         content, default=_canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
@@ -430,6 +469,7 @@ class WorkerIdentity:
     ref: str
     mobile_index: str
     id_number_index: str | None
+    name_index: str
 
 
 def identify(worker: WorkerIn, cipher: PiiCipher) -> WorkerIdentity:
@@ -439,6 +479,7 @@ def identify(worker: WorkerIn, cipher: PiiCipher) -> WorkerIdentity:
         id_number_index=cipher.blind_index(worker.id_number, "id_number")
         if worker.id_number
         else None,
+        name_index=cipher.blind_index(normalise_name(worker.name), "name"),
     )
 
 

@@ -69,8 +69,20 @@ def credit_code_problem(code: str) -> str | None:
 
 def compact_mobile(raw: str) -> str:
     """A mobile as typed (spaces, dashes, brackets, full-width digits) reduced to its digits
-    and an optional leading ``+``/``86``."""
-    return re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw))
+    and an optional leading ``+``/``86`` (the international prefix ``0086`` reads as ``+86``)."""
+    compact = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw))
+    return "+86" + compact[4:] if compact.startswith("0086") else compact
+
+
+# The middle dots people type between the parts of a name (买买提·艾力).
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", ".": "·", "‧": "·", "∙": "·"})
+
+
+def normalise_name(raw: str) -> str:
+    """A person's name as its blind index reads it: NFKC (full-width letters, compatibility
+    characters), no spaces at all, one kind of middle dot, Latin letters in upper case."""
+    folded = unicodedata.normalize("NFKC", raw).translate(_NAME_DOTS)
+    return re.sub(r"\s+", "", folded).upper()
 
 
 def normalise_mobile(raw: str) -> str | None:

@@ -14,11 +14,23 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from intake.domain import CONSENT_WORDINGS, CURRENT_CONSENT_VERSION, HOUSEHOLD_TYPES
+from intake.api_casefile import CASE_WORKERS
+from intake.domain import (
+    CONSENT_WORDINGS,
+    CURRENT_CONSENT_VERSION,
+    CURRENT_SHARING_CONSENT_VERSION,
+    HOUSEHOLD_TYPES,
+    SHARING_CONSENT_WORDINGS,
+)
 from intake.domain_wechat import DISTRICTS
 from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Role, page_with_csrf
-from weiquan_shared.labels import CATEGORIES, MOBILE_SEARCH_REASONS, REVEAL_REASONS
+from weiquan_shared.labels import (
+    CATEGORIES,
+    CONSENT_SCOPES,
+    MOBILE_SEARCH_REASONS,
+    REVEAL_REASONS,
+)
 
 HERE = Path(__file__).parent / "pages"
 
@@ -107,6 +119,28 @@ def _employer_and_dispute() -> str:
         + f'<input type="hidden" name="consent.wording_version" value="{CURRENT_CONSENT_VERSION}">'
         + field("consent.agreed", "已向职工宣读（出示）以上告知，职工同意", "checkbox")
         + "</fieldset>"
+        + sharing_consent_fields()
+    )
+
+
+def sharing_consent_fields() -> str:
+    """The separate consent (PIPL Art.23), one checkbox per organisation, none ticked: the
+    worker chooses; nothing ticked means nothing is shared."""
+    wording = SHARING_CONSENT_WORDINGS[CURRENT_SHARING_CONSENT_VERSION]
+    boxes = "".join(
+        f'<label class="inline"><input type="checkbox" name="sharing_consent" data-list '
+        f'value="{escape(code)}" id="sharing_consent-{escape(code)}"> {escape(name)}</label>'
+        for code, name in CONSENT_SCOPES.items()
+    )
+    return (
+        "<fieldset><legend>单独同意：向其他机构提供案件材料"
+        f"（个人信息保护法第二十三条，{CURRENT_SHARING_CONSENT_VERSION}，可不选）</legend>"
+        f'<p class="consent">{escape(wording)}</p>'
+        '<input type="hidden" name="sharing_consent_wording_version" '
+        f'value="{CURRENT_SHARING_CONSENT_VERSION}">'
+        f"<div>职工同意提供给：{boxes}</div>"
+        '<span class="error" data-error-for="sharing_consent"></span>'
+        "</fieldset>"
     )
 
 
@@ -207,16 +241,40 @@ def walk_in_page() -> str:
     return _page("职工服务中心来访登记", form + template + case_view(), "walk-in")
 
 
+def search_page() -> str:
+    """One box: a case number, a mobile as typed, a worker's name, an employer or its code."""
+    form = (
+        '<form id="find-form" novalidate><div class="row">'
+        + field(
+            "query",
+            "查找内容",
+            required=True,
+            autofocus=True,
+            hint="案件编号、手机号（可带空格、+86）、职工姓名、用人单位名称或统一社会信用代码",
+        )
+        + field("reason", "查询理由", "select", required=True, options=MOBILE_SEARCH_REASONS)
+        + "</div>"
+        + '<button type="submit">查找（Enter）</button>'
+        '<div class="result" role="status" aria-live="polite"></div>'
+        '<ol id="found"></ol></form>'
+        '<p class="hint">按手机号、身份证号或姓名查找会记入审计，并有次数限制；'
+        "结果中的姓名已脱敏，点击案件编号打开案件页。</p>"
+    )
+    return _page("查找案件", form, "search")
+
+
 def build_pages_routers() -> list[APIRouter]:
     """The operator's page, the clerk's page (a browser without a session is sent to sign
     in) and their script and styles (public: code, no data)."""
     operators = APIRouter(include_in_schema=False, dependencies=[allow(Role.OPERATOR)])
     clerks = APIRouter(include_in_schema=False, dependencies=[allow(Role.WALK_IN_CLERK)])
+    workers = APIRouter(include_in_schema=False, dependencies=[allow(*CASE_WORKERS)])
     assets = page_assets(
         "/static/{name}", {name: HERE / name for name in ("intake.js", "intake.css")}
     )
     operator_html = operator_page()
     walk_in_html = walk_in_page()
+    search_html = search_page()
 
     @operators.get("/operator", response_class=HTMLResponse)
     async def operator(request: Request) -> Response:
@@ -226,4 +284,8 @@ def build_pages_routers() -> list[APIRouter]:
     async def walk_in(request: Request) -> Response:
         return page_with_csrf(request, walk_in_html)
 
-    return [operators, clerks, assets]
+    @workers.get("/search", response_class=HTMLResponse)
+    async def search(request: Request) -> Response:
+        return page_with_csrf(request, search_html)
+
+    return [operators, clerks, workers, assets]

@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from math import ceil
 from typing import Any, Literal
 
 import asyncpg
 
+from intake.casefile import SearchLimit, assign, record_consent, within_search_limit
 from intake.domain import (
     CaseReport,
     ConsultationIn,
@@ -50,13 +50,14 @@ WITH new_case AS (
         $19, $20, $21))
 INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
     id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
-    occupation_enc)
+    occupation_enc, name_index)
 SELECT w.id, $1, w.position, w.name_enc, w.mobile_enc, w.mobile_index, w.id_number_enc,
-    w.id_number_index, w.is_migrant, w.is_platform, w.household_type, w.occupation_enc
+    w.id_number_index, w.is_migrant, w.is_platform, w.household_type, w.occupation_enc,
+    w.name_index
 FROM unnest($22::uuid[], $23::int[], $24::bytea[], $25::bytea[], $26::text[], $27::bytea[],
-            $28::text[], $29::bool[], $30::bool[], $31::text[], $32::bytea[])
+            $28::text[], $29::bool[], $30::bool[], $31::text[], $32::bytea[], $33::text[])
     AS w(id, position, name_enc, mobile_enc, mobile_index, id_number_enc, id_number_index,
-         is_migrant, is_platform, household_type, occupation_enc)
+         is_migrant, is_platform, household_type, occupation_enc, name_index)
 """
 _NEXT_SEQUENCE = """
 INSERT INTO case_number_counters AS c (district_code, year, last_value) VALUES ($1, $2, 1)
@@ -76,14 +77,6 @@ class Registered:
 class RecordedConsultation:
     consultation_id: uuid.UUID
     created: bool
-
-
-@dataclass(frozen=True)
-class SearchLimit:
-    """At most ``searches`` searches by mobile per person in ``window_s`` seconds."""
-
-    searches: int
-    window_s: int
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,11 @@ class CaseStore:
     # ------------------------------------------------------------------ cases
 
     async def register(
-        self, report: CaseReport, identities: list[WorkerIdentity], actor: Actor
+        self,
+        report: CaseReport,
+        identities: list[WorkerIdentity],
+        actor: Actor,
+        actor_name: str | None = None,
     ) -> Registered:
         """Register ``report`` once per channel reference; a retry gets the same number.
 
@@ -131,10 +128,37 @@ class CaseStore:
         transaction rolls back with the counter increment, and the case already there is
         the answer. No number is used up and no event is written twice. The same reference
         with different content (another request hash) raises :class:`ReusedKey`.
+
+        The staff member who registers the case is its first responsible person
+        (``case.assigned`` in the same unit of work), and the worker's separate consent to
+        share, when given on the form, is recorded with it (``case.consent_recorded``).
         """
         try:
             async with unit_of_work(self._pool, self._settings, actor) as uow:
-                return await self._insert(uow, report, identities, openid_index=None)
+                registered = await self._insert(uow, report, identities, openid_index=None)
+                district = report.dispute.employer.district_code
+                if actor.kind == "user":
+                    await assign(
+                        uow,
+                        registered.case_id,
+                        registered.case_number,
+                        district,
+                        assignee_id=actor.id,
+                        assignee_name=(actor_name or actor.id)[:100],
+                        previous=None,
+                        reason=None,
+                    )
+                if report.dispute.sharing_consent:
+                    await record_consent(
+                        uow,
+                        registered.case_id,
+                        registered.case_number,
+                        district,
+                        scopes=list(report.dispute.sharing_consent),
+                        wording_version=report.dispute.sharing_consent_wording_version,
+                        obtained_by="intake_form",
+                    )
+                return registered
         except asyncpg.UniqueViolationError:
             row = await self._pool.fetchrow(
                 "SELECT id, case_number, request_hash FROM cases "
@@ -190,6 +214,7 @@ class CaseStore:
                     encrypt(worker.occupation, f"case_workers.occupation:{worker_id}")
                     if worker.occupation
                     else None,
+                    identity.name_index,
                 )
             )
         await conn.execute(
@@ -229,7 +254,10 @@ class CaseStore:
         async with self._pool.acquire() as conn:
             case = await conn.fetchrow(
                 """SELECT id, case_number, channel, channel_ref, district_code, employer_name,
-                          employer_credit_code, claim_amount, reported_at, status
+                          employer_credit_code, claim_amount, reported_at, status,
+                          assignee_id, assignee_name, assigned_at, sharing_consent,
+                          sharing_consent_version, sharing_consent_at, voided_at, void_reason,
+                          duplicate_of
                    FROM cases WHERE case_number = $1 AND district_code = ANY($2::text[])""",
                 number,
                 list(districts),
@@ -245,6 +273,8 @@ class CaseStore:
             **dict(case),
             "status": status_label(case["status"]),
             "workers": [self._masked_worker(w) for w in workers],
+            "sharing_consent": list(case["sharing_consent"]),
+            "voided": case["voided_at"] is not None,
         }
 
     def _masked_worker(self, row: asyncpg.Record) -> dict[str, str | None]:
@@ -273,37 +303,13 @@ class CaseStore:
         first, unless ``actor`` has used up their searches of the window. Refused or not,
         the search is audited with its reason.
 
-        The count lives in PostgreSQL, so every instance of intake shares it; a lock per
-        person makes two concurrent searches count one after the other.
+        The limit is shared with the other searches by personal data (``within_search_limit``).
         """
         async with unit_of_work(self._pool, self._settings, actor) as uow:
             conn = uow.conn
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"mobile:{actor.id}"
-            )
-            await conn.execute(
-                "DELETE FROM mobile_searches WHERE subject = $1 "
-                "AND searched_at <= now() - make_interval(secs => $2)",
-                actor.id,
-                float(limit.window_s),
-            )
-            used = await conn.fetchrow(
-                "SELECT count(*) AS n, min(searched_at) AS oldest, now() AS now "
-                "FROM mobile_searches WHERE subject = $1",
-                actor.id,
-            )
-            if used["n"] >= limit.searches:
-                waited = (used["now"] - used["oldest"]).total_seconds()
-                uow.audit(
-                    "case.searched_by_mobile",
-                    outcome="denied",
-                    reason=reason,
-                    detail=f"rate limited: {used['n']} searches in {limit.window_s} s",
-                )
-                return MobileSearchOutcome([], retry_after_s=max(1, ceil(limit.window_s - waited)))
-            await conn.execute(
-                "INSERT INTO mobile_searches (subject, searched_at) VALUES ($1, now())", actor.id
-            )
+            wait = await within_search_limit(uow, limit, "case.searched_by_mobile", reason)
+            if wait is not None:
+                return MobileSearchOutcome([], retry_after_s=wait)
             rows = await conn.fetch(
                 """SELECT DISTINCT c.id, c.case_number, c.channel, c.district_code,
                           c.employer_name, c.reported_at, c.status
@@ -497,7 +503,8 @@ def _conflicts(stored_hash: str | None, request_hash: str | None) -> bool:
 
 # A decision applies unless the case already holds a later one (see routes.decision_order).
 _RECORD_ROUTES = """
-UPDATE cases AS c SET status = d.route, route_detail = d.route_detail,
+UPDATE cases AS c SET status = CASE WHEN c.voided_at IS NULL THEN d.route ELSE c.status END,
+    route_detail = d.route_detail,
     route_decision_seq = d.seq, route_decided_at = d.decided_at
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[])
     AS d(case_id, route, route_detail, seq, decided_at)

@@ -13,6 +13,9 @@ from html import escape
 from weiquan_shared import labels
 from weiquan_shared.auth import Role
 
+# The wording of the separate consent to share (intake's current version) read to the
+# worker; the page offers the one last recorded on the case when there is one.
+SHARING_WORDING = "2026-01"
 MAY_VOID = frozenset({Role.SUPERVISOR})
 MAY_RESOLVE_REVIEW = frozenset({Role.TRIAGE_OFFICER, Role.SUPERVISOR})
 # Those intake lets read a worker's personal data (a reveal, with a reason).
@@ -140,7 +143,7 @@ def case_page(case_number: str, role: Role) -> str:
             "consent-form",
             "wording_version",
             "告知文本版本",
-            '<input id="<ID>" name="<NAME>" maxlength="20" required>',
+            f'<input id="<ID>" name="<NAME>" maxlength="20" required value="{SHARING_WORDING}">',
         ),
         "保存同意",
     )

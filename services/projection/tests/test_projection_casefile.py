@@ -181,7 +181,7 @@ def test_the_case_events_read_as_sentences_and_a_note_has_no_words() -> None:
         author_name="李敏",
         contacted_at=AT,
     )
-    assert timeline_text(contact) == "李敏 回访：未接通，下次 2026-12-05"
+    assert timeline_text(contact) == "李敏 回电：无人接听，下次 2026-12-05"
     taken = CaseAssigned(**common, assignee_id="s-1", assignee_name="李敏", assigned_at=AT)
     assert timeline_text(taken) == "承办人：李敏"
     moved = CaseAssigned(
@@ -232,6 +232,6 @@ def test_the_case_events_read_as_sentences_and_a_note_has_no_words() -> None:
     )
     text = timeline_text(resolved)
     assert text.startswith(
-        "人工核实：已记录知道权利受侵害的日期（知道权利受侵害之日 2026年10月08日）"
+        "人工核实：已核实并记录知道权利受侵害的日期（知道权利受侵害之日 2026年10月08日）"
     )
     assert "仲裁时效届满日 2027年10月08日" in text

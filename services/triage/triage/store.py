@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -414,3 +414,85 @@ async def count_decisions(pool: asyncpg.Pool, districts: Sequence[str]) -> dict[
         list(districts),
     )
     return dict(row)
+
+
+# ---------------------------------------------------------------- reviews (请人工核实)
+
+
+async def current_clocks(
+    conn: asyncpg.Connection, case_id: uuid.UUID, decided: list[StatutoryClock]
+) -> list[StatutoryClock]:
+    """The case's clocks as they stand (the daily sweep may have moved them since the
+    decision), in the decision's order."""
+    rows = await conn.fetch("SELECT kind, clock FROM clocks WHERE case_id = $1", case_id)
+    stored = {r["kind"]: StatutoryClock.model_validate(r["clock"]) for r in rows}
+    if not stored:
+        return list(decided)
+    order = [c.kind for c in decided] + sorted(set(stored) - {c.kind for c in decided})
+    return [stored[kind] for kind in order if kind in stored]
+
+
+async def set_clocks(
+    conn: asyncpg.Connection, case_id: uuid.UUID, clocks: list[StatutoryClock]
+) -> None:
+    await conn.execute(_DROP_OTHER_CLOCKS, case_id, [c.kind for c in clocks])
+    await conn.executemany(
+        _UPSERT_CLOCK,
+        [(case_id, c.kind, c.model_dump(mode="json"), c.due_on) for c in clocks],
+    )
+
+
+async def record_review(
+    conn: asyncpg.Connection,
+    *,
+    case_id: uuid.UUID,
+    resolution: str,
+    knew_on: date | None,
+    note: str,
+    clocks: list[StatutoryClock],
+    confirmed: dict[str, list[str]],
+    actor: str,
+    resolved_at: datetime,
+) -> None:
+    """The officer's resolution, the codes settled per clock (and due date) and, when the
+    date of knowing was recorded, the case's facts (so a later decision counts from it)."""
+    await conn.execute(
+        """INSERT INTO reviews (id, case_id, resolution, knew_of_infringement_on, note, clocks,
+               actor, resolved_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        uuid.uuid4(),
+        case_id,
+        resolution,
+        knew_on,
+        note,
+        [c.model_dump(mode="json") for c in clocks],
+        actor,
+        resolved_at,
+    )
+    due = {c.kind: c.due_on for c in clocks}
+    await conn.executemany(
+        """INSERT INTO clock_confirmations (case_id, kind, due_on, codes) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (case_id, kind) DO UPDATE SET
+               codes = CASE WHEN clock_confirmations.due_on IS NOT DISTINCT FROM excluded.due_on
+                            THEN ARRAY(SELECT DISTINCT unnest(clock_confirmations.codes
+                                                              || excluded.codes))
+                            ELSE excluded.codes END,
+               due_on = excluded.due_on""",
+        [(case_id, kind, due.get(kind), codes) for kind, codes in confirmed.items()],
+    )
+    if resolution == "start_date_recorded" and knew_on is not None:
+        await conn.execute(
+            "UPDATE cases SET facts = jsonb_set(facts, '{knew_on}', to_jsonb($2::text)) "
+            "WHERE case_id = $1",
+            case_id,
+            knew_on.isoformat(),
+        )
+
+
+async def confirmations(
+    conn: asyncpg.Connection, case_id: uuid.UUID
+) -> dict[str, tuple[date | None, list[str]]]:
+    rows = await conn.fetch(
+        "SELECT kind, due_on, codes FROM clock_confirmations WHERE case_id = $1", case_id
+    )
+    return {r["kind"]: (r["due_on"], list(r["codes"])) for r in rows}

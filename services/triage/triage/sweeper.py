@@ -18,6 +18,7 @@ import asyncpg
 from triage import store
 from triage.clocks import china_date, review_clocks
 from triage.domain import Policy
+from triage.review import without_confirmed
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events import CaseDeadlinesUpdated
 from weiquan_shared.logging import get_logger
@@ -44,11 +45,13 @@ async def sweep(pool: asyncpg.Pool, settings: Settings, policy: Policy, today: d
             )
             if not review.changed:
                 continue
-            await store.update_clocks(conn, case_id, review.clocks, list(review.at_risk))
+            # What an officer settled (请人工核实) is not raised again on the same due date.
+            clocks = without_confirmed(review.clocks, await store.confirmations(conn, case_id))
+            await store.update_clocks(conn, case_id, clocks, list(review.at_risk))
             payload = CaseDeadlinesUpdated(
                 case_id=case_id,
                 case_number=await store.case_number_of(conn, case_id),
-                clocks=review.clocks,
+                clocks=clocks,
                 at_risk=review.at_risk,
                 moved=review.moved,
                 evaluated_on=today,

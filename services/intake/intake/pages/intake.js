@@ -42,6 +42,11 @@ function collect(form) {
   const body = {};
   for (const el of form.querySelectorAll("[name]")) {
     if (el.disabled) continue;
+    // Checkboxes of one list (data-list): the values of those ticked, e.g. sharing_consent.
+    if (el.type === "checkbox" && el.dataset.list !== undefined) {
+      if (el.checked) (body[el.name] = body[el.name] || []).push(el.value);
+      continue;
+    }
     let value;
     if (el.type === "checkbox") value = el.checked;
     else if (el.value.trim() === "") continue;
@@ -178,11 +183,25 @@ function wire(form, url, onDone, afresh = null) {
   fillNow(form);
 }
 
+// The case page, through the one address (projection's page; the same on every page).
+function casePageUrl(number) {
+  return "/projection/cases/" + encodeURIComponent(number);
+}
+
+function caseLink(number) {
+  const link = document.createElement("a");
+  link.href = casePageUrl(number);
+  link.className = "case-link";
+  link.textContent = "查看案件";
+  return link;
+}
+
 function caseAccepted(data, result) {
   const warnings = (data.warnings || []).map((w) => "提示：" + w.message).join("\n");
   result.textContent =
     (data.duplicate ? "此前已登记，案件编号：" : "登记成功，案件编号：") + data.case_number +
-    (warnings ? "\n" + warnings : "");
+    (warnings ? "\n" + warnings : "") + "\n";
+  result.append(caseLink(data.case_number));
   result.dataset.caseNumber = data.case_number;
 }
 
@@ -294,5 +313,30 @@ function walkInPage() {
   wireCaseView(document.getElementById("case-view-form"));
 }
 
+// 查找案件: one box, a reason; each result links to its case page.
+function searchPage() {
+  const form = document.getElementById("find-form");
+  const list = document.getElementById("found");
+  wire(form, "api/v1/case-searches", (rows, result) => {
+    list.textContent = "";
+    result.textContent = rows.length ? `找到 ${rows.length} 个案件：` : "没有找到案件。";
+    for (const row of rows) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = row.url;
+      link.textContent = row.case_number;
+      item.append(link, "  " + [
+        row.reported_at.slice(0, 10),
+        row.status_label,
+        row.worker_names_masked.join("、"),
+        row.employer_name,
+      ].join("  "));
+      if (row.voided) item.className = "voided";
+      list.append(item);
+    }
+  });
+  form.dataset.ready = "yes";
+}
+
 // URLs are relative to the page: /operator directly, /intake/operator behind the proxy.
-({ operator: operatorPage, "walk-in": walkInPage })[document.body.dataset.page]();
+({ operator: operatorPage, "walk-in": walkInPage, search: searchPage })[document.body.dataset.page]();

@@ -17,14 +17,14 @@
     return { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.content : "" };
   }
 
-  async function call(method, url, body) {
+  async function call(method, url, body, extraHeaders) {
     let response;
     try {
       response = await fetch(url, {
         method,
         credentials: "same-origin",
         cache: "no-store",
-        headers: body === undefined ? {} : headers(),
+        headers: body === undefined ? {} : { ...headers(), ...(extraHeaders || {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -176,6 +176,9 @@
       return;
     }
     $("parties-error").textContent = "";
+    // The consent form offers the wording the worker agreed to last, if any.
+    const version = $("consent-form-wording_version");
+    if (version && result.data.sharing_consent_version) version.value = result.data.sharing_consent_version;
     (result.data.workers || []).forEach((worker, index) => {
       const row = body.insertRow();
       row.insertCell().textContent = String(index + 1);
@@ -304,12 +307,16 @@
       }
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
-      const result = await call(submit.method || "POST", submit.url, submit.body(form));
+      // One key per submission: a retry of the same note or contact is saved once.
+      if (!form.dataset.key) form.dataset.key = crypto.randomUUID();
+      const result = await call(submit.method || "POST", submit.url, submit.body(form),
+        submit.idempotent ? { "Idempotency-Key": form.dataset.key } : {});
       button.disabled = false;
       if (!result.ok) {
         fail(form, problem(result), fieldErrors(result.data));
         return;
       }
+      delete form.dataset.key;
       $(id + "-ok").textContent = submit.done;
       if (submit.reset !== false) form.reset();
       refreshSoon();
@@ -323,6 +330,7 @@
     url: INTAKE + "/notes",
     check: (f) => (value(f, "text") ? [] : [["text", "请填写备注内容"]]),
     body: (f) => ({ text: value(f, "text") }),
+    idempotent: true,
     done: "备注已保存。",
   });
   wire("contact-form", {
@@ -338,6 +346,7 @@
       remark: value(f, "remark"),
       next_action_on: orNull(value(f, "next_action_on")),
     }),
+    idempotent: true,
     done: "联系记录已保存。",
   });
   wire("assign-form", {
