@@ -251,12 +251,3 @@ def queues_page() -> str:
 <p id="queue-error" class="form-error" role="alert"></p>
 <table id="items"><thead></thead><tbody></tbody></table></section></main>"""
     return _document("我的工作", body, ["casefile/queues.js", "site/nav.js"], "")
-
-
-def not_found(case_number: str) -> str:
-    body = (
-        f'<main><h1>未找到案件</h1><p role="alert">未找到案件编号 {escape(case_number)}'
-        "（或不在您的工作范围内），请核对编号（格式如 440305-2026-000123）。</p>"
-        '<p><a href="../queues">返回我的工作</a></p></main>'
-    )
-    return _document("未找到案件", body, ["site/nav.js"], "../")

@@ -71,8 +71,16 @@
 
   // ------------------------------------------------------------ projection: the case file
   let timelineLength = -1;
+  let waited = 0;
   async function loadCase() {
     const result = await call("GET", PROJECTION);
+    if (result.status === 404 && timelineLength < 0 && waited < 20) {
+      // A case saved a moment ago reaches projection a moment later.
+      waited += 1;
+      $("load-error").textContent = "正在同步案件信息…";
+      setTimeout(loadCase, 500);
+      return null;
+    }
     if (!result.ok) {
       $("load-error").textContent = "案件信息加载失败：" + problem(result);
       return null;
@@ -144,22 +152,23 @@
       li.append(time, " ", event.text);
       li.dataset.type = event.event_type;
     });
-    const grown = file.events.length !== timelineLength;
     timelineLength = file.events.length;
-    return grown;
+    return true;
   }
 
-  // After a change: intake's record is current at once; projection's follows by event.
+  // After a change: intake's record is current at once; projection's follows by event, so
+  // the case file is read again a few times; it is also kept fresh while the page is open.
+  let quick = 0;
   function refreshSoon() {
     loadNotes();
-    const before = timelineLength;
-    let tries = 0;
-    const again = async () => {
-      await loadCase();
-      if (timelineLength === before && ++tries < 15) setTimeout(again, 700);
-    };
-    setTimeout(again, 300);
+    quick = 12;
   }
+  setInterval(() => {
+    if (quick > 0 || Date.now() % 5000 < 800) {
+      quick = Math.max(0, quick - 1);
+      if (timelineLength >= 0) loadCase();
+    }
+  }, 800);
 
   // ------------------------------------------------------------ intake: parties, notes
   const optionText = (select, value) => {
