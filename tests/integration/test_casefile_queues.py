@@ -31,7 +31,7 @@ from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
-from weiquan_shared.envelope import Actor, EventEnvelope, EventPayload, decode, new_event
+from weiquan_shared.envelope import Actor, EventEnvelope, decode, new_event
 from weiquan_shared.events import CaseAssigned
 
 pytestmark = pytest.mark.integration
@@ -71,7 +71,7 @@ class Pipeline:
         self.cases[number] = {**body, "case_id": uuid.UUID(response.json()["case_id"])}
         return number
 
-    def publish(self, producer: str, *payloads: EventPayload) -> None:
+    def publish(self, producer: str, *payloads: CaseAssigned) -> None:
         envelopes: list[EventEnvelope[Any]] = [
             new_event(
                 p,
