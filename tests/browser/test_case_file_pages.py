@@ -149,6 +149,24 @@ def test_an_operator_logs_a_call_works_its_case_and_finds_it_again(
     page.wait_for_function(
         "(d) => document.getElementById('summary').textContent.includes(d)", arg=next_day
     )
+    # The worker's separate consent to share, asked for from the case page.
+    assert page.text_content("#consent") == "未取得共享同意"
+    page.check("#consent-form input[value=court]")
+    page.click("#consent-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('consent').textContent.startsWith('职工同意向人民法院提供')"
+    )
+    timeline_says(page, "职工同意向人民法院提供案件信息")
+
+    # A masked value shown once, with a reason (asked for first, beside the parties).
+    page.click("#parties button.reveal >> nth=1")
+    assert "请先选择显示个人信息的理由" in (page.text_content("#parties-error") or "")
+    page.select_option("#reveal-reason", "call_back")
+    page.click("#parties button.reveal >> nth=1")
+    page.wait_for_function(
+        "() => (document.querySelector('#parties .revealed')?.textContent || '')"
+        ".endsWith('13912345678')"
+    )
     assert page.locator("#void-form").count() == 0  # supervisors only
     assert page.locator("#review-form").count() == 0  # triage officers and supervisors
     shot(page, "case-page-operator")
