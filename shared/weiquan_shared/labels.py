@@ -137,15 +137,6 @@ REVIEW_RESOLUTIONS = {
     "dates_checked": "已核对日期（调休上班日、节假日安排等）",
 }
 CONSENT_OBTAINED_BY = {"intake_form": "登记时", "case_page": "案件页", "wechat": "微信公众号"}
-# How a query typed into 查找案件 was read.
-SEARCH_KINDS = {
-    "case_number": "案件编号",
-    "mobile": "手机号",
-    "id_number": "身份证号",
-    "worker_name": "职工姓名",
-    "credit_code": "统一社会信用代码",
-    "employer_name": "用人单位名称",
-}
 # The districts of the union's city (Shenzhen in the demo data, GB/T 2260).
 DISTRICTS = {
     "440303": "罗湖区",
@@ -280,7 +271,6 @@ def all_labels() -> dict[str, Any]:
         "consent_obtained_by": CONSENT_OBTAINED_BY,
         "void_reasons": VOID_REASONS,
         "review_resolutions": REVIEW_RESOLUTIONS,
-        "search_kinds": SEARCH_KINDS,
         "case_statuses": CASE_STATUSES,
         "clock_reviews": CLOCK_REVIEWS,
         "queues": QUEUES,

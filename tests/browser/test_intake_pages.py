@@ -286,3 +286,47 @@ def test_case_view_is_masked_and_shows_one_value_once_with_a_reason(
     name_cell = table.locator("tbody tr").first.locator("td").nth(1)
     assert "*" in (name_cell.text_content() or "")  # the rest stays masked
     page.screenshot(path=str(ARTIFACTS / "operator-case-revealed.png"), full_page=True)
+
+
+def test_operator_records_separate_consent_opens_the_case_link_and_finds_the_case(
+    page: Page, deployment: Deployment
+) -> None:
+    """The separate consent's checkboxes, the confirmation's 查看案件 link, and 查找案件
+    by a spaced mobile and by the worker's name, each result linking to the case page."""
+    page.goto("/operator")
+    fill_call(page, "12351-BROWSER-CASEFILE", "欧阳浏览", "13912340777", "深圳市浏览测试有限公司")
+    assert "单独同意" in (page.text_content("#case-form") or "")
+    page.check("#sharing_consent-court")
+    page.check("#sharing_consent-law_firm")
+    page.press("#employer-name", "Enter")
+    result = page.locator("#case-form .result.ok")
+    result.wait_for()
+    number = (page.get_attribute("#case-form .result", "data-case-number")) or ""
+    link = page.locator("#case-form .result a.case-link")
+    assert link.text_content() == "查看案件"
+    assert link.get_attribute("href") == f"/projection/cases/{number}"
+    assert not page.is_checked("#sharing_consent-court")  # cleared for the next call
+    page.screenshot(path=str(ARTIFACTS / "operator-registered-case-link.png"), full_page=True)
+    case = httpx.get(
+        f"{base_of(page)}/api/v1/cases/{number}", headers=signed_in(Role.OPERATOR)
+    ).json()
+    assert case["sharing_consent"] == ["court", "law_firm"] and case["assignee_id"] == "op-007"
+
+    page.goto("/search")
+    assert page.evaluate("document.activeElement.id") == "query"
+    for query in ("139 1234 0777", "欧阳浏览"):
+        page.fill("#query", query)
+        page.select_option("#reason", "progress_enquiry")
+        page.press("#query", "Enter")
+        found = page.locator(f'#found a[href="/projection/cases/{number}"]')
+        found.wait_for()
+        assert found.text_content() == number
+        assert "欧**览" in (page.text_content("#found") or "")
+    page.screenshot(path=str(ARTIFACTS / "search-by-name.png"), full_page=True)
+    page.fill("#query", "12345")
+    page.press("#query", "Enter")
+    error = page.locator('[data-error-for="query"]')
+    page.wait_for_function(
+        "document.querySelector('[data-error-for=\"query\"]').textContent !== ''"
+    )
+    assert "不是有效的中国大陆手机号" in (error.text_content() or "")

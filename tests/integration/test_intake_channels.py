@@ -326,6 +326,8 @@ def test_wechat_conversation_signed_and_encrypted(deployment: Deployment) -> Non
 
     case = httpx.get(f"{base}/api/v1/cases/{number}", headers=signed_in(Role.OPERATOR)).json()
     assert case["channel"] == "wechat" and case["workers"][0]["mobile"].startswith(answers[2][:3])
+    # A case from WeChat starts without a responsible person: its district takes it.
+    assert case["assignee_id"] is None and events(deployment, "case.assigned") == []
     [(_, payload, raw)] = events(deployment, "case.reported")
     assert payload.case_number == number and payload.channel == "wechat"
     assert payload.claim_amount is not None

@@ -1,12 +1,13 @@
 """No personal data on Kafka, in clear in a database, in an API answer or in a log.
 
 Kafka keeps case events forever, so whatever leaks there stays. Names, mobiles and ID
-numbers are planted through every channel (hotline, walk-in desk, WeChat, consultation)
-and the officer's override, in the forms people type them (spaces, dashes, full-width
-digits, +86, names after 我叫/工友/同事); once intake, triage and projection have handled
-everything, every topic of the namespace is read to its end, every row of the three
-databases is read as text, the public APIs are asked, and the services' logs are searched
-for each planted value, as typed and as bare digits.
+numbers are planted through every channel (hotline, walk-in desk, WeChat, consultation),
+a case's note and a contact's remark (the case file), and the officer's override, in
+the forms people type them (spaces, dashes, full-width digits, +86, names after
+我叫/工友/同事); once intake, triage and projection have handled everything, every topic
+of the namespace is read to its end, every row of the three databases is read as text,
+the public APIs are asked, and the services' logs are searched for each planted value,
+as typed and as bare digits.
 """
 
 from __future__ import annotations
@@ -136,6 +137,21 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
     assert response.status_code == 201, response.text
     hotline_number = response.json()["case_number"]
 
+    # The case file: a note and a contact's remark, each naming the worker and a number.
+    note_text = f"案件记录暗记{secrets.token_hex(4)}：{worker['name']}说工资条在宿舍"
+    remark = f"联系备注暗记{secrets.token_hex(4)}：改打家属电话13600136000"
+    planted |= {note_text, remark, "13600136000"}
+    for path, body in (
+        ("notes", {"text": note_text}),
+        ("contacts", {"method": "call_back", "outcome": "reached", "remark": remark}),
+    ):
+        written = httpx.post(
+            f"{intake}/api/v1/cases/{hotline_number}/{path}",
+            json=body,
+            headers=signed_in(Role.OPERATOR) | {"Idempotency-Key": f"leak-{path}"},
+        )
+        assert written.status_code == 201, written.text
+
     # Walk-in group: names of the group in each other's text.
     group = walk_in_group(rng, workers=3, story=1)
     names = [w["name"] for w in group["workers"]]
@@ -226,6 +242,7 @@ def test_planted_personal_data_appears_nowhere(deployment: Deployment) -> None:
         "logs": "\n".join(deployment[s].log_text() for s in ("intake", "triage", "projection")),
     }
     assert "case.retriaged" in places["Kafka"] and "塔吊" not in places["databases"]
+    assert "case.note_added" in places["Kafka"] and "case.contact_recorded" in places["Kafka"]
     leaks = [
         (value, form, where)
         for value in sorted(planted)

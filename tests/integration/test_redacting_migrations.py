@@ -31,8 +31,10 @@ def test_occupations_in_clear_are_encrypted_and_the_clear_column_dropped(
     for name in ("0001_cases.sql", "0002_channels.sql"):
         shutil.copy(MIGRATIONS / name, tmp_path / name)
     case_id, worker_id = uuid.uuid4(), uuid.uuid4()
+    cipher = PiiCipher.from_settings(PiiSettings())
+    name_enc = cipher.encrypt("欧阳 修文", f"case_workers.name:{worker_id}")
 
-    async def run() -> tuple[list[str], bytes]:
+    async def run() -> tuple[list[str], bytes, str]:
         await asyncio.to_thread(db.migrate, settings, tmp_path)  # the schema as it was
         conn = await deployment.connect("intake")
         try:
@@ -46,9 +48,10 @@ def test_occupations_in_clear_are_encrypted_and_the_clear_column_dropped(
             await conn.execute(
                 "INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, "
                 "mobile_index, is_migrant_worker, is_platform_worker, occupation) "
-                "VALUES ($1, $2, 0, '\\x00', '\\x00', 'i', false, false, '塔吊信号工')",
+                "VALUES ($1, $2, 0, $3, '\\x00', 'i', false, false, '塔吊信号工')",
                 worker_id,
                 case_id,
+                name_enc,
             )
             await asyncio.to_thread(db.migrate, settings, MIGRATIONS)
             columns = await conn.fetch(
@@ -56,14 +59,16 @@ def test_occupations_in_clear_are_encrypted_and_the_clear_column_dropped(
                 "WHERE table_name = 'case_workers'"
             )
             stored = await conn.fetchval("SELECT occupation_enc FROM case_workers")
-            return [c["column_name"] for c in columns], stored
+            name_index = await conn.fetchval("SELECT name_index FROM case_workers")
+            return [c["column_name"] for c in columns], stored, name_index
         finally:
             await conn.close()
 
-    columns, stored = asyncio.run(run())
+    columns, stored, name_index = asyncio.run(run())
     assert "occupation" not in columns and "塔吊".encode() not in stored
-    cipher = PiiCipher.from_settings(PiiSettings())
     assert cipher.decrypt(stored, f"case_workers.occupation:{worker_id}") == "塔吊信号工"
+    # Migration 0008 indexed the name registered before it (decrypted, without spaces).
+    assert name_index == cipher.blind_index("欧阳修文", "name")
 
 
 def test_officers_reasons_stored_in_clear_are_redacted(

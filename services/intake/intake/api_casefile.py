@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from intake.api import MobileSearchReason
 from intake.casefile import CaseFileError, CaseFileStore, SearchLimit
-from intake.domain import mobile_index
+from intake.domain import Text, mobile_index
 from intake.domain_casework import (
     AssignmentIn,
     ConsentPut,
@@ -90,7 +90,7 @@ class VoidedOut(BaseModel):
 class CaseSearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(
+    query: Text = Field(
         title="查找内容",
         min_length=1,
         max_length=200,

@@ -96,7 +96,7 @@ class ContactIn(BaseModel):
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    assignee_id: str | None = Field(
+    assignee_id: Text | None = Field(
         default=None,
         title="承办人",
         max_length=200,

@@ -10,12 +10,12 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
 
-from intake.casefile import SearchLimit, assign, record_consent, within_search_limit
+from intake.casefile import SearchLimit, record_consent, within_search_limit
 from intake.domain import (
     CaseReport,
     ConsultationIn,
@@ -29,6 +29,7 @@ from intake.domain import (
 from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
 from intake.routes import RouteDecision
 from weiquan_shared.envelope import Actor
+from weiquan_shared.events.casework import CaseAssigned
 from weiquan_shared.labels import status_label
 from weiquan_shared.pii import PiiCipher, mask_id_number, mask_mobile, mask_name
 from weiquan_shared.redaction import redact_text
@@ -45,9 +46,9 @@ WITH new_case AS (
         employer_credit_code, employer_industry, employer_address, description_enc,
         demands_enc, claim_amount, knew_of_infringement_on, employment_ended_on, reported_at,
         operator_id, centre, consent_wording_version, consent_given_at, wechat_openid_index,
-        request_hash)
+        request_hash, assignee_id, assignee_name, assigned_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20, $21))
+        $19, $20, $21, $34, $35, CASE WHEN $34::text IS NULL THEN NULL ELSE now() END))
 INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
     id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
     occupation_enc, name_index)
@@ -135,18 +136,24 @@ class CaseStore:
         """
         try:
             async with unit_of_work(self._pool, self._settings, actor) as uow:
-                registered = await self._insert(uow, report, identities, openid_index=None)
+                # Registered by staff: the person registering is responsible (承办人).
+                assignee = (actor.id, (actor_name or actor.id)[:100])
+                staff = actor.kind == "user"
+                registered = await self._insert(
+                    uow, report, identities, openid_index=None, assignee=assignee if staff else None
+                )
                 district = report.dispute.employer.district_code
-                if actor.kind == "user":
-                    await assign(
-                        uow,
-                        registered.case_id,
-                        registered.case_number,
-                        district,
-                        assignee_id=actor.id,
-                        assignee_name=(actor_name or actor.id)[:100],
-                        previous=None,
-                        reason=None,
+                if staff:
+                    uow.emit(
+                        CaseAssigned(
+                            case_id=registered.case_id,
+                            case_number=registered.case_number,
+                            district_code=district,
+                            assignee_id=assignee[0],
+                            assignee_name=assignee[1],
+                            assigned_at=datetime.now(UTC),
+                        ),
+                        subject=str(registered.case_id),
                     )
                 if report.dispute.sharing_consent:
                     await record_consent(
@@ -182,6 +189,7 @@ class CaseStore:
         report: CaseReport,
         identities: list[WorkerIdentity],
         openid_index: str | None,
+        assignee: tuple[str, str] | None = None,
     ) -> Registered:
         dispute = report.dispute
         employer = dispute.employer
@@ -241,6 +249,8 @@ class CaseStore:
             openid_index,
             self._request_hash(report.digest),
             *(list(column) for column in zip(*workers, strict=True)),
+            assignee[0] if assignee else None,
+            assignee[1] if assignee else None,
         )
         uow.emit(
             case_reported(report, case_id=case_id, number=number, identities=identities),

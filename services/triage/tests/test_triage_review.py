@@ -10,6 +10,7 @@ import pytest
 from triage.clocks import ClockInputs, compute_clocks
 from triage.review import NothingToReview, resolve, without_confirmed
 from triage.rules import RuleBook
+from weiquan_shared.events import Category, Route, StatutoryClock
 from weiquan_shared.legal_calendar import LegalCalendar
 
 RULES = RuleBook.load()
@@ -17,7 +18,9 @@ CALENDAR = LegalCalendar.load()
 TODAY = date(2026, 6, 15)
 
 
-def clocks(knew_on: date | None, category: str = "termination", route: str = "mediation"):
+def clocks(
+    knew_on: date | None, category: Category = "termination", route: Route = "mediation"
+) -> list[StatutoryClock]:
     return compute_clocks(
         ClockInputs(knew_on, None),
         category=category,

@@ -69,7 +69,7 @@ def resolve(
     awaits a person, or none that this resolution settles."""
     if not any(clock.review for clock in clocks):
         raise NothingToReview("该案件没有待人工核实的事项，无需处理")
-    by_kind = {clock.kind: clock for clock in clocks}
+    by_kind: dict[str, StatutoryClock] = {clock.kind: clock for clock in clocks}
     if resolution == "start_date_recorded":
         assert recorded_on is not None
         fresh = compute_clocks(
@@ -115,14 +115,14 @@ def resolve(
     confirmed: dict[str, list[str]] = {}
     kinds = [LIMITATION] if resolution == "limitation_expiry_confirmed" else list(by_kind)
     for kind in kinds:
-        clock = by_kind.get(kind)
-        if clock is None:
+        checked = by_kind.get(kind)
+        if checked is None:
             continue
-        settled = [c for c in clock.review if c != START_UNKNOWN]
+        settled = [c for c in checked.review if c != START_UNKNOWN]
         if settled:
             confirmed[kind] = settled
-            by_kind[kind] = clock.model_copy(
-                update={"review": [c for c in clock.review if c not in settled]}
+            by_kind[kind] = checked.model_copy(
+                update={"review": [c for c in checked.review if c not in settled]}
             )
     if not confirmed:
         raise NothingToReview(

@@ -469,7 +469,7 @@ async def record_review(
         actor,
         resolved_at,
     )
-    due = {c.kind: c.due_on for c in clocks}
+    due: dict[str, date | None] = {c.kind: c.due_on for c in clocks}
     await conn.executemany(
         """INSERT INTO clock_confirmations (case_id, kind, due_on, codes) VALUES ($1, $2, $3, $4)
            ON CONFLICT (case_id, kind) DO UPDATE SET
