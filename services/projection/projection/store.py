@@ -437,9 +437,24 @@ def deadline_state(due_on: date, at_risk_from: date | None, today: date) -> dict
     return {"state": state, "state_name": labels.DEADLINE_STATES[state], "days_left": left}
 
 
-CASE_FILE_COLUMNS = """s.case_id, s.reasons, s.clocks, s.assignee_id, s.assigned_at,
-    s.consent_scopes, s.consent_wording, s.consent_obtained_by, s.consent_at, s.voided_at,
-    s.void_reason, s.duplicate_of, s.next_action_on, s.review_open"""
+# What the case page reads beyond a list row (shaped by case_file, not shown raw).
+CASE_FILE_FIELDS = (
+    "case_id",
+    "reasons",
+    "clocks",
+    "assignee_id",
+    "assigned_at",
+    "consent_scopes",
+    "consent_wording",
+    "consent_obtained_by",
+    "consent_at",
+    "voided_at",
+    "void_reason",
+    "duplicate_of",
+    "next_action_on",
+    "review_open",
+)
+CASE_FILE_COLUMNS = ", ".join(f"s.{field}" for field in CASE_FILE_FIELDS)
 
 
 def _clock_view(clock: dict[str, Any], today: date) -> dict[str, Any]:
@@ -530,8 +545,8 @@ async def timeline(
         row["case_id"],
     )
     case = describe_case(row)
-    for column in CASE_FILE_COLUMNS.replace("s.", "").replace("\n", " ").split(","):
-        case.pop(column.strip())
+    for field in CASE_FILE_FIELDS:
+        case.pop(field)
     return {
         "case": case,
         **case_file(row, today),
