@@ -235,3 +235,43 @@ def test_the_case_events_read_as_sentences_and_a_note_has_no_words() -> None:
         "人工核实：已核实并记录知道权利受侵害的日期（知道权利受侵害之日 2026年10月08日）"
     )
     assert "仲裁时效届满日 2027年10月08日" in text
+
+
+# ---------------------------------------------------------------- the case page's clocks
+
+
+def test_each_clock_has_its_state_days_left_and_review_flags_in_chinese() -> None:
+    from projection.store import _clock_view
+
+    unknown = _clock_view(
+        {"kind": "arbitration_limitation", "due_on": None, "review": ["start_unknown"]}, TODAY
+    )
+    assert (unknown["state_name"], unknown["days_left"]) == ("未计算", None)
+    assert unknown["review"] == [
+        {"code": "start_unknown", "text": labels.CLOCK_REVIEWS["start_unknown"]}
+    ]
+    expired = _clock_view(
+        {
+            "kind": "arbitration_limitation",
+            "due_on": "2026-06-01",
+            "at_risk_from": "2026-05-02",
+            "review": ["limitation_expired"],
+            "note": "时效期间已届满",
+        },
+        TODAY,
+    )
+    assert (expired["kind_name"], expired["state_name"], expired["days_left"]) == (
+        "仲裁时效",
+        "已届满，待人工核实",
+        None,
+    )
+    assert "中断、中止" in expired["review"][0]["text"]
+    at_risk = _clock_view(
+        {"kind": "mediation_window", "due_on": "2026-12-17", "at_risk_from": "2026-11-27"}, TODAY
+    )
+    assert (at_risk["kind_name"], at_risk["state"], at_risk["days_left"]) == (
+        "调解期限",
+        "at_risk",
+        15,
+    )
+    assert at_risk["review"] == []
