@@ -12,6 +12,7 @@ import pytest
 
 from projection.domain import facts_of
 from projection.queues import QueueCase, open_reviews, queues_of
+from projection.store import _clock_view
 from weiquan_shared import labels
 from weiquan_shared.envelope import Actor, EventPayload, new_event
 from weiquan_shared.events import (
@@ -241,8 +242,6 @@ def test_the_case_events_read_as_sentences_and_a_note_has_no_words() -> None:
 
 
 def test_each_clock_has_its_state_days_left_and_review_flags_in_chinese() -> None:
-    from projection.store import _clock_view
-
     unknown = _clock_view(
         {"kind": "arbitration_limitation", "due_on": None, "review": ["start_unknown"]}, TODAY
     )
