@@ -10,10 +10,11 @@ from weiquan_shared.settings import SERVICE_PORTS
 
 def test_each_role_gets_its_own_pages_only() -> None:
     hrefs = {role: [page.href for page in pages_for(role)] for role in Role}
-    assert hrefs[Role.OPERATOR] == ["/intake/operator", "/intake/search"]
-    assert hrefs[Role.WALK_IN_CLERK] == ["/intake/walk-in", "/intake/search"]
-    assert hrefs[Role.TRIAGE_OFFICER] == ["/triage/override", "/intake/search"]
-    assert hrefs[Role.SUPERVISOR] == ["/intake/search", "/projection/dashboard"]
+    queues, search = "/projection/queues", "/intake/search"
+    assert hrefs[Role.OPERATOR] == [queues, "/intake/operator", search]
+    assert hrefs[Role.WALK_IN_CLERK] == [queues, "/intake/walk-in", search]
+    assert hrefs[Role.TRIAGE_OFFICER] == [queues, "/triage/override", search]
+    assert hrefs[Role.SUPERVISOR] == [queues, search, "/projection/dashboard"]
     assert hrefs[Role.ADMIN] == [
         "/audit/records",
         "/intake/docs",
@@ -23,8 +24,9 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/audit/docs",
         "/notification/docs",
     ]
-    # Finding a case is for everyone working cases; their own services bring the rest.
-    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == ["/intake/search"]
+    # Their queues and finding a case for everyone working cases; their own services bring
+    # the rest. A lawyer works no union case file.
+    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == [queues, search]
     assert hrefs[Role.LAWYER] == []
 
 

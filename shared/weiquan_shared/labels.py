@@ -190,6 +190,58 @@ AUDIT_REASONS = {
 }
 
 
+# ---------------------------------------------------------------- the case file (issue 16)
+# A case's status as people say it, whichever service holds the case now (``case_status``).
+CASE_STATUSES = {
+    "received": "已受理",
+    "triaged": "已分流",
+    "mediation": "调解中",
+    "legal_aid": "法律援助中",
+    "closed": "已结案",
+    "voided": "已作废",
+}
+# Why a statutory clock needs a person (StatutoryClock.review; triage and legal_calendar).
+CLOCK_REVIEWS = {
+    "start_unknown": "未记录知道或应当知道权利受侵害的日期，无法计算，待核实",
+    "make_up_workday": "届满日为调休上班日，待核实",
+    "calendar_missing": "届满日所在年度节假日安排未录入，待核实",
+    "calendar_unverified": "节假日安排尚未与国务院通知核对，待核实",
+    "limitation_expired": "时效已届满，待核实有无中断、中止情形",
+}
+# A case whose worker has consented to no sharing (CONSENT_SCOPES) says so.
+NO_CONSENT = "未取得共享同意"
+# Each person's work queues (projection's /queues).
+QUEUES = {
+    "mine": "我的案件",
+    "review": "待核实",
+    "at_risk": "时限预警",
+    "unassigned": "待分配",
+}
+
+
+def case_status(*, voided: bool, route: str | None) -> str:
+    """A case's status code (``CASE_STATUSES``) from what the events say about it.
+
+    Voided wins over everything; a case with no decision is received; a decision routes it
+    to mediation or legal aid (in progress there), answers it on the spot (closed: a
+    consultation needs nothing more) or refers it elsewhere (triaged). Mediation and legal
+    aid add their own closing events as they land; until then a routed case stays open.
+    """
+    if voided:
+        return "voided"
+    if route is None:
+        return "received"
+    if route in ("mediation", "legal_aid"):
+        return route
+    if route == "consultation":
+        return "closed"
+    return "triaged"
+
+
+def case_status_label(*, voided: bool, route: str | None) -> str:
+    return CASE_STATUSES[case_status(voided=voided, route=route)]
+
+
 def district_problem(code: str) -> str | None:
     """Why ``code`` is not one of the union's districts, or None when it is."""
     if code in DISTRICTS:
@@ -223,4 +275,7 @@ def all_labels() -> dict[str, Any]:
         "consent_obtained_by": CONSENT_OBTAINED_BY,
         "void_reasons": VOID_REASONS,
         "review_resolutions": REVIEW_RESOLUTIONS,
+        "case_statuses": CASE_STATUSES,
+        "clock_reviews": CLOCK_REVIEWS,
+        "queues": QUEUES,
     }

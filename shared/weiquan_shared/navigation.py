@@ -37,7 +37,8 @@ class Page:
         return PREFIXES[self.service] + self.path
 
 
-# Everyone on the union's side who works cases (intake's case file).
+# Everyone on the union's side who works cases (intake's case file, projection's case page
+# and work queues).
 CASE_WORKERS = (
     Role.OPERATOR,
     Role.WALK_IN_CLERK,
@@ -52,7 +53,9 @@ def _page(service: str, path: str, title: str, *roles: Role) -> Page:
     return Page(service, path, title, frozenset(roles))
 
 
+# Everyone who works cases has a case page per case and their own queues (我的工作), first.
 PAGES: tuple[Page, ...] = (
+    _page("projection", "/queues", "我的工作", *CASE_WORKERS),
     _page("intake", "/operator", "12351 热线登记", Role.OPERATOR),
     _page("intake", "/walk-in", "来访窗口登记", Role.WALK_IN_CLERK),
     _page("triage", "/override", "调整分流", Role.TRIAGE_OFFICER),

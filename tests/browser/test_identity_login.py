@@ -83,7 +83,16 @@ def test_signing_in_and_out_on_the_chinese_page(
     assert page.text_content("#role") == "窗口受理员"
     assert page.text_content("#organisation") == "工会"
     assert page.text_content("#scope") == "南山区"
-    assert page.locator("nav.site a[data-page]").all_text_contents() == ["来访窗口登记"]
+    assert page.locator("nav.site a[data-page]").all_text_contents() == [
+        "我的工作",
+        "来访窗口登记",
+        "查找案件",
+    ]
+    # The queue counts come from projection, which is not here: the portal shows nothing of
+    # them, and no error.
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#queues").count() == 1 and page.locator("#queues").is_hidden()
+    assert page.locator("#queue-counts li").count() == 0
     page.screenshot(path=str(ARTIFACTS / "identity-login-signed-in.png"), full_page=True)
 
     cookies = {cookie["name"]: cookie for cookie in context.cookies()}

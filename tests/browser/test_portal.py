@@ -167,6 +167,10 @@ PAGE_READY = {
         "() => document.getElementById('updated').textContent.includes('更新于')"
     ),
     "/audit/records": "() => document.querySelectorAll('#f-role option').length > 1",
+    "/projection/queues": (
+        "() => /^\\d+$/.test(document.getElementById('count-mine').textContent)"
+        " && document.querySelector('#items thead tr') !== null"
+    ),
 }
 
 

@@ -299,6 +299,12 @@ def calls(case_number: str, mobile: str) -> list[Call]:
         Call("projection", "GET", "/api/v1/cases", OVERSEERS),
         Call("projection", "GET", "/api/v1/deadlines-at-risk", OVERSEERS),
         Call("projection", "GET", "/dashboard", OVERSEERS, page=True),
+        Call("projection", "GET", f"/api/v1/cases/{case_number}", CASE_READERS),
+        Call("projection", "GET", f"/api/v1/cases/{case_number}/timeline", CASE_READERS),
+        Call("projection", "GET", f"/cases/{case_number}", CASE_WORKERS, page=True),
+        Call("projection", "GET", "/api/v1/queues", CASE_WORKERS),
+        Call("projection", "GET", "/api/v1/queues/review", CASE_WORKERS),
+        Call("projection", "GET", "/queues", CASE_WORKERS, page=True),
         Call("identity", "GET", "/api/v1/me", ALL),
         Call("identity", "GET", "/api/v1/staff", ALL),
     ]

@@ -66,8 +66,10 @@ def test_hotline_call_is_triaged_and_counted_once(deployment: Deployment) -> Non
         f"{deployment['projection'].url}/api/v1/cases/{accepted['case_number']}/timeline",
         headers=signed_in(Role.SUPERVISOR),
     ).json()
-    assert [e["event_type"] for e in timeline] == ["case.reported", "case.triaged"]
-    assert "拖欠工资" in timeline[1]["text"]
+    # Registered by an operator, who is its responsible person from then on.
+    assert [e["event_type"] for e in timeline] == ["case.reported", "case.assigned", "case.triaged"]
+    assert timeline[1]["text"].startswith("承办人：")
+    assert "拖欠工资" in timeline[2]["text"]
 
     masked = httpx.get(
         f"{intake}/api/v1/cases/{accepted['case_number']}", headers=signed_in(Role.OPERATOR)

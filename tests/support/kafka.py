@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from weiquan_shared.envelope import EventEnvelope, encode, kafka_headers
 
 
 async def read_topic(bootstrap: str, topic: str, timeout_s: float = 60) -> list[ConsumerRecord]:
@@ -60,3 +63,19 @@ async def wait_for_records(
         if len(records) >= count or time.monotonic() > deadline:
             return records
         await asyncio.sleep(0.5)
+
+
+async def publish_events(bootstrap: str, namespace: str, events: list[EventEnvelope[Any]]) -> None:
+    """Events on their topics, as their producer would publish them (key: the subject)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for envelope in events:
+            await producer.send_and_wait(
+                f"{namespace}.{envelope.event_type}",
+                value=encode(envelope),
+                key=envelope.subject.encode(),
+                headers=kafka_headers(envelope),
+            )
+    finally:
+        await producer.stop()

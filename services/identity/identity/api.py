@@ -44,6 +44,17 @@ PAGE_SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# The portal fetches the person's queue counts from projection, same origin, with its own
+# script (a file: no inline script).
+PORTAL_SECURITY_HEADERS = {
+    **PAGE_SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+# Where the work queues are (projection, through the proxy): the portal shows their counts.
+QUEUES_PAGE = "/projection/queues"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # The portal: through the proxy it is the one address's root; identity serves it at its own.
 PORTAL = "/"
@@ -223,6 +234,10 @@ def build_routers(
     async def stylesheet() -> FileResponse:
         return FileResponse(PAGES / "identity.css", media_type="text/css")
 
+    @router.get("/static/portal.js", include_in_schema=False)
+    async def portal_script() -> FileResponse:
+        return FileResponse(PAGES / "portal.js", media_type="text/javascript; charset=utf-8")
+
     async def session_principal(request: Request) -> Principal | None:
         """Who the page's session cookie names, if anyone (an expired one names no one)."""
         session = request.cookies.get(SESSION_COOKIE)
@@ -343,12 +358,29 @@ def _portal_page(request: Request, principal: Principal) -> HTMLResponse:
         f'<dt>角色</dt><dd id="role">{escape(principal.role.label)}</dd>'
         f'<dt>单位</dt><dd id="organisation">{escape(organisation)}</dd>'
         f'<dt>工作范围</dt><dd id="scope">{escape(scope_label(principal.districts))}</dd>'
-        f'</dl><p class="hint">{hint}</p>'
+        f'</dl><p class="hint">{hint}</p>{_queue_counts(request, principal)}'
         f'<form method="post" action="{escape(_root(request))}/logout">{hidden}'
         '<button type="submit" id="logout">退出登录</button></form></main>'
     )
-    response = HTMLResponse(_html(request, "工作台", body), headers={**PAGE_SECURITY_HEADERS})
+    response = HTMLResponse(_html(request, "工作台", body), headers={**PORTAL_SECURITY_HEADERS})
     return _with_csrf_cookie(request, response, csrf)
+
+
+def _queue_counts(request: Request, principal: Principal) -> str:
+    """The person's work queues with their counts, for those who work cases.
+
+    The counts are projection's: the page's script fetches them in the browser, through
+    the one address, so identity needs no projection to serve the portal. Until they
+    arrive, or if they cannot be had, the section stays hidden.
+    """
+    if not any(page.href == QUEUES_PAGE for page in pages_for(principal.role)):
+        return ""
+    return (
+        f'<section id="queues" data-source="/projection/api/v1/queues" '
+        f'data-page="{QUEUES_PAGE}" hidden aria-labelledby="queues-title">'
+        '<h2 id="queues-title">我的工作</h2><ul id="queue-counts"></ul></section>'
+        f'<script src="{escape(_root(request))}/static/portal.js"></script>'
+    )
 
 
 def _page(

@@ -13,16 +13,17 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import asyncpg
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator
 
-from projection import labels, periods, report, store
+from projection import labels, pages, periods, report, store
 from projection.periods import Period
 from projection.scope import OutOfScope, Scope
 from weiquan_shared.access import allow, page_assets
-from weiquan_shared.auth import Principal, Role, require
+from weiquan_shared.auth import Principal, Role, page_with_csrf, require
 from weiquan_shared.envelope import Actor
+from weiquan_shared.navigation import CASE_WORKERS
 from weiquan_shared.service import Runtime
 
 STATIC = Path(__file__).parent / "static"
@@ -59,6 +60,12 @@ ToParam = Annotated[date | None, Query(alias="to", title="截止日期", descrip
 
 # The signed-in supervisor or administrator a route answers.
 Caller = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
+# Everyone who works cases (navigation.CASE_WORKERS): the case page and the work queues,
+# read within their districts.
+CaseWorker = Annotated[Principal, Depends(require(*CASE_WORKERS))]
+# A case's detail: the case workers, and administrators (the whole city, as elsewhere).
+CaseReader = Annotated[Principal, Depends(require(*CASE_WORKERS, Role.ADMIN))]
+QueueName = Literal["mine", "review", "at_risk", "unassigned"]
 
 
 def _scope(principal: Principal, district: str | None = None) -> Scope:
@@ -185,21 +192,6 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
                 "cases": await store.list_cases(conn, filters, limit, offset),
             }
 
-    @router.get("/api/v1/cases/{case_number}", tags=["cases"], summary="案件详情与时间线")
-    async def case(principal: Caller, case_number: str) -> dict[str, Any]:
-        districts = Scope.of(principal).districts
-        async with pool().acquire() as conn:
-            found = await store.timeline(conn, case_number, districts, periods.today())
-        if found is None:
-            raise _no_such_case(case_number)
-        return found
-
-    @router.get("/api/v1/cases/{case_number}/timeline", tags=["cases"], summary="案件时间线")
-    async def case_timeline(principal: Caller, case_number: str) -> list[dict[str, Any]]:
-        found = await case(principal, case_number)
-        events: list[dict[str, Any]] = found["events"]
-        return events
-
     @router.get("/api/v1/deadlines-at-risk", tags=["dashboard"], summary="法定时限即将届满")
     async def deadlines(principal: Caller, district: DistrictParam = None) -> list[dict[str, Any]]:
         filters = store.Filters(_scope(principal, district).districts)
@@ -282,7 +274,75 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
         data = await _report_data(pool(), scope, _period(period, since, until))
         return {"period": data.period.label, "summary": report.summary_paragraph(data)}
 
-    return [router, assets]
+    return [router, assets, *_casework_routers(runtime)]
+
+
+def _casework_routers(runtime: Runtime) -> list[APIRouter]:
+    """The case page, the work queues and their APIs (everyone who works cases)."""
+    reading = APIRouter(dependencies=[allow(*CASE_WORKERS, Role.ADMIN)])
+    working = APIRouter(dependencies=[allow(*CASE_WORKERS)])
+    pool: Callable[[], asyncpg.Pool] = runtime.pool
+
+    async def find(principal: Principal, case_number: str) -> dict[str, Any]:
+        districts = Scope.of(principal).districts
+        async with pool().acquire() as conn:
+            found = await store.timeline(conn, case_number[:40], districts, periods.today())
+        if found is None:
+            raise _no_such_case(case_number[:40])
+        return found
+
+    @reading.get("/api/v1/cases/{case_number}", tags=["cases"], summary="案件详情与时间线")
+    async def case(principal: CaseReader, case_number: str) -> dict[str, Any]:
+        """案件编号、状态、类别、紧急程度及理由、各项法定时限（剩余天数、待核实事项）、
+        所属群体性争议、承办人、共享同意、是否作废，以及全部时间线。不在本人工作范围（区县）内
+        的案件答复404。作废的案件仍可查看（注明已作废），但不计入任何统计。"""
+        return await find(principal, case_number)
+
+    @reading.get("/api/v1/cases/{case_number}/timeline", tags=["cases"], summary="案件时间线")
+    async def case_timeline(principal: CaseReader, case_number: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = (await find(principal, case_number))["events"]
+        return events
+
+    @working.get("/cases/{case_number}", response_class=HTMLResponse, include_in_schema=False)
+    async def case_page(request: Request, principal: CaseWorker, case_number: str) -> Response:
+        # The same page for any number: its script asks the API, which answers 404 for a
+        # case outside the caller's districts. A case saved a moment ago may reach
+        # projection a moment later; the script waits for it (intake's part shows at once).
+        return page_with_csrf(request, pages.case_page(case_number[:40], principal.role))
+
+    @working.get("/queues", response_class=HTMLResponse, include_in_schema=False)
+    async def queues_page(request: Request, principal: CaseWorker) -> Response:
+        return page_with_csrf(request, pages.queues_page())
+
+    @working.get("/api/v1/queues", tags=["queues"], summary="我的工作：各队列案件数")
+    async def queue_counts(principal: CaseWorker) -> dict[str, Any]:
+        """本人的四个工作队列及其案件数：我的案件（本人承办、未结案）、待核实（本人工作范围内
+        法定时限有待人工核实事项）、时限预警（本人工作范围内时限即将届满）、待分配（本人工作
+        范围内尚无承办人）。已作废的案件不在任何队列。"""
+        async with pool().acquire() as conn:
+            counts = await store.queue_counts(
+                conn, principal.subject, Scope.of(principal).districts, periods.today()
+            )
+        return {
+            "queues": [
+                {"queue": name, "name": labels.QUEUES[name], "count": counts[name]}
+                for name in labels.QUEUES
+            ]
+        }
+
+    @working.get("/api/v1/queues/{queue}", tags=["queues"], summary="我的工作：队列中的案件")
+    async def queue_items(principal: CaseWorker, queue: QueueName) -> dict[str, Any]:
+        """mine、review、at_risk、unassigned 之一，最多 200 件，每件注明所在原因。"""
+        async with pool().acquire() as conn:
+            items = await store.queue_items(
+                conn, queue, principal.subject, Scope.of(principal).districts, periods.today()
+            )
+        return {"queue": queue, "name": labels.QUEUES[queue], "items": items}
+
+    assets = page_assets(
+        "/casefile/{name}", {name: STATIC / name for name in ("case.js", "queues.js", "case.css")}
+    )
+    return [reading, working, assets]
 
 
 async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> report.ReportData:

@@ -19,18 +19,23 @@ from projection import labels
 from weiquan_shared.employers import employer_identity
 from weiquan_shared.envelope import Envelope, EventEnvelope, EventPayload
 from weiquan_shared.events import (
+    CaseAssigned,
+    CaseConsentRecorded,
+    CaseContactRecorded,
     CaseDeadlinesUpdated,
     CaseGrouped,
+    CaseNoteAdded,
     CaseReported,
     CaseRetriaged,
     CaseRetriagedV1,
     CaseTriaged,
+    CaseVoided,
     ConsultationRecorded,
     DecisionSnapshot,
     EmployerFlagged,
     StatutoryClock,
 )
-from weiquan_shared.events.triage import RouteDetail
+from weiquan_shared.events.triage import CaseReviewResolved, RouteDetail
 from weiquan_shared.redaction import redact_text
 
 Row = tuple[Any, ...]
@@ -66,6 +71,7 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "route_detail",
         "employer_flagged",
         "decision_seq",
+        "reasons",
     ),
     "fact_clocks": ("event_id", "case_id", "as_of", "clocks"),
     "fact_group_member": ("event_id", "case_id", "group_id", "linked_at"),
@@ -96,6 +102,34 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "employer_key",
     ),
     "fact_flagged_case": ("event_id", "case_id"),
+    "fact_assignment": (
+        "event_id",
+        "case_id",
+        "assignee_id",
+        "assignee_name",
+        "previous_assignee_id",
+        "reason",
+        "assigned_at",
+    ),
+    "fact_consent": (
+        "event_id",
+        "case_id",
+        "scopes",
+        "wording_version",
+        "obtained_by",
+        "recorded_at",
+    ),
+    "fact_void": ("event_id", "case_id", "reason", "duplicate_of", "voided_at"),
+    "fact_contact": (
+        "event_id",
+        "case_id",
+        "contact_id",
+        "method",
+        "outcome",
+        "next_action_on",
+        "author_name",
+        "contacted_at",
+    ),
     "fact_consultation": (
         "event_id",
         "consultation_id",
@@ -218,6 +252,7 @@ def _triaged(envelope: Envelope, triaged: CaseTriaged) -> Facts:
             triaged.route_detail,
             triaged.employer_flagged,
             1,  # case.triaged is a case's first decision
+            [r.text for r in triaged.reasons],
         ),
     )
     facts.add(
@@ -259,6 +294,7 @@ def _retriaged(envelope: Envelope, retriaged: CaseRetriaged | CaseRetriagedV1) -
             retriaged.route_detail,
             False,
             retriaged.decision_seq if isinstance(retriaged, CaseRetriaged) else None,
+            [redact_text(r.text) for r in retriaged.reasons],
         ),
     )
     if retriaged.group_id is not None:
@@ -389,6 +425,144 @@ def _consultation(envelope: Envelope, consultation: ConsultationRecorded) -> Fac
     return facts
 
 
+def _timeline(envelope: Envelope, case_id: uuid.UUID, at: datetime, text: str) -> Facts:
+    facts = Facts(cases={case_id})
+    facts.add("case_timeline", (envelope.event_id, case_id, envelope.event_type, at, text))
+    return facts
+
+
+def _note(envelope: Envelope, note: CaseNoteAdded) -> Facts:
+    # The note's words stay in intake: the timeline says who wrote one, and when. A note
+    # changes no case row, so none is re-derived.
+    facts = _timeline(envelope, note.case_id, note.written_at, f"{note.author_name} 添加了备注")
+    facts.cases.clear()
+    return facts
+
+
+def contact_text(contact: CaseContactRecorded) -> str:
+    """``某某 回访：未接通，下次 2026-12-05``."""
+    text = (
+        f"{contact.author_name} {labels.CONTACT_METHODS[contact.method]}："
+        f"{labels.CONTACT_OUTCOMES[contact.outcome]}"
+    )
+    if contact.next_action_on is not None:
+        text += f"，下次 {contact.next_action_on.isoformat()}"
+    return text
+
+
+def _contact(envelope: Envelope, contact: CaseContactRecorded) -> Facts:
+    facts = _timeline(envelope, contact.case_id, contact.contacted_at, contact_text(contact))
+    facts.add(
+        "fact_contact",
+        (
+            envelope.event_id,
+            contact.case_id,
+            contact.contact_id,
+            contact.method,
+            contact.outcome,
+            contact.next_action_on,
+            contact.author_name,
+            contact.contacted_at,
+        ),
+    )
+    return facts
+
+
+def assignment_text(assigned: CaseAssigned) -> str:
+    # The reason is typed by a person: names that slipped into it are redacted.
+    why = f"（原因：{redact_text(assigned.reason)}）" if assigned.reason else ""
+    if assigned.assignee_id is None:
+        return f"案件退回区县待分配{why}"
+    name = assigned.assignee_name or assigned.assignee_id
+    if assigned.previous_assignee_id is None:
+        return f"承办人：{name}{why}"
+    return f"承办人改为 {name}{why}"
+
+
+def _assigned(envelope: Envelope, assigned: CaseAssigned) -> Facts:
+    facts = _timeline(envelope, assigned.case_id, assigned.assigned_at, assignment_text(assigned))
+    facts.add(
+        "fact_assignment",
+        (
+            envelope.event_id,
+            assigned.case_id,
+            assigned.assignee_id,
+            assigned.assignee_name,
+            assigned.previous_assignee_id,
+            redact_text(assigned.reason) if assigned.reason else None,
+            assigned.assigned_at,
+        ),
+    )
+    return facts
+
+
+def consent_text(consent: CaseConsentRecorded) -> str:
+    how = labels.CONSENT_OBTAINED_BY[consent.obtained_by]
+    if not consent.scopes:
+        return f"职工撤回了共享同意（{how}记录）"
+    to = "、".join(labels.CONSENT_SCOPES[scope] for scope in consent.scopes)
+    return f"职工同意向{to}提供案件信息（{how}记录，告知文本 {consent.wording_version}）"
+
+
+def _consent(envelope: Envelope, consent: CaseConsentRecorded) -> Facts:
+    facts = _timeline(envelope, consent.case_id, consent.recorded_at, consent_text(consent))
+    facts.add(
+        "fact_consent",
+        (
+            envelope.event_id,
+            consent.case_id,
+            list(dict.fromkeys(consent.scopes)),
+            consent.wording_version,
+            consent.obtained_by,
+            consent.recorded_at,
+        ),
+    )
+    return facts
+
+
+def void_text(voided: CaseVoided) -> str:
+    text = f"案件已作废：{labels.VOID_REASONS[voided.reason]}"
+    if voided.duplicate_of:
+        text += f"（与案件 {voided.duplicate_of} 重复）"
+    return text + "，不再计入统计"
+
+
+def _voided(envelope: Envelope, voided: CaseVoided) -> Facts:
+    facts = _timeline(envelope, voided.case_id, voided.voided_at, void_text(voided))
+    facts.add(
+        "fact_void",
+        (
+            envelope.event_id,
+            voided.case_id,
+            voided.reason,
+            voided.duplicate_of,
+            voided.voided_at,
+        ),
+    )
+    return facts
+
+
+def review_text(resolved: CaseReviewResolved) -> str:
+    text = f"人工核实：{labels.REVIEW_RESOLUTIONS[resolved.resolution]}"
+    if resolved.knew_of_infringement_on is not None:
+        day = resolved.knew_of_infringement_on
+        text += f"（知道权利受侵害之日 {day.year}年{day.month:02d}月{day.day:02d}日）"
+    if resolved.note:
+        text += f"：{redact_text(resolved.note)}"
+    if resolved.clocks:
+        text += "；" + "，".join(_clock_text(c) for c in resolved.clocks)
+    return text
+
+
+def _review_resolved(envelope: Envelope, resolved: CaseReviewResolved) -> Facts:
+    facts = _timeline(envelope, resolved.case_id, resolved.resolved_at, review_text(resolved))
+    facts.add(
+        "fact_clocks",
+        (envelope.event_id, resolved.case_id, resolved.resolved_at, _clocks_json(resolved.clocks)),
+    )
+    return facts
+
+
 FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseReported: _reported,
     CaseTriaged: _triaged,
@@ -398,6 +572,12 @@ FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     EmployerFlagged: _flagged,
     CaseDeadlinesUpdated: _deadlines,
     ConsultationRecorded: _consultation,
+    CaseNoteAdded: _note,
+    CaseContactRecorded: _contact,
+    CaseAssigned: _assigned,
+    CaseConsentRecorded: _consent,
+    CaseVoided: _voided,
+    CaseReviewResolved: _review_resolved,
 }
 
 

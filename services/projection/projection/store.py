@@ -91,7 +91,8 @@ class Filters:
     today: date | None = None
 
     def where(self, alias: str = "s") -> tuple[str, list[Any]]:
-        clauses = [f"{alias}.reported_at IS NOT NULL"]
+        # A voided case is in no figure and no list behind one (it keeps its own page).
+        clauses = [f"{alias}.reported_at IS NOT NULL", f"NOT {alias}.voided"]
         args: list[Any] = []
 
         def arg(value: Any) -> str:
@@ -284,6 +285,7 @@ def _flagged_cases(filters: Filters) -> tuple[str, list[Any]]:
             CROSS JOIN unnest(f.case_ids) AS c(case_id)
             LEFT JOIN case_summary s ON s.case_id = c.case_id
             WHERE {where}
+              AND NOT coalesce(s.voided, false)
               AND ({scope} IS NULL
                    OR coalesce(s.district_code, f.district_code) = ANY({scope})))""",
         args,
@@ -295,7 +297,7 @@ def _flagged_cases(filters: Filters) -> tuple[str, list[Any]]:
 CASE_COLUMNS = """s.case_number, s.channel, s.district_code, s.employer_name, s.industry,
     s.worker_count, s.platform_worker_count, s.claim_amount, s.reported_at, s.report_day,
     s.category, s.urgency, s.route, s.route_detail, s.status, s.group_id, s.group_number,
-    s.repeat_employer, s.is_platform"""
+    s.repeat_employer, s.is_platform, s.assignee_name, s.voided"""
 
 
 def describe_case(row: asyncpg.Record) -> dict[str, Any]:
@@ -306,6 +308,8 @@ def describe_case(row: asyncpg.Record) -> dict[str, Any]:
     case["urgency_name"] = labels.URGENCIES.get(row["urgency"], labels.UNTRIAGED)
     case["status_name"] = labels.STATUSES.get(row["status"], row["status"])
     case["industry_name"] = row["industry"] or labels.INDUSTRY_UNKNOWN
+    case["state"] = labels.case_status(voided=row["voided"], route=row["route"])
+    case["state_name"] = labels.CASE_STATUSES[case["state"]]
     return case
 
 
@@ -402,7 +406,7 @@ async def deadlines(
     args.append(today)
     rows = await conn.fetch(
         f"""SELECT s.case_number, s.district_code, s.employer_name, d.kind, d.due_on,
-                   d.at_risk_from, d.note
+                   d.at_risk_from, d.note, s.assignee_id, s.assignee_name
             FROM case_deadline d JOIN case_summary s USING (case_id)
             WHERE {where} AND d.at_risk_from <= ${len(args)} AND d.due_on >= ${len(args)}
             ORDER BY d.due_on, s.case_number, d.kind""",
@@ -433,13 +437,97 @@ def deadline_state(due_on: date, at_risk_from: date | None, today: date) -> dict
     return {"state": state, "state_name": labels.DEADLINE_STATES[state], "days_left": left}
 
 
+# What the case page reads beyond a list row (shaped by case_file, not shown raw).
+CASE_FILE_FIELDS = (
+    "case_id",
+    "reasons",
+    "clocks",
+    "assignee_id",
+    "assigned_at",
+    "consent_scopes",
+    "consent_wording",
+    "consent_obtained_by",
+    "consent_at",
+    "voided_at",
+    "void_reason",
+    "duplicate_of",
+    "next_action_on",
+    "review_open",
+)
+CASE_FILE_COLUMNS = ", ".join(f"s.{field}" for field in CASE_FILE_FIELDS)
+
+
+def _clock_view(clock: dict[str, Any], today: date) -> dict[str, Any]:
+    """One statutory clock as the case page shows it: its state today, its review flags."""
+    due = date.fromisoformat(clock["due_on"]) if clock.get("due_on") else None
+    at_risk_from = date.fromisoformat(clock["at_risk_from"]) if clock.get("at_risk_from") else None
+    view: dict[str, Any] = {
+        "kind": clock["kind"],
+        "kind_name": labels.CLOCKS.get(clock["kind"], clock["kind"]),
+        "due_on": due,
+        "at_risk_from": at_risk_from,
+        "note": clock.get("note", ""),
+        "review": [
+            {"code": code, "text": labels.CLOCK_REVIEWS.get(code, code)}
+            for code in clock.get("review") or ()
+        ],
+    }
+    if due is None:
+        return {**view, "state": "not_computed", "state_name": "未计算", "days_left": None}
+    return {**view, **deadline_state(due, at_risk_from, today)}
+
+
+def case_file(row: asyncpg.Record, today: date) -> dict[str, Any]:
+    """What projection knows of a case beyond its list row: urgency's reasons, every clock,
+    the responsible person, consent, voiding."""
+    scopes = list(row["consent_scopes"] or ())
+    return {
+        "urgency_reasons": list(row["reasons"] or ()),
+        "clocks": [_clock_view(c, today) for c in row["clocks"] or ()],
+        "review_open": row["review_open"],
+        "responsible": (
+            {
+                "id": row["assignee_id"],
+                "name": row["assignee_name"] or row["assignee_id"],
+                "since": row["assigned_at"],
+            }
+            if row["assignee_id"]
+            else None
+        ),
+        "consent": {
+            "scopes": scopes,
+            "scope_names": [labels.CONSENT_SCOPES.get(x, x) for x in scopes],
+            "text": (
+                "职工同意向" + "、".join(labels.CONSENT_SCOPES.get(x, x) for x in scopes) + "提供"
+                if scopes
+                else labels.NO_CONSENT
+            ),
+            "wording_version": row["consent_wording"],
+            "obtained_by": row["consent_obtained_by"],
+            "recorded_at": row["consent_at"],
+        },
+        "voided": (
+            {
+                "at": row["voided_at"],
+                "reason": row["void_reason"],
+                "reason_name": labels.VOID_REASONS.get(row["void_reason"], row["void_reason"]),
+                "duplicate_of": row["duplicate_of"],
+            }
+            if row["voided_at"] is not None
+            else None
+        ),
+        "next_action_on": row["next_action_on"],
+    }
+
+
 async def timeline(
     conn: asyncpg.Connection, case_number: str, districts: tuple[str, ...] | None, today: date
 ) -> dict[str, Any] | None:
-    """A case with its events and deadlines; ``None`` if there is none of that number in
-    ``districts`` (every district for ``None``)."""
+    """A case with its events, deadlines and case file; ``None`` if there is none of that
+    number in ``districts`` (every district for ``None``). A voided case is found: its page
+    says it was voided."""
     row = await conn.fetchrow(
-        f"""SELECT s.case_id, {CASE_COLUMNS} FROM case_summary s
+        f"""SELECT {CASE_FILE_COLUMNS}, {CASE_COLUMNS} FROM case_summary s
             WHERE s.case_number = $1 AND ($2::text[] IS NULL OR s.district_code = ANY($2))""",
         case_number,
         None if districts is None else list(districts),
@@ -457,9 +545,11 @@ async def timeline(
         row["case_id"],
     )
     case = describe_case(row)
-    case.pop("case_id")
+    for field in CASE_FILE_FIELDS:
+        case.pop(field)
     return {
         "case": case,
+        **case_file(row, today),
         "events": [dict(e) for e in events],
         "deadlines": [
             {
@@ -470,3 +560,98 @@ async def timeline(
             for c in clocks
         ],
     }
+
+
+# ---------------------------------------------------------------- work queues
+
+# The rules of projection.queues, in SQL ($1 the person's subject, $2 their districts or
+# NULL for every district, $3 today). Voided cases and cases without a report are in none.
+_BASE = "s.reported_at IS NOT NULL AND NOT s.voided"
+_IN_SCOPE = "($2::text[] IS NULL OR s.district_code = ANY($2::text[]))"
+_OPEN = "s.route IS DISTINCT FROM 'consultation'"  # labels.case_status: answered = closed
+_AT_RISK = (
+    "EXISTS (SELECT 1 FROM case_deadline d WHERE d.case_id = s.case_id "
+    "AND d.at_risk_from <= $3::date AND d.due_on >= $3::date)"
+)
+QUEUE_WHERE = {
+    "mine": f"s.assignee_id = $1 AND {_OPEN}",
+    "review": f"{_IN_SCOPE} AND s.review_open",
+    "at_risk": f"{_IN_SCOPE} AND {_AT_RISK}",
+    "unassigned": f"{_IN_SCOPE} AND s.assignee_id IS NULL AND {_OPEN}",
+}
+QUEUE_ORDER = {
+    "mine": "s.next_action_on NULLS LAST, s.reported_at",
+    "review": "s.reported_at",
+    "at_risk": "(SELECT min(d.due_on) FROM case_deadline d WHERE d.case_id = s.case_id), "
+    "s.reported_at",
+    "unassigned": "array_position(ARRAY['critical','urgent','normal'], s.urgency), s.reported_at",
+}
+QUEUE_LIMIT = 200
+
+
+async def queue_counts(
+    conn: asyncpg.Connection, subject: str, districts: tuple[str, ...] | None, today: date
+) -> dict[str, int]:
+    """How many cases each of the person's queues holds."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {where}) AS {name}" for name, where in QUEUE_WHERE.items()
+    )
+    row = await conn.fetchrow(
+        f"""SELECT {counts} FROM case_summary s
+            WHERE {_BASE} AND (s.assignee_id = $1 OR {_IN_SCOPE})""",
+        subject,
+        None if districts is None else list(districts),
+        today,
+    )
+    return {name: int(row[name]) for name in QUEUE_WHERE}
+
+
+async def queue_items(
+    conn: asyncpg.Connection,
+    queue: str,
+    subject: str,
+    districts: tuple[str, ...] | None,
+    today: date,
+) -> list[dict[str, Any]]:
+    """The cases of one queue (at most ``QUEUE_LIMIT``), each with why it is there."""
+    rows = await conn.fetch(
+        # Every parameter typed, whether this queue's rule reads it or not.
+        f"""WITH params AS (SELECT $1::text, $2::text[], $3::date)
+            SELECT {CASE_FILE_COLUMNS}, {CASE_COLUMNS} FROM case_summary s
+            WHERE {_BASE} AND {QUEUE_WHERE[queue]}
+            ORDER BY {QUEUE_ORDER[queue]}, s.case_number LIMIT {QUEUE_LIMIT}""",
+        subject,
+        None if districts is None else list(districts),
+        today,
+    )
+    items = []
+    for row in rows:
+        case = describe_case(row)
+        file = case_file(row, today)
+        item = {
+            key: case[key]
+            for key in (
+                "case_number",
+                "district_name",
+                "employer_name",
+                "category_name",
+                "urgency_name",
+                "state",
+                "state_name",
+                "reported_at",
+            )
+        }
+        item["responsible"] = file["responsible"]
+        item["next_action_on"] = file["next_action_on"]
+        item["reviews"] = [
+            {"kind_name": c["kind_name"], "text": r["text"], "code": r["code"]}
+            for c in file["clocks"]
+            for r in c["review"]
+        ]
+        item["deadlines_at_risk"] = [
+            {"kind_name": c["kind_name"], "due_on": c["due_on"], "days_left": c["days_left"]}
+            for c in file["clocks"]
+            if c["state"] == "at_risk"
+        ]
+        items.append(item)
+    return items

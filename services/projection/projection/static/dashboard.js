@@ -132,7 +132,8 @@ const HEADS = {
   deadlines: ["案件编号", "区县", "用人单位", "时限", "届满日", "剩余天数"],
   employers: ["用人单位", "区县", "投诉次数", "统计窗口", "涉及案件"],
 };
-const caseLink = (n) => `<a data-case="${esc(n)}">${esc(n)}</a>`;
+// Every case in every list opens its case page (案件详情).
+const caseLink = (n) => `<a href="cases/${encodeURIComponent(n)}">${esc(n)}</a>`;
 async function loadDrill() {
   const scope = drill.kind === "deadlines" ? ($("district").value ? {district: $("district").value} : {}) : scopeParams();
   const url = {cases: "api/v1/cases", consultations: "api/v1/consultations", deadlines: "api/v1/deadlines-at-risk", employers: "api/v1/repeat-employers"}[drill.kind];
@@ -156,20 +157,6 @@ async function loadDrill() {
   $("prev").disabled = drill.offset === 0;
   $("next").disabled = drill.offset + PAGE >= total;
 }
-
-$("drill-body").addEventListener("click", async (e) => {
-  const number = e.target.dataset && e.target.dataset.case;
-  if (!number) return;
-  const res = await api("api/v1/cases/" + encodeURIComponent(number));
-  if (!res.ok) return;
-  const c = await res.json();
-  $("tl-title").textContent = `案件 ${c.case.case_number} · ${c.case.employer_name ?? ""} · ${c.case.status_name}`;
-  $("tl-events").innerHTML = c.events.map((ev) => `<li><time>${new Date(ev.occurred_at).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai"})}</time>${esc(ev.text)}</li>`).join("");
-  const left = (d) => d.days_left === null ? "" : `，剩余${d.days_left}天`;
-  $("tl-deadlines").innerHTML = c.deadlines.map((d) => `<li>${esc(d.kind_name)}：届满日 ${esc(d.due_on)}，${esc(d.state_name)}${left(d)}（${esc(d.note)}）</li>`).join("");
-  $("timeline").style.display = "flex";
-});
-$("tl-close").addEventListener("click", () => { $("timeline").style.display = "none"; });
 
 for (const id of ["district", "period", "from", "to"]) $(id).addEventListener("change", () => { drill.offset = 0; refresh(); });
 refresh();
