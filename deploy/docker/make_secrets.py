@@ -25,7 +25,7 @@ import secrets
 from pathlib import Path
 
 # Every service of weiquan_shared.settings.SERVICE_PORTS (tests/test_compose.py checks).
-SERVICES = ("intake", "triage", "projection", "identity", "audit")
+SERVICES = ("intake", "triage", "projection", "identity", "audit", "mediation")
 HERE = Path(__file__).resolve().parent
 
 

@@ -1,0 +1,335 @@
+"""Mediation on the real stack: cases routed to mediation open mediations (one per group
+dispute), consent first, no double booking under real concurrency, clocks that run out."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.kafka import produce_raw, read_topic
+from tests.support.mediation_service import (
+    consent,
+    coordinator,
+    events,
+    mediator,
+    publish,
+    query,
+    reported,
+    triaged,
+    wait_until,
+)
+from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Organisation, Role
+from weiquan_shared.demo import hotline_call
+
+pytestmark = pytest.mark.integration
+
+ROOM = {
+    "name": "南山区职工服务中心诉调对接工作室",
+    "kind": "court_union_room",
+    "district_code": "440305",
+    "location": "南山区南海大道职工服务中心三楼",
+    "capacity": 20,
+}
+
+
+def register(client: httpx.Client, subject: str, name: str, organisation: str) -> None:
+    response = client.put(
+        f"/api/v1/mediators/{subject}",
+        json={"name": name, "organisation": organisation, "districts": ["440305"]},
+        headers=coordinator(),
+    )
+    assert response.status_code == 200, response.text
+
+
+def open_numbers(deployment: Deployment) -> list[str]:
+    return [
+        r["mediation_number"]
+        for r in query(
+            deployment,
+            "SELECT mediation_number FROM mediations WHERE closed_at IS NULL "
+            "ORDER BY mediation_number",
+        )
+    ]
+
+
+def test_twelve_calls_against_one_employer_make_one_mediation(deployment: Deployment) -> None:
+    """Twelve wage-arrears calls (real intake and triage): one group, one mediation with
+    twelve workers, a union lead and the five-party mechanism; replaying triage's events
+    changes nothing."""
+    deployment.start("intake", "triage", "mediation")
+    with httpx.Client(base_url=deployment["mediation"].url, timeout=10) as med:
+        register(med, "mediator-chen", "陈调解", "union")
+    rng = random.Random(1207)
+    start = datetime.now(UTC) - timedelta(days=2)
+    calls = [
+        hotline_call(
+            rng,
+            story=0,
+            employer=0,
+            district="440305",
+            called_at=start + timedelta(hours=3 * i),
+        )
+        for i in range(12)
+    ]
+    with httpx.Client(
+        base_url=deployment["intake"].url, timeout=10, headers=signed_in(Role.OPERATOR)
+    ) as client:
+        numbers = []
+        for call in calls:
+            response = client.post("/api/v1/hotline-calls", json=call)
+            assert response.status_code == 201, response.text
+            numbers.append(response.json()["case_number"])
+
+    def settled() -> bool:
+        rows = query(
+            deployment,
+            "SELECT count(*) AS n FROM cases c JOIN mediations m USING (mediation_id) "
+            "WHERE m.closed_at IS NULL AND m.group_id IS NOT NULL",
+        )
+        return rows[0]["n"] == 12
+
+    wait_until(settled, what="twelve cases in one group mediation")
+    open_ones = query(
+        deployment,
+        "SELECT mediation_id, mediation_number, group_id, route_detail, lead_mediator_id, "
+        "organisations, five_party FROM mediations WHERE closed_at IS NULL",
+    )
+    assert len(open_ones) == 1
+    group = open_ones[0]
+    assert group["route_detail"] == "mediation.court_union_room"
+    members = query(
+        deployment,
+        "SELECT case_number, workers FROM cases WHERE mediation_id = $1",
+        group["mediation_id"],
+    )
+    assert sorted(m["case_number"] for m in members) == sorted(numbers)
+    assert len({w["worker_ref"] for m in members for w in m["workers"]}) == 12
+    assert group["five_party"] is True
+    assert group["lead_mediator_id"] == "mediator-chen"
+    # Any case triaged before the group formed had its own mediation, now merged into it.
+    closed = query(
+        deployment, "SELECT closed_result, merged_into FROM mediations WHERE closed_at IS NOT NULL"
+    )
+    assert all(
+        c["closed_result"] == "merged" and c["merged_into"] == group["mediation_id"] for c in closed
+    )
+
+    # The events say the same: the group mediation's latest word holds twelve workers.
+    mediation_id = str(group["mediation_id"])
+
+    def latest_workers() -> int:
+        about = [
+            e
+            for t in ("mediation.opened", "mediation.cases_changed")
+            for e in events(deployment, t)
+            if e["subject"] == mediation_id
+        ]
+        latest = max(about, key=lambda e: e["occurred_at"])
+        return len(latest["payload"]["workers"])
+
+    wait_until(lambda: latest_workers() == 12, what="events naming twelve workers")
+    assigned = [e for e in events(deployment, "mediation.assigned") if e["subject"] == mediation_id]
+    assert assigned[-1]["payload"]["five_party"] is True
+    # Five parties: a group of ten or more, or (earlier, while it was smaller) a repeat
+    # employer's sensitive dispute; the lead stays the union mediator throughout.
+    assert assigned[-1]["payload"]["rule_ids"][0].startswith("assign.five_party.")
+    assert {e["payload"]["lead_mediator_id"] for e in assigned} == {"mediator-chen"}
+    for event in events(deployment, "mediation.opened"):
+        text = str(event)
+        assert all(c["workers"][0]["name"] not in text for c in calls)
+
+    # Replaying every triage event (a redelivery) changes nothing.
+    before = query(deployment, "SELECT count(*) AS n FROM mediations")
+    inbox_before = query(deployment, "SELECT count(*) AS n FROM inbox")
+
+    async def replay() -> None:
+        for event_type in ("case.triaged", "case.retriaged", "case.grouped"):
+            topic = deployment.settings().topic(event_type)
+            for record in await read_topic(deployment.infra.kafka_bootstrap, topic):
+                await produce_raw(
+                    deployment.infra.kafka_bootstrap, topic, [record.value], key=record.key
+                )
+
+    asyncio.run(replay())
+    expected_inbox = inbox_before[0]["n"]
+    wait_until(
+        lambda: (
+            query(deployment, "SELECT count(*) AS n FROM inbox")[0]["n"] == expected_inbox
+            and query(deployment, "SELECT count(*) AS n FROM mediations") == before
+        ),
+        what="replay absorbed",
+    )
+    assert open_numbers(deployment) == [group["mediation_number"]]
+
+
+def test_consent_first_for_court_mediators(deployment: Deployment) -> None:
+    """A court mediator sees the mediation but not the case's personal data until the
+    worker's consent covers the court; a union mediator sees it at once."""
+    deployment.start("mediation")
+    case = reported("440305-2026-100001", workers=2)
+    publish(deployment, "intake", case)
+    publish(deployment, "triage", triaged(case))
+    wait_until(lambda: len(open_numbers(deployment)) == 1, what="a mediation")
+    number = open_numbers(deployment)[0]
+    court = mediator("court-wu", Organisation.PEOPLES_COURT, "吴法官")
+    union = mediator("union-li", Organisation.UNION, "李调解")
+    with httpx.Client(base_url=deployment["mediation"].url, timeout=10) as client:
+        listing = client.get("/api/v1/mediations", params={"scope": "all"}, headers=court)
+        assert listing.status_code == 200, listing.text
+        [item] = listing.json()["mediations"]
+        assert item["mediation_number"] == number
+        assert item["withheld_cases"] == 1
+        assert "尚未记录职工同意向人民法院提供个人信息" in item["missing"]
+        detail = client.get(f"/api/v1/mediations/{number}", headers=court).json()
+        [shown] = detail["cases"]
+        assert shown["withheld"] is True and "workers" not in shown
+        assert "claim_amount" not in shown and detail["claim_amount"] is None
+        assert "个人信息保护法第二十三条" in shown["missing"]
+
+        as_union = client.get(f"/api/v1/mediations/{number}", headers=union).json()
+        assert as_union["cases"][0]["withheld"] is False
+        assert len(as_union["cases"][0]["workers"]) == 2
+        assert as_union["claim_amount"] == "18000.00"
+
+        # A labour-bureau consent does not open it to the court; a court consent does.
+        publish(deployment, "intake", consent(case, "labour_bureau"))
+        wait_until(
+            lambda: (
+                query(deployment, "SELECT consent_scopes FROM cases")[0]["consent_scopes"]
+                == ["labour_bureau"]
+            ),
+            what="labour bureau consent",
+        )
+        still = client.get(f"/api/v1/mediations/{number}", headers=court).json()
+        assert still["cases"][0]["withheld"] is True
+        publish(deployment, "intake", consent(case, "court", "labour_bureau"))
+        wait_until(
+            lambda: (
+                query(deployment, "SELECT consent_scopes FROM cases")[0]["consent_scopes"]
+                == ["court", "labour_bureau"]
+            ),
+            what="court consent",
+        )
+        opened = client.get(f"/api/v1/mediations/{number}", headers=court).json()
+        assert opened["cases"][0]["withheld"] is False
+        assert len(opened["cases"][0]["workers"]) == 2
+
+        # A procuratorate mediator is never in a consent scope.
+        procurator = mediator("proc-he", Organisation.PROCURATORATE, "何检察官")
+        hidden = client.get(f"/api/v1/mediations/{number}", headers=procurator)
+        assert hidden.status_code == 404  # not a party to this two-organisation mediation
+
+
+def _two_mediations(deployment: Deployment) -> tuple[str, str]:
+    first, second = reported("440305-2026-200001"), reported("440305-2026-200002")
+    publish(deployment, "intake", first, second)
+    publish(deployment, "triage", triaged(first), triaged(second))
+    wait_until(lambda: len(open_numbers(deployment)) == 2, what="two mediations")
+    a, b = open_numbers(deployment)
+    return a, b
+
+
+async def _race(
+    url: str, requests: list[tuple[str, dict[str, Any], dict[str, str]]]
+) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+        return await asyncio.gather(
+            *(client.post(path, json=body, headers=headers) for path, body, headers in requests)
+        )
+
+
+def test_no_double_booking_under_concurrency(deployment: Deployment) -> None:
+    """Two bookings of one room slot at once: exactly one wins, the other gets a Chinese
+    409 naming the room and the mediation holding it. Likewise one mediator in two rooms."""
+    deployment.start("mediation")
+    a, b = _two_mediations(deployment)
+    url = deployment["mediation"].url
+    with httpx.Client(base_url=url, timeout=10) as client:
+        register(client, "mediator-chen", "陈调解", "union")
+        register(client, "mediator-lin", "林调解", "union")
+        room = client.post("/api/v1/rooms", json=ROOM, headers=coordinator())
+        assert room.status_code == 201, room.text
+        video = client.post(
+            "/api/v1/rooms",
+            json={**ROOM, "name": "南山区工会视频调解室", "kind": "video", "location": "线上"},
+            headers=coordinator(),
+        )
+        room_id, video_id = room.json()["room_id"], video.json()["room_id"]
+    booker = mediator("mediator-chen", Organisation.UNION, "陈调解")
+    slot = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+
+    def body(room: str, mediators: list[str], hours: float = 2) -> dict[str, Any]:
+        return {
+            "room_id": room,
+            "starts_at": slot.isoformat(),
+            "ends_at": (slot + timedelta(hours=hours)).isoformat(),
+            "mediator_ids": mediators,
+        }
+
+    # Same room, overlapping times, different mediators: the room is the conflict.
+    answers = asyncio.run(
+        _race(
+            url,
+            [
+                (f"/api/v1/mediations/{a}/sessions", body(room_id, ["mediator-chen"]), booker),
+                (f"/api/v1/mediations/{b}/sessions", body(room_id, ["mediator-lin"], 1), booker),
+            ],
+        )
+    )
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [201, 409], [r.text for r in answers]
+    loser = next(r for r in answers if r.status_code == 409).json()["message"]
+    winner = next(r for r in answers if r.status_code == 201).json()["mediation_number"]
+    assert f"调解室“{ROOM['name']}”" in loser and winner in loser and "已被" in loser
+    assert query(deployment, "SELECT count(*) AS n FROM sessions") == [{"n": 1}]
+
+    # One mediator, two rooms, overlapping times: the mediator is the conflict.
+    later = slot + timedelta(days=1)
+    slot = later
+    answers = asyncio.run(
+        _race(
+            url,
+            [
+                (f"/api/v1/mediations/{a}/sessions", body(room_id, ["mediator-lin"]), booker),
+                (f"/api/v1/mediations/{b}/sessions", body(video_id, ["mediator-lin"]), booker),
+            ],
+        )
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    loser = next(r for r in answers if r.status_code == 409).json()["message"]
+    assert "调解员林调解" in loser and "同一时间不能出现在两个地方" in loser
+    assert query(deployment, "SELECT count(*) AS n FROM sessions") == [{"n": 2}]
+    scheduled = events(deployment, "mediation.session_scheduled")
+    assert len(scheduled) == 2
+    assert {e["payload"]["place"]["room_name"] for e in scheduled} <= {
+        ROOM["name"],
+        "南山区工会视频调解室",
+    }
+
+
+def test_clock_runs_out_without_agreement(deployment: Deployment) -> None:
+    """A mediation received twenty days ago: the statutory clock has run out, so the sweep
+    announces it once, offering arbitration and legal aid."""
+    deployment.start("mediation", WEIQUAN_MEDIATION_SWEEP_INTERVAL_S="1")
+    case = reported("440305-2026-300001")
+    publish(deployment, "intake", case)
+    publish(deployment, "triage", triaged(case, at=datetime.now(UTC) - timedelta(days=20)))
+    wait_until(lambda: len(events(deployment, "mediation.expired")) == 1, what="expiry")
+    [expired] = events(deployment, "mediation.expired")
+    payload = expired["payload"]
+    assert payload["clock"]["kind"] == "statutory_receipt"
+    assert payload["deemed_failed"] is False
+    assert payload["offers"] == ["arbitration", "legal_aid"]
+    assert payload["case_numbers"] == [case.case_number]
+    assert payload["worker_refs"] == [case.workers[0].worker_ref]
+    # Announced once, however often the sweep runs.
+    asyncio.run(asyncio.sleep(3))
+    assert len(events(deployment, "mediation.expired")) == 1
+    assert query(deployment, "SELECT status FROM mediations") == [{"status": "received"}]
