@@ -13,7 +13,8 @@ def test_each_role_gets_its_own_pages_only() -> None:
     assert hrefs[Role.OPERATOR] == ["/intake/operator"]
     assert hrefs[Role.WALK_IN_CLERK] == ["/intake/walk-in"]
     assert hrefs[Role.TRIAGE_OFFICER] == ["/triage/override"]
-    assert hrefs[Role.SUPERVISOR] == ["/projection/dashboard"]
+    assert hrefs[Role.SUPERVISOR] == ["/mediation/workbench", "/projection/dashboard"]
+    assert hrefs[Role.MEDIATOR] == ["/mediation/workbench"]
     assert hrefs[Role.ADMIN] == [
         "/audit/records",
         "/intake/docs",
@@ -21,9 +22,10 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/projection/docs",
         "/identity/docs",
         "/audit/docs",
+        "/mediation/docs",
     ]
     # Not built yet: their services bring their pages.
-    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == hrefs[Role.LAWYER] == []
+    assert hrefs[Role.LEGAL_AID_OFFICER] == hrefs[Role.LAWYER] == []
 
 
 def test_every_page_belongs_to_a_proxied_service_and_has_roles() -> None:

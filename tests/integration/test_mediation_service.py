@@ -17,6 +17,7 @@ from tests.support.mediation_service import (
     coordinator,
     events,
     mediator,
+    open_numbers,
     publish,
     query,
     reported,
@@ -46,17 +47,6 @@ def register(client: httpx.Client, subject: str, name: str, organisation: str) -
         headers=coordinator(),
     )
     assert response.status_code == 200, response.text
-
-
-def open_numbers(deployment: Deployment) -> list[str]:
-    return [
-        r["mediation_number"]
-        for r in query(
-            deployment,
-            "SELECT mediation_number FROM mediations WHERE closed_at IS NULL "
-            "ORDER BY mediation_number",
-        )
-    ]
 
 
 def test_twelve_calls_against_one_employer_make_one_mediation(deployment: Deployment) -> None:

@@ -39,7 +39,7 @@ def publish(deployment: Deployment, producer: str, *payloads: EventPayload) -> N
 
     async def run() -> None:
         for payload in payloads:
-            case_id = str(payload.case_id)
+            case_id = str(getattr(payload, "case_id"))  # noqa: B009 (case events only)
             envelope = new_event(
                 payload, subject=case_id, producer=producer, actor=Actor.system(producer)
             )
@@ -134,6 +134,17 @@ def wait_until(check: Callable[[], bool], timeout_s: float = 90, what: str = "")
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
+
+
+def open_numbers(deployment: Deployment) -> list[str]:
+    return [
+        r["mediation_number"]
+        for r in query(
+            deployment,
+            "SELECT mediation_number FROM mediations WHERE closed_at IS NULL "
+            "ORDER BY mediation_number",
+        )
+    ]
 
 
 def mediator(

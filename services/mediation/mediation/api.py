@@ -988,7 +988,7 @@ def build_routers(
             if m.district_code not in lead["districts"]:
                 district = labels.DISTRICTS.get(m.district_code, m.district_code)
                 raise HTTPException(422, f"{lead['name']}不负责{district}的调解")
-            organisations = [o for o in ORGANISATIONS if o in set(body.organisations)]
+            organisations: list[str] = [o for o in ORGANISATIONS if o in set(body.organisations)]
             if lead["organisation"] not in organisations:
                 org = labels.ORGANISATIONS.get(lead["organisation"], lead["organisation"])
                 raise HTTPException(422, f"主持调解员所属的{org}须在参加单位之中")
