@@ -31,9 +31,7 @@ def test_demo_cases_searches_reveals_and_overrides_are_the_demo_users(
         cwd=ROOT,
         check=True,
     )
-    deployment.start(
-        "intake", "triage", "mediation", WEIQUAN_OIDC_ISSUERS=json.dumps([identity])
-    )
+    deployment.start("intake", "triage", "mediation", WEIQUAN_OIDC_ISSUERS=json.dumps([identity]))
     loaded = subprocess.run(
         [sys.executable, str(ROOT / "deploy" / "local" / "demo_data.py")],
         env={

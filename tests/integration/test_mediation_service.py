@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,12 +23,15 @@ from tests.support.mediation_service import (
     query,
     reported,
     triaged,
+    voided,
     wait_until,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.demo import hotline_call
+from weiquan_shared.events import CaseGrouped, CaseRetriaged, TriageReason
+from weiquan_shared.events.triage import DecisionSnapshot
 
 pytestmark = pytest.mark.integration
 
@@ -323,3 +327,108 @@ def test_clock_runs_out_without_agreement(deployment: Deployment) -> None:
     asyncio.run(asyncio.sleep(3))
     assert len(events(deployment, "mediation.expired")) == 1
     assert query(deployment, "SELECT status FROM mediations") == [{"status": "received"}]
+
+
+def test_retriage_away_voiding_and_a_late_group(deployment: Deployment) -> None:
+    """A case retriaged away hands its mediation on (its booked session is cancelled); a
+    case triaged alone joins its group's mediation once the group forms (its own closes as
+    merged); voided cases leave, and the last one out closes the mediation as voided."""
+    deployment.start("mediation")
+    away, early, late = (reported(f"440305-2026-50000{i}") for i in (1, 2, 3))
+    publish(deployment, "intake", away, early, late)
+    publish(deployment, "triage", triaged(away), triaged(early))
+    wait_until(lambda: len(open_numbers(deployment)) == 2, what="two single mediations")
+    with httpx.Client(base_url=deployment["mediation"].url, timeout=10) as client:
+        register(client, "mediator-chen", "陈调解", "union")
+        room = client.post("/api/v1/rooms", json=ROOM, headers=coordinator()).json()["room_id"]
+        [away_number] = [
+            r["mediation_number"]
+            for r in query(
+                deployment,
+                "SELECT m.mediation_number FROM mediations m JOIN cases c USING (mediation_id) "
+                "WHERE c.case_id = $1",
+                away.case_id,
+            )
+        ]
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+        booked = client.post(
+            f"/api/v1/mediations/{away_number}/sessions",
+            json={
+                "room_id": room,
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=2)).isoformat(),
+                "mediator_ids": ["mediator-chen"],
+            },
+            headers=coordinator(),
+        )
+        assert booked.status_code == 201, booked.text
+
+    retriage = CaseRetriaged(
+        case_id=away.case_id,
+        case_number=away.case_number,
+        category="wage_arrears",
+        urgency="urgent",
+        route="legal_aid",
+        route_detail="legal_aid.union",
+        reasons=[],
+        previous=DecisionSnapshot(category="wage_arrears", urgency="urgent", route="mediation"),
+        retriaged_by="officer",
+        note="职工系农民工，改由工会法律援助",
+        retriaged_at=datetime.now(UTC),
+        decision_seq=2,
+    )
+    publish(deployment, "triage", retriage)
+    group_id = uuid.uuid4()
+    publish(deployment, "triage", triaged(late, group_id=group_id))
+    publish(
+        deployment,
+        "triage",
+        CaseGrouped(
+            group_id=group_id,
+            group_number="QT-440305-2026-000077",
+            employer=early.employer,
+            category="wage_arrears",
+            case_ids=[early.case_id, late.case_id],
+            case_numbers=[early.case_number, late.case_number],
+            new_case_ids=[late.case_id],
+            worker_count=2,
+            formed_at=datetime.now(UTC),
+            reason=TriageReason(rule="urgency.group_dispute", text="群体性劳动争议"),
+        ),
+        key=group_id,
+    )
+
+    def results() -> dict[str, int]:
+        rows = query(deployment, "SELECT coalesce(closed_result, 'open') AS r FROM mediations")
+        return {r: sum(1 for x in rows if x["r"] == r) for r in {x["r"] for x in rows}}
+
+    wait_until(
+        lambda: results() == {"handed_on": 1, "merged": 1, "open": 1}, what="hand-on and merge"
+    )
+    [handed] = [
+        e for e in events(deployment, "mediation.closed") if e["payload"]["result"] == "handed_on"
+    ]
+    assert handed["payload"]["handed_on_route"] == "legal_aid"
+    assert handed["payload"]["case_numbers"] == [away.case_number]
+    assert query(deployment, "SELECT status FROM sessions") == [{"status": "cancelled"}]
+    assert query(deployment, "SELECT count(*) AS n FROM mediator_bookings") == [{"n": 0}]
+    [group] = query(
+        deployment, "SELECT mediation_id, group_id FROM mediations WHERE closed_at IS NULL"
+    )
+    assert group["group_id"] == group_id
+    held = query(
+        deployment, "SELECT case_id FROM cases WHERE mediation_id = $1", group["mediation_id"]
+    )
+    assert {r["case_id"] for r in held} == {early.case_id, late.case_id}
+
+    publish(deployment, "intake", voided(late))
+    wait_until(
+        lambda: any(
+            e["payload"]["change"] == "left" and e["payload"]["reason"] == "voided"
+            for e in events(deployment, "mediation.cases_changed")
+        ),
+        what="a voided case leaving",
+    )
+    publish(deployment, "intake", voided(early))
+    wait_until(lambda: results().get("voided") == 1, what="the group mediation closed as voided")
+    assert results() == {"handed_on": 1, "merged": 1, "voided": 1}

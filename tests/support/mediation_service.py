@@ -22,6 +22,7 @@ from weiquan_shared.events import (
     CaseConsentRecorded,
     CaseReported,
     CaseTriaged,
+    CaseVoided,
     EmployerRef,
     TriageReason,
     WorkerRef,
@@ -34,12 +35,15 @@ def worker_ref(seed: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, seed).hex * 2
 
 
-def publish(deployment: Deployment, producer: str, *payloads: EventPayload) -> None:
-    """Each payload on its topic, keyed by its case, as the producer's outbox sends it."""
+def publish(
+    deployment: Deployment, producer: str, *payloads: EventPayload, key: uuid.UUID | None = None
+) -> None:
+    """Each payload on its topic, keyed by its case (or ``key``: a group's events), as the
+    producer's outbox sends it."""
 
     async def run() -> None:
         for payload in payloads:
-            case_id = str(getattr(payload, "case_id"))  # noqa: B009 (case events only)
+            case_id = str(key or getattr(payload, "case_id"))  # noqa: B009
             envelope = new_event(
                 payload, subject=case_id, producer=producer, actor=Actor.system(producer)
             )
@@ -105,6 +109,16 @@ def consent(case: CaseReported, *scopes: str) -> CaseConsentRecorded:
         wording_version="2026-01",
         obtained_by="case_page",
         recorded_at=datetime.now(UTC),
+    )
+
+
+def voided(case: CaseReported) -> CaseVoided:
+    return CaseVoided(
+        case_id=case.case_id,
+        case_number=case.case_number,
+        district_code=case.district_code,
+        reason="registered_in_error",
+        voided_at=datetime.now(UTC),
     )
 
 

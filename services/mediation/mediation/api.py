@@ -16,7 +16,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from mediation import sessions as booking
 from mediation import store, views
@@ -71,6 +78,15 @@ COORDINATOR = allow(Role.SUPERVISOR)
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000: refuse it here rather than fail on storing.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("不能包含空字符（U+0000）")
+        return value
 
 
 class TimeRange(_Body):
@@ -238,7 +254,7 @@ class Loaded:
 async def load_visible(
     conn: Any, number: str, principal: Principal, *, lock: bool = False
 ) -> Loaded:
-    m = await store.mediation_by_number(conn, number, lock=lock)
+    m = None if "\x00" in number else await store.mediation_by_number(conn, number, lock=lock)
     if m is None or m.closed_result == "merged":
         raise HTTPException(404, NOT_FOUND)
     in_sessions = await views.session_mediators(conn, [m.mediation_id])
@@ -944,6 +960,8 @@ def build_routers(
     async def away(
         subject: str, body: AwayIn, principal: Annotated[Principal, WORK]
     ) -> dict[str, Any]:
+        if "\x00" in subject:
+            raise HTTPException(404, "调解员名册中没有此人")
         if principal.role is Role.MEDIATOR and subject != principal.subject:
             raise HTTPException(403, "调解员只能登记本人的不在岗时间；他人的请由协调人登记")
         async with runtime.unit_of_work(actor_of(principal)) as uow:
@@ -1042,6 +1060,8 @@ def build_routers(
     async def put_mediator(
         subject: str, body: MediatorIn, principal: Annotated[Principal, COORDINATOR]
     ) -> dict[str, Any]:
+        if "\x00" in subject or len(subject) > 200:
+            raise HTTPException(422, "调解员标识须为身份认证服务中的用户标识（不超过200字符）")
         unknown = [d for d in body.districts if labels.district_problem(d)]
         if unknown:
             raise HTTPException(422, labels.district_problem(unknown[0]) or "区县代码有误")
