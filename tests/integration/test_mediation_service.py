@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
-from tests.support.kafka import produce_raw, read_topic
+from tests.support.kafka import produce_raw, read_topic, wait_for_records
 from tests.support.mediation_service import (
     consent,
     coordinator,
@@ -30,6 +31,7 @@ from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.demo import hotline_call
+from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseGrouped, CaseRetriaged, TriageReason
 from weiquan_shared.events.triage import DecisionSnapshot
 
@@ -300,8 +302,11 @@ def test_no_double_booking_under_concurrency(deployment: Deployment) -> None:
     loser = next(r for r in answers if r.status_code == 409).json()["message"]
     assert "调解员林调解" in loser and "同一时间不能出现在两个地方" in loser
     assert query(deployment, "SELECT count(*) AS n FROM sessions") == [{"n": 2}]
+    wait_until(
+        lambda: len(events(deployment, "mediation.session_scheduled")) == 2,
+        what="two sessions announced",
+    )
     scheduled = events(deployment, "mediation.session_scheduled")
-    assert len(scheduled) == 2
     assert {e["payload"]["place"]["room_name"] for e in scheduled} <= {
         ROOM["name"],
         "南山区工会视频调解室",
@@ -432,3 +437,151 @@ def test_retriage_away_voiding_and_a_late_group(deployment: Deployment) -> None:
     publish(deployment, "intake", voided(early))
     wait_until(lambda: results().get("voided") == 1, what="the group mediation closed as voided")
     assert results() == {"handed_on": 1, "merged": 1, "voided": 1}
+
+
+def test_malformed_events_are_dead_lettered_and_the_rest_flows(deployment: Deployment) -> None:
+    deployment.start("mediation")
+    settings = deployment.settings()
+    case = reported("440305-2026-600001")
+    bad = orjson.loads(
+        encode(
+            new_event(
+                triaged(case), subject=str(case.case_id), producer="triage",
+                actor=Actor.system("triage"),
+            )
+        )
+    )  # fmt: skip
+    bad["payload"]["route"] = "teleport"
+    poison = [b"\x00 not json", orjson.dumps(bad)]
+    asyncio.run(
+        produce_raw(deployment.infra.kafka_bootstrap, settings.topic("case.triaged"), poison)
+    )
+    publish(deployment, "intake", case)
+    publish(deployment, "triage", triaged(case))
+    wait_until(lambda: len(open_numbers(deployment)) == 1, what="the good case's mediation")
+    dead = asyncio.run(
+        wait_for_records(
+            deployment.infra.kafka_bootstrap, settings.topic("dlq.mediation"), len(poison)
+        )
+    )
+    assert sorted(r.value for r in dead) == sorted(poison)
+    reasons = " ".join(dict(r.headers)["dlq.reason"].decode() for r in dead)
+    assert "not valid JSON" in reasons and "route" in reasons
+
+
+def test_acceptance_extension_reassignment_and_moving_a_session(deployment: Deployment) -> None:
+    """Accepting starts the regulation's clock; extending it needs both parties' consent;
+    a coordinator's reassignment is recorded with the actor; a session moved onto a taken
+    slot is refused in Chinese, onto a free one announced."""
+    deployment.start("mediation")
+    url = deployment["mediation"].url
+    a, b = _two_mediations(deployment)
+    lead = mediator("mediator-chen", Organisation.UNION, "陈调解")
+    with httpx.Client(base_url=url, timeout=10) as client:
+        register(client, "mediator-chen", "陈调解", "union")
+        register(client, "court-liu", "刘法官", "peoples_court")
+        room = client.post("/api/v1/rooms", json=ROOM, headers=coordinator()).json()["room_id"]
+
+        today = (datetime.now(UTC) + timedelta(hours=8)).date()
+        accepted = client.post(f"/api/v1/mediations/{a}/accept", json={}, headers=coordinator())
+        assert accepted.status_code == 200, accepted.text
+        regulation = accepted.json()["clocks"][1]
+        assert regulation["starts_on"] == today.isoformat() and regulation["due_on"]
+        again = client.post(f"/api/v1/mediations/{a}/accept", json={}, headers=coordinator())
+        assert again.status_code == 409 and "已于" in again.json()["message"]
+
+        one_side = client.post(
+            f"/api/v1/mediations/{a}/extensions",
+            json={"days": 10, "workers_consented_on": today.isoformat()},
+            headers=coordinator(),
+        )
+        assert one_side.status_code == 409
+        assert "尚未记录用人单位方的同意" in one_side.json()["message"]
+        both = client.post(
+            f"/api/v1/mediations/{a}/extensions",
+            json={
+                "days": 10,
+                "workers_consented_on": today.isoformat(),
+                "employer_consented_on": today.isoformat(),
+            },
+            headers=coordinator(),
+        )
+        assert both.status_code == 200, both.text
+        extended = both.json()["clocks"][1]
+        assert extended["extended_days"] == 10 and extended["due_on"] > regulation["due_on"]
+
+        # Only a coordinator reassigns; the change names who made it.
+        refused = client.put(
+            f"/api/v1/mediations/{a}/assignment",
+            json={"lead_mediator_id": "court-liu", "organisations": ["union", "peoples_court"],
+                  "reason": "法院特邀调解员主持"},
+            headers=lead,
+        )  # fmt: skip
+        assert refused.status_code == 403
+        changed = client.put(
+            f"/api/v1/mediations/{a}/assignment",
+            json={"lead_mediator_id": "court-liu", "organisations": ["union", "peoples_court"],
+                  "reason": "法院特邀调解员主持"},
+            headers=coordinator(),
+        )  # fmt: skip
+        assert changed.status_code == 200, changed.text
+        [row] = query(
+            deployment, "SELECT actor_id, lead_mediator_id, reason FROM assignment_changes"
+        )
+        assert row == {"actor_id": "coordinator-zhou", "lead_mediator_id": "court-liu",
+                       "reason": "法院特邀调解员主持"}  # fmt: skip
+
+        def by_coordinator() -> list[dict[str, Any]]:
+            return [
+                e for e in events(deployment, "mediation.assigned")
+                if e["payload"]["assigned_by"] == "coordinator"
+            ]  # fmt: skip
+
+        wait_until(lambda: len(by_coordinator()) == 1, what="the coordinator's assignment")
+        assert by_coordinator()[0]["actor"]["id"] == "coordinator-zhou"
+        assert by_coordinator()[0]["payload"]["lead_mediator_name"] == "刘法官"
+
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=5)
+
+        def book(number: str, mediators: list[str], at: datetime) -> str:
+            answer = client.post(
+                f"/api/v1/mediations/{number}/sessions",
+                json={"room_id": room, "starts_at": at.isoformat(),
+                      "ends_at": (at + timedelta(hours=2)).isoformat(),
+                      "mediator_ids": mediators},
+                headers=coordinator(),
+            )  # fmt: skip
+            assert answer.status_code == 201, answer.text
+            return str(answer.json()["session_id"])
+
+        first = book(a, ["court-liu"], start)
+        second = book(b, ["mediator-chen"], start + timedelta(hours=3))
+        clash = client.post(
+            f"/api/v1/sessions/{second}/move",
+            json={"starts_at": (start + timedelta(hours=1)).isoformat(),
+                  "ends_at": (start + timedelta(hours=2)).isoformat(),
+                  "reason": "party_request_employer"},
+            headers=coordinator(),
+        )  # fmt: skip
+        assert clash.status_code == 409
+        assert a in clash.json()["message"] and "调解室" in clash.json()["message"]
+        moved = client.post(
+            f"/api/v1/sessions/{second}/move",
+            json={"starts_at": (start + timedelta(days=1)).isoformat(),
+                  "ends_at": (start + timedelta(days=1, hours=2)).isoformat(),
+                  "reason": "party_request_employer"},
+            headers=coordinator(),
+        )  # fmt: skip
+        assert moved.status_code == 200, moved.text
+        early = client.post(
+            f"/api/v1/sessions/{first}/record",
+            json={"outcome": "no_show", "no_show": "employer"},
+            headers=coordinator(),
+        )
+        assert early.status_code == 409 and "尚未开始" in early.json()["message"]
+    wait_until(lambda: len(events(deployment, "mediation.session_moved")) == 1, what="the move")
+    [event] = events(deployment, "mediation.session_moved")
+    assert event["payload"]["reason"] == "party_request_employer"
+    assert event["payload"]["previous"]["starts_at"] < event["payload"]["place"]["starts_at"]
+    history = query(deployment, "SELECT action FROM session_history ORDER BY id")
+    assert [h["action"] for h in history] == ["scheduled", "scheduled", "moved"]
