@@ -190,6 +190,7 @@ AUDIT_ACTIONS = {
     "mediation.session_scheduled": "预约调解",
     "mediation.session_moved": "调整调解时间或地点",
     "mediation.session_held": "记录调解情况",
+    "mediation.session_cancelled": "取消调解安排",
     "mediation.session_record_viewed": "查看调解笔录",
     "mediation.expired": "调解期限届满",
 }

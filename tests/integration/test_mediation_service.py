@@ -416,6 +416,14 @@ def test_retriage_away_voiding_and_a_late_group(deployment: Deployment) -> None:
     assert handed["payload"]["handed_on_route"] == "legal_aid"
     assert handed["payload"]["case_numbers"] == [away.case_number]
     assert query(deployment, "SELECT status FROM sessions") == [{"status": "cancelled"}]
+    wait_until(
+        lambda: len(events(deployment, "mediation.session_cancelled")) == 1,
+        what="the cancelled session announced",
+    )
+    [cancelled] = events(deployment, "mediation.session_cancelled")
+    assert cancelled["payload"]["session_id"] == booked.json()["session_id"]
+    assert cancelled["payload"]["place"]["room_name"] == ROOM["name"]
+    assert cancelled["payload"]["parties"]["workers"] == [away.workers[0].worker_ref]
     assert query(deployment, "SELECT count(*) AS n FROM mediator_bookings") == [{"n": 0}]
     [group] = query(
         deployment, "SELECT mediation_id, group_id FROM mediations WHERE closed_at IS NULL"

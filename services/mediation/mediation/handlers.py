@@ -263,7 +263,11 @@ async def apply_case_events(
     if session_moves:
         await store.move_sessions(conn, session_moves)
     if cancelled_for:
-        await store.cancel_future_sessions(conn, cancelled_for, str(uow.actor))
+        cancelled = await store.cancel_future_sessions(conn, cancelled_for, str(uow.actor))
+        closed_headers = {
+            m.mediation_id: header(m, [c for c, _ in left[m.mediation_id]]) for m in closing
+        }
+        store.announce_cancelled(uow.emit, cancelled, closed_headers)
 
 
 def _first(cases: list[CaseState]) -> CaseState:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ import asyncpg
 
 from mediation.membership import CaseState
 from mediation.rules import MediatorLoad
-from weiquan_shared.events import MediationClock
+from weiquan_shared.events import MediationClock, MediationSessionCancelled, Party, SessionPlace
 
 _CASE_COLUMNS = (
     "case_id, case_number, district_code, employer, workers, claim_amount, reported_at, "
@@ -347,12 +347,19 @@ async def move_sessions(conn: asyncpg.Connection, moves: list[tuple[uuid.UUID, u
 
 async def cancel_future_sessions(
     conn: asyncpg.Connection, mediation_ids: list[uuid.UUID], actor: str
-) -> list[uuid.UUID]:
-    """A mediation that ended without an outcome frees the rooms and mediators it booked."""
+) -> list[asyncpg.Record]:
+    """A mediation that ended without an outcome frees the rooms and mediators it booked;
+    returns the cancelled sessions (with their rooms) for the caller to announce."""
     rows = await conn.fetch(
-        """UPDATE sessions SET status = 'cancelled'
-           WHERE mediation_id = ANY($1::uuid[]) AND status = 'scheduled' AND starts_at > now()
-           RETURNING session_id, starts_at, ends_at, room_id""",
+        """WITH cancelled AS (
+               UPDATE sessions SET status = 'cancelled'
+               WHERE mediation_id = ANY($1::uuid[]) AND status = 'scheduled'
+                 AND starts_at > now()
+               RETURNING *)
+           SELECT c.session_id, c.mediation_id, c.starts_at, c.ends_at, c.room_id, c.workers,
+                  c.representatives_elected, c.employer_representative, c.mediator_ids,
+                  c.organisations, r.name AS room_name, r.kind AS room_kind
+           FROM cancelled c JOIN rooms r USING (room_id)""",
         mediation_ids,
     )
     if rows:
@@ -364,7 +371,39 @@ async def cancel_future_sessions(
                VALUES ($1, 'cancelled', $2, $3, $4, 'mediation_closed', $5)""",
             [(r["session_id"], r["starts_at"], r["ends_at"], r["room_id"], actor) for r in rows],
         )
-    return [r["session_id"] for r in rows]
+    return list(rows)
+
+
+def announce_cancelled(
+    emit: Any, rows: list[asyncpg.Record], headers: dict[uuid.UUID, dict[str, Any]]
+) -> None:
+    """``mediation.session_cancelled`` for each cancelled session (``headers``: each
+    mediation's event header)."""
+    now = datetime.now(UTC)
+    for r in rows:
+        emit(
+            MediationSessionCancelled(
+                **headers[r["mediation_id"]],
+                session_id=r["session_id"],
+                place=SessionPlace(
+                    room_id=r["room_id"],
+                    room_name=r["room_name"],
+                    room_kind=r["room_kind"],
+                    starts_at=r["starts_at"],
+                    ends_at=r["ends_at"],
+                ),
+                parties=Party(
+                    workers=list(r["workers"]),
+                    representatives_elected=r["representatives_elected"],
+                    employer_representative=r["employer_representative"],
+                    mediator_ids=list(r["mediator_ids"]),
+                    organisations=list(r["organisations"]),
+                ),
+                reason="mediation_closed",
+                cancelled_at=now,
+            ),
+            subject=str(r["mediation_id"]),
+        )
 
 
 # ---------------------------------------------------------------- the roster

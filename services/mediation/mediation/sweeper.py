@@ -115,8 +115,13 @@ async def sweep(
             counts["closed"] += 1
         await store.save_mediations(conn, mediations.values())
         if closing:
-            await store.cancel_future_sessions(
+            cancelled = await store.cancel_future_sessions(
                 conn, [m.mediation_id for m in closing], str(uow.actor)
+            )
+            store.announce_cancelled(
+                uow.emit,
+                cancelled,
+                {m.mediation_id: header(m, held[m.mediation_id]) for m in closing},
             )
     return counts
 

@@ -15,7 +15,7 @@ Lifecycle:
   rules, or changed by a coordinator). ``mediation.accepted``: the mediation organisation
   accepted (受理) the application; the regulation's clock starts.
 - Sessions: ``mediation.session_scheduled`` / ``session_moved`` / ``session_held``
-  (held, no-show or adjourned).
+  (held, no-show or adjourned) / ``session_cancelled`` (the mediation ended without one).
 - Clocks: ``mediation.clock_extended`` (both parties consented), ``mediation.expired``
   (a clock ran out without agreement; the worker is offered arbitration or legal aid).
 - Outcomes: ``mediation.agreement_reached`` (per worker and per item, amounts in yuan,
@@ -281,6 +281,24 @@ class MediationSessionMoved(MediationEvent):
     parties: Party
     reason: MoveReason
     moved_at: AwareDatetime
+
+
+@register
+class MediationSessionCancelled(MediationEvent):
+    """A booked session will not take place: its mediation ended without an outcome (its
+    cases were retriaged away or voided, or its clock ran out). Rooms and mediators are free
+    again; the parties called must be told."""
+
+    event_type: ClassVar[str] = "mediation.session_cancelled"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "mediation"
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
+
+    session_id: uuid.UUID
+    place: SessionPlace
+    parties: Party
+    reason: Literal["mediation_closed"]
+    cancelled_at: AwareDatetime
 
 
 @register

@@ -76,6 +76,7 @@ async function loadCases() {
   });
   $("cases-table").querySelector("tbody").innerHTML = rows.join("");
   $("cases-empty").hidden = rows.length > 0;
+  $("cases-table").hidden = rows.length === 0;
   for (const row of $("cases-table").querySelectorAll("tbody tr")) {
     const open = () => { location.hash = `case/${row.dataset.number}`; };
     row.addEventListener("click", open);
