@@ -333,6 +333,29 @@ def test_clock_runs_out_without_agreement(deployment: Deployment) -> None:
     assert len(events(deployment, "mediation.expired")) == 1
     assert query(deployment, "SELECT status FROM mediations") == [{"status": "received"}]
 
+    # Accepted (recorded late) on the day it was received: the regulation's clock has run
+    # out too, so the mediation is deemed to have failed and closes as expired.
+    [row] = query(deployment, "SELECT mediation_number, received_on FROM mediations")
+    accepted = httpx.post(
+        f"{deployment['mediation'].url}/api/v1/mediations/{row['mediation_number']}/accept",
+        json={"accepted_on": row["received_on"].isoformat()},
+        headers=coordinator(),
+    )
+    assert accepted.status_code == 200, accepted.text
+    wait_until(lambda: len(events(deployment, "mediation.expired")) == 2, what="second expiry")
+    regulation = events(deployment, "mediation.expired")[1]["payload"]
+    assert regulation["clock"]["kind"] == "regulation_acceptance"
+    assert regulation["clock"]["verified"] is False and regulation["deemed_failed"] is True
+    wait_until(
+        lambda: (
+            [e["payload"]["result"] for e in events(deployment, "mediation.closed")] == ["expired"]
+        ),
+        what="closed as expired",
+    )
+    assert query(deployment, "SELECT status, closed_result FROM mediations") == [
+        {"status": "expired", "closed_result": "expired"}
+    ]
+
 
 def test_retriage_away_voiding_and_a_late_group(deployment: Deployment) -> None:
     """A case retriaged away hands its mediation on (its booked session is cancelled); a
