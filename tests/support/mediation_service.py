@@ -143,7 +143,7 @@ def query(deployment: Deployment, sql: str, *args: Any) -> list[dict[str, Any]]:
     return asyncio.run(run())
 
 
-def wait_until(check: Callable[[], bool], timeout_s: float = 90, what: str = "") -> None:
+def wait_until(check: Callable[[], bool], timeout_s: float = 180, what: str = "") -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

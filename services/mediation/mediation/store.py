@@ -269,18 +269,30 @@ async def mediation_by_number(
 
 
 async def next_numbers(conn: asyncpg.Connection, wanted: list[tuple[str, int]]) -> list[str]:
-    """One new mediation number per (district, year) asked for, in order."""
+    """One new mediation number per (district, year) asked for, in order: one statement
+    per district and year, however many a batch opens."""
+    counts: dict[tuple[str, int], int] = {}
+    for key in wanted:
+        counts[key] = counts.get(key, 0) + 1
+    keys = sorted(counts)
+    rows = await conn.fetch(
+        """INSERT INTO mediation_counters AS c (district_code, year, last_number)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) ORDER BY 1, 2
+           ON CONFLICT (district_code, year)
+           DO UPDATE SET last_number = c.last_number + EXCLUDED.last_number
+           RETURNING district_code, year, last_number""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [counts[k] for k in keys],
+    )
+    following = {
+        (r["district_code"], r["year"]): r["last_number"] - counts[(r["district_code"], r["year"])]
+        for r in rows
+    }
     numbers = []
     for district, year in wanted:
-        n = await conn.fetchval(
-            """INSERT INTO mediation_counters (district_code, year, last_number) VALUES ($1, $2, 1)
-               ON CONFLICT (district_code, year)
-               DO UPDATE SET last_number = mediation_counters.last_number + 1
-               RETURNING last_number""",
-            district,
-            year,
-        )
-        numbers.append(f"TJ-{district}-{year}-{n:06d}")
+        following[(district, year)] += 1
+        numbers.append(f"TJ-{district}-{year}-{following[(district, year)]:06d}")
     return numbers
 
 
