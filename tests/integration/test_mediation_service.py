@@ -153,16 +153,61 @@ def test_twelve_calls_against_one_employer_make_one_mediation(deployment: Deploy
                     deployment.infra.kafka_bootstrap, topic, [record.value], key=record.key
                 )
 
-    asyncio.run(replay())
-    expected_inbox = inbox_before[0]["n"]
-    wait_until(
-        lambda: (
-            query(deployment, "SELECT count(*) AS n FROM inbox")[0]["n"] == expected_inbox
-            and query(deployment, "SELECT count(*) AS n FROM mediations") == before
-        ),
-        what="replay absorbed",
+    replayed = sum(
+        len(
+            asyncio.run(
+                read_topic(deployment.infra.kafka_bootstrap, deployment.settings().topic(t))
+            )
+        )
+        for t in ("case.triaged", "case.retriaged", "case.grouped")
     )
+    asyncio.run(replay())
+
+    def duplicates() -> int:
+        metrics = httpx.get(f"{deployment['mediation'].url}/metrics/").text
+        return int(sum(
+            float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+            if line.startswith("weiquan_events_consumed_total{") and 'outcome="duplicate"' in line
+        ))  # fmt: skip
+
+    wait_until(lambda: duplicates() >= replayed, what="every replayed event seen as a duplicate")
+    assert query(deployment, "SELECT count(*) AS n FROM inbox") == inbox_before
+    assert query(deployment, "SELECT count(*) AS n FROM mediations") == before
     assert open_numbers(deployment) == [group["mediation_number"]]
+
+    # A five-party session of the twelve: their elected representatives come, not all twelve.
+    number = group["mediation_number"]
+    with httpx.Client(base_url=deployment["mediation"].url, timeout=10) as med:
+        room = med.post("/api/v1/rooms", json=ROOM, headers=coordinator()).json()["room_id"]
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+        session = {
+            "room_id": room,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=3)).isoformat(),
+        }
+        chen = mediator("mediator-chen", Organisation.UNION, "陈调解")
+        unelected = med.post(f"/api/v1/mediations/{number}/sessions", json=session, headers=chen)
+        assert unelected.status_code == 422
+        assert "劳动争议调解仲裁法第七条" in unelected.json()["message"]
+        workers = sorted({w["worker_ref"] for m in members for w in m["workers"]})
+        elected = med.put(
+            f"/api/v1/mediations/{number}/representatives",
+            json={
+                "worker_refs": workers[:3],
+                "elected_on": (datetime.now(UTC) + timedelta(hours=8)).date().isoformat(),
+            },
+            headers=chen,
+        )
+        assert elected.status_code == 200, elected.text
+        booked = med.post(f"/api/v1/mediations/{number}/sessions", json=session, headers=chen)
+        assert booked.status_code == 201, booked.text
+    wait_until(
+        lambda: len(events(deployment, "mediation.session_scheduled")) == 1, what="the session"
+    )
+    [scheduled] = events(deployment, "mediation.session_scheduled")
+    parties = scheduled["payload"]["parties"]
+    assert parties["representatives_elected"] is True and parties["workers"] == workers[:3]
+    assert len(parties["organisations"]) == 5 and parties["mediator_ids"] == ["mediator-chen"]
 
 
 def test_consent_first_for_court_mediators(deployment: Deployment) -> None:

@@ -127,6 +127,12 @@ async function loadCase(number) {
   $("accept-form").hidden = m.status !== "received";
   $("extend-form").hidden = m.status !== "accepted";
   $("book-form").hidden = !running;
+  const workers = m.cases.flatMap((c) => c.workers || []);
+  $("reps-form").hidden = !running || !m.needs_representatives || m.representatives === null;
+  const chosen = new Set((m.representatives || []).map((r) => r.worker_ref));
+  $("reps_workers").innerHTML = workers.map((w) =>
+    `<label class="inline"><input type="checkbox" name="worker_refs" value="${text(w.worker_ref)}" ${chosen.has(w.worker_ref) ? "checked" : ""}> ${text(w.label)}</label>`).join("");
+  if (!$("reps_on").value) $("reps_on").value = chinaDay(Date.now());
   $("assign-form").hidden = !(state.me && state.me.coordinator) || !running;
   await fillBookingChoices(m);
 }
@@ -206,6 +212,13 @@ $("extend-form").addEventListener("submit", async (e) => {
   if ($("workers_consented_on").value) body.workers_consented_on = $("workers_consented_on").value;
   if ($("employer_consented_on").value) body.employer_consented_on = $("employer_consented_on").value;
   try { await api(`api/v1/mediations/${encodeURIComponent(state.current.mediation_number)}/extensions`, {method: "POST", body}); await loadCase(state.current.mediation_number); say("case-result", "已记录延长", true); }
+  catch (error) { say("case-result", error.message, false); }
+});
+
+$("reps-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const body = {worker_refs: Array.from(document.querySelectorAll("#reps_workers input:checked")).map((i) => i.value), elected_on: $("reps_on").value};
+  try { await api(`api/v1/mediations/${encodeURIComponent(state.current.mediation_number)}/representatives`, {method: "PUT", body}); await loadCase(state.current.mediation_number); say("case-result", "已记录推举的代表", true); }
   catch (error) { say("case-result", error.message, false); }
 });
 
