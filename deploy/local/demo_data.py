@@ -19,7 +19,7 @@ import random
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from identity.demo import read_passwords
-from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
+from weiquan_shared.demo import DISTRICTS, consultation, hotline_call, walk_in_group, wechat_answers
 from weiquan_shared.settings import SERVICE_PORTS
 
 DEMO_CASES = 80
@@ -213,8 +213,160 @@ def demo_work(operator: httpx.Client, officer: httpx.Client, triage: httpx.Clien
     return done
 
 
+# ---------------------------------------------------------------- mediation
+
+ROOMS = [
+    (
+        "南山区职工服务中心诉调对接工作室",
+        "court_union_room",
+        "440305",
+        "南山区南海大道职工服务中心三楼",
+        20,
+    ),
+    ("南山区总工会劳动争议调解室", "union_room", "440305", "南山区总工会二楼", 10),
+    ("南山区工会视频调解室", "video", "440305", "线上（政务视频会议系统）", 12),
+    (
+        "龙华区职工服务中心诉调对接工作室",
+        "court_union_room",
+        "440309",
+        "龙华区人民路职工服务中心",
+        20,
+    ),
+    ("宝安区新安街道工会驿站调解室", "union_room", "440306", "宝安区新安街道工会驿站", 8),
+    ("福田区“工会+仲裁”调解室", "union_room", "440304", "福田区劳动人事争议仲裁院一楼", 10),
+]
+# Mediators without a demo account (the demo accounts put themselves on the roster).
+MEDIATORS = [
+    ("demo-roster-zhang", "张丽华", "union", ["440305", "440306"]),
+    ("demo-roster-huang", "黄志强", "union", ["440309", "440304"]),
+    ("demo-roster-liu", "刘建国", "peoples_court", ["440305", "440309"]),
+    ("demo-roster-wu", "吴海燕", "union", ["440303", "440307", "440308", "440310", "440311"]),
+    ("demo-roster-zhou", "周敏", "labour_bureau", sorted(DISTRICTS)),
+    ("demo-roster-sun", "孙检察官", "procuratorate", ["440305", "440309"]),
+    ("demo-roster-ma", "马志远", "justice_bureau", ["440305", "440309"]),
+]
+RECORDS = {
+    "held": "双方到场。职工方陈述拖欠工资数额及计算依据，用人单位代表对数额无异议，"
+    "提出资金周转困难，请求分期支付。调解员释明劳动合同法相关规定，双方同意下次调解前各自核对工资明细。",
+    "adjourned": "用人单位代表称需向公司负责人请示分期方案，双方同意休会，另行安排续调。",
+    "no_show": "用人单位经电话通知未派代表到场，调解员已再次书面通知。",
+}
+
+
+def setup_mediation(coordinator: httpx.Client, mediators: list[httpx.Client]) -> int:
+    """Rooms and the mediators' roster, before the cases arrive (so the rules can assign)."""
+    added = 0
+    for name, kind, district, location, capacity in ROOMS:
+        answer = coordinator.post(
+            "/api/v1/rooms",
+            json={"name": name, "kind": kind, "district_code": district,
+                  "location": location, "capacity": capacity},
+        )  # fmt: skip
+        if answer.status_code not in (201, 409):
+            sys.exit(f"demo data: mediation refused a room: {answer.text}")
+        added += answer.status_code == 201
+    for subject, name, organisation, districts in MEDIATORS:
+        answer = coordinator.put(
+            f"/api/v1/mediators/{subject}",
+            json={"name": name, "organisation": organisation, "districts": districts},
+        )
+        if answer.status_code != 200:
+            sys.exit(f"demo data: mediation refused a mediator: {answer.text}")
+    for client in mediators:  # a mediator who opens the workbench is on the roster
+        client.get("/api/v1/me").raise_for_status()
+    return added
+
+
+def _slots(day: datetime, count: int) -> list[tuple[datetime, datetime]]:
+    """Morning and afternoon slots (China time) from ``day`` on, skipping weekends."""
+    out: list[tuple[datetime, datetime]] = []
+    while len(out) < count:
+        if day.weekday() < 5:
+            for hour, minute in ((9, 30), (14, 30)):
+                start = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+                out.append((start, start + timedelta(hours=2)))
+        day += timedelta(days=1)
+    return out[:count]
+
+
+def demo_sessions(coordinator: httpx.Client) -> int:
+    """Sessions for the open mediations: some held yesterday (recorded), most in the coming
+    days; a large group elects representatives first. Mediations that already have sessions
+    (an earlier run) are left alone."""
+    deadline = time.monotonic() + 90
+    listing: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        listing = coordinator.get("/api/v1/mediations", params={"scope": "all"}).json()[
+            "mediations"
+        ]
+        if len(listing) >= 8:
+            break
+        time.sleep(2)
+    rooms = coordinator.get("/api/v1/rooms").json()
+    by_district: dict[str, list[dict[str, Any]]] = {}
+    for room in rooms:
+        by_district.setdefault(room["district_code"], []).append(room)
+    china = timezone(timedelta(hours=8))
+    today = datetime.now(china)
+    past = _slots(today - timedelta(days=7), 10)
+    past = [s for s in past if s[1] < today][-4:]
+    future = _slots(today + timedelta(days=1), 24)
+    booked = 0
+    outcomes = ["held", "adjourned", "no_show"]
+    led = [m for m in listing if m["lead_mediator_id"]]
+    for index, item in enumerate(sorted(led, key=lambda m: m["mediation_number"])[:12]):
+        number = item["mediation_number"]
+        detail = coordinator.get(f"/api/v1/mediations/{number}").json()
+        if detail["sessions"]:
+            continue
+        if detail["needs_representatives"] and not detail["representatives"]:
+            workers = [w["worker_ref"] for c in detail["cases"] for w in c.get("workers", [])]
+            coordinator.put(
+                f"/api/v1/mediations/{number}/representatives",
+                json={"worker_refs": workers[:3], "elected_on": today.date().isoformat()},
+            ).raise_for_status()
+        if item["status"] == "received":
+            coordinator.post(f"/api/v1/mediations/{number}/accept", json={})
+        choices = by_district.get(item["district_code"]) or rooms
+        slots = (past if index < len(past) else []) + future
+        for attempt, (start, end) in enumerate(slots):
+            room = choices[(index + attempt) % len(choices)]
+            answer = coordinator.post(
+                f"/api/v1/mediations/{number}/sessions",
+                json={"room_id": room["room_id"], "starts_at": start.isoformat(),
+                      "ends_at": end.isoformat()},
+            )  # fmt: skip
+            if answer.status_code == 409:
+                continue  # the room or the mediator is taken: the next slot
+            if answer.status_code != 201:
+                break  # e.g. outside the window a session may be entered in
+            booked += 1
+            if start < today:
+                outcome = outcomes[index % len(outcomes)]
+                body: dict[str, Any] = {"outcome": outcome, "record": RECORDS[outcome]}
+                if outcome == "no_show":
+                    body["no_show"] = "employer"
+                coordinator.post(
+                    f"/api/v1/sessions/{answer.json()['session_id']}/record", json=body
+                ).raise_for_status()
+            break
+    return booked
+
+
 def main() -> None:
     counts = {"created": 0, "existing": 0}
+    coordinator_auth = sign_in("demo-supervisor")
+    with (
+        httpx.Client(base_url=_url("mediation"), timeout=10, headers=coordinator_auth) as coord,
+        httpx.Client(
+            base_url=_url("mediation"), timeout=10, headers=sign_in("demo-mediator")
+        ) as union_mediator,
+        httpx.Client(
+            base_url=_url("mediation"), timeout=10, headers=sign_in("demo-court-mediator")
+        ) as court_mediator,
+    ):
+        rooms = setup_mediation(coord, [union_mediator, court_mediator])
+        print(f"demo data: {rooms} mediation rooms added, {len(MEDIATORS)} roster mediators")
     operator_auth, clerk_auth, officer_auth = (
         sign_in(name) for name in ("demo-operator", "demo-clerk", "demo-triage")
     )
@@ -243,6 +395,8 @@ def main() -> None:
         wechat = _wechat_conversations(client)
         if wechat:
             print(f"demo data: {wechat} WeChat conversations ended with a case number")
+    with httpx.Client(base_url=_url("mediation"), timeout=10, headers=coordinator_auth) as coord:
+        print(f"demo data: {demo_sessions(coord)} mediation sessions booked")
 
 
 if __name__ == "__main__":

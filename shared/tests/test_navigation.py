@@ -14,7 +14,9 @@ def test_each_role_gets_its_own_pages_only() -> None:
     assert hrefs[Role.OPERATOR] == [queues, "/intake/operator", search]
     assert hrefs[Role.WALK_IN_CLERK] == [queues, "/intake/walk-in", search]
     assert hrefs[Role.TRIAGE_OFFICER] == [queues, "/triage/override", search]
-    assert hrefs[Role.SUPERVISOR] == [queues, search, "/projection/dashboard"]
+    supervisor = [queues, search, "/mediation/workbench", "/projection/dashboard"]
+    assert hrefs[Role.SUPERVISOR] == supervisor
+    assert hrefs[Role.MEDIATOR] == [queues, search, "/mediation/workbench"]
     assert hrefs[Role.ADMIN] == [
         "/audit/records",
         "/intake/docs",
@@ -22,11 +24,12 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/projection/docs",
         "/identity/docs",
         "/audit/docs",
+        "/mediation/docs",
         "/notification/docs",
     ]
     # Their queues and finding a case for everyone working cases; their own services bring
     # the rest. A lawyer works no union case file.
-    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == [queues, search]
+    assert hrefs[Role.LEGAL_AID_OFFICER] == [queues, search]
     assert hrefs[Role.LAWYER] == []
 
 

@@ -155,6 +155,60 @@ DISTRICTS = {
 }
 
 
+# ---------------------------------------------------------------- mediation (mediation service)
+MEDIATION_STATUSES = {
+    "received": "已收到申请，待受理",
+    "accepted": "已受理，调解中",
+    "agreed": "已达成调解协议",
+    "failed": "调解不成",
+    "withdrawn": "已撤回",
+    "expired": "调解期限届满未达成协议",
+    "closed": "已结案",
+}
+MEDIATION_CLOCKS = {
+    "statutory_receipt": "法定期限（收到申请之日起15日，调解仲裁法第十四条）",
+    "regulation_acceptance": "规章期限（受理之日起15日，可经双方同意延长）",
+}
+MEDIATION_CLOSED_RESULTS = {
+    "fulfilled": "协议履行完毕",
+    "agreement": "达成调解协议",
+    "failed": "调解不成",
+    "withdrawn": "撤回申请",
+    "expired": "期限届满未达成协议",
+    "merged": "并入群体争议调解",
+    "handed_on": "改由其他途径处理",
+    "voided": "案件作废",
+}
+ROOM_KINDS = {
+    "court_union_room": "诉调对接工作室",
+    "union_room": "工会调解室",
+    "video": "视频调解",
+}
+SESSION_STATUSES = {
+    "scheduled": "已预约",
+    "held": "已调解",
+    "no_show": "当事人未到场",
+    "adjourned": "休会（另行安排）",
+    "cancelled": "已取消",
+}
+SESSION_MOVE_REASONS = {
+    "party_request_worker": "职工方申请改期",
+    "party_request_employer": "用人单位申请改期",
+    "mediator_unavailable": "调解员无法出席",
+    "room_unavailable": "调解室不可用",
+    "adjourned": "休会后续调",
+    "other": "其他原因",
+}
+NO_SHOW_PARTIES = {"workers": "职工方", "employer": "用人单位方", "both": "双方"}
+ASSIGNMENT_SOURCES = {"rules": "按规则指派", "coordinator": "协调人调整"}
+AGREEMENT_ITEMS = {
+    "wages": "工资",
+    "compensation": "经济补偿",
+    "damages": "赔偿金",
+    "other": "其他",
+}
+
+
 # ---------------------------------------------------------------- audit trail (audit service)
 # What a person did, by the ``action`` of an audit.recorded event: the event type of a state
 # change, or the name of a read of personal data. An action missing here is shown as its code.
@@ -178,6 +232,16 @@ AUDIT_ACTIONS = {
     "case.voided": "作废案件",
     "case.review_resolved": "处理人工核实事项",
     "report.downloaded": "下载报表",
+    "mediation.opened": "开启调解案件",
+    "mediation.assigned": "指派调解员",
+    "mediation.accepted": "受理调解申请",
+    "mediation.clock_extended": "延长调解期限",
+    "mediation.session_scheduled": "预约调解",
+    "mediation.session_moved": "调整调解时间或地点",
+    "mediation.session_held": "记录调解情况",
+    "mediation.session_cancelled": "取消调解安排",
+    "mediation.session_record_viewed": "查看调解笔录",
+    "mediation.expired": "调解期限届满",
 }
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).
@@ -278,4 +342,14 @@ def all_labels() -> dict[str, Any]:
         "case_statuses": CASE_STATUSES,
         "clock_reviews": CLOCK_REVIEWS,
         "queues": QUEUES,
+        "organisations": ORGANISATIONS,
+        "mediation_statuses": MEDIATION_STATUSES,
+        "mediation_clocks": MEDIATION_CLOCKS,
+        "mediation_closed_results": MEDIATION_CLOSED_RESULTS,
+        "room_kinds": ROOM_KINDS,
+        "session_statuses": SESSION_STATUSES,
+        "session_move_reasons": SESSION_MOVE_REASONS,
+        "no_show_parties": NO_SHOW_PARTIES,
+        "assignment_sources": ASSIGNMENT_SOURCES,
+        "agreement_items": AGREEMENT_ITEMS,
     }

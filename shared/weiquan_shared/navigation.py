@@ -60,6 +60,7 @@ PAGES: tuple[Page, ...] = (
     _page("intake", "/walk-in", "来访窗口登记", Role.WALK_IN_CLERK),
     _page("triage", "/override", "调整分流", Role.TRIAGE_OFFICER),
     _page("intake", "/search", "查找案件", *CASE_WORKERS),
+    _page("mediation", "/workbench", "调解工作台", Role.MEDIATOR, Role.SUPERVISOR),
     _page("projection", "/dashboard", "督导看板", Role.SUPERVISOR),
     _page("audit", "/records", "审计记录", Role.ADMIN),
     _page("intake", "/docs", "受理服务接口文档", Role.ADMIN),
@@ -67,6 +68,7 @@ PAGES: tuple[Page, ...] = (
     _page("projection", "/docs", "统计服务接口文档", Role.ADMIN),
     _page("identity", "/docs", "身份认证服务接口文档", Role.ADMIN),
     _page("audit", "/docs", "审计服务接口文档", Role.ADMIN),
+    _page("mediation", "/docs", "调解服务接口文档", Role.ADMIN),
     _page("notification", "/docs", "通知服务接口文档", Role.ADMIN),
 )
 

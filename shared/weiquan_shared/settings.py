@@ -17,6 +17,7 @@ SERVICE_PORTS: dict[str, int] = {
     "projection": 8106,
     "identity": 8107,
     "audit": 8108,
+    "mediation": 8103,
 }
 
 # CPU priority (Unix niceness) by service. People wait on the front door (an operator on
@@ -26,6 +27,7 @@ SERVICE_NICENESS: dict[str, int] = {
     "triage": 5,
     "projection": 10,
     "audit": 10,
+    "mediation": 5,
     "notification": 5,
 }
 

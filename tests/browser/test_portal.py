@@ -49,6 +49,7 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             "projection",
             "identity",
             "audit",
+            "mediation",
             "notification",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
@@ -167,6 +168,7 @@ PAGE_READY = {
         "() => document.getElementById('updated').textContent.includes('更新于')"
     ),
     "/audit/records": "() => document.querySelectorAll('#f-role option').length > 1",
+    "/mediation/workbench": "() => document.getElementById('who').textContent !== ''",
     "/projection/queues": (
         "() => /^\\d+$/.test(document.getElementById('count-mine').textContent)"
         " && document.querySelector('#items thead tr') !== null"

@@ -31,7 +31,7 @@ def test_demo_cases_searches_reveals_and_overrides_are_the_demo_users(
         cwd=ROOT,
         check=True,
     )
-    deployment.start("intake", "triage", WEIQUAN_OIDC_ISSUERS=json.dumps([identity]))
+    deployment.start("intake", "triage", "mediation", WEIQUAN_OIDC_ISSUERS=json.dumps([identity]))
     loaded = subprocess.run(
         [sys.executable, str(ROOT / "deploy" / "local" / "demo_data.py")],
         env={
@@ -40,6 +40,7 @@ def test_demo_cases_searches_reveals_and_overrides_are_the_demo_users(
             "WEIQUAN_IDENTITY_URL": identity,
             "WEIQUAN_INTAKE_URL": deployment["intake"].url,
             "WEIQUAN_TRIAGE_URL": deployment["triage"].url,
+            "WEIQUAN_MEDIATION_URL": deployment["mediation"].url,
         },
         cwd=ROOT,
         capture_output=True,
@@ -49,6 +50,9 @@ def test_demo_cases_searches_reveals_and_overrides_are_the_demo_users(
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     print(loaded.stdout)
     assert "87 cases registered" in loaded.stdout
+    assert "6 mediation rooms added" in loaded.stdout
+    booked = int(loaded.stdout.split(" mediation sessions booked")[0].rsplit(" ", 1)[-1])
+    assert booked >= 6
 
     settings = deployment.settings()
     records = asyncio.run(read_topic(settings.kafka_bootstrap, settings.topic("audit.recorded")))
@@ -63,4 +67,6 @@ def test_demo_cases_searches_reveals_and_overrides_are_the_demo_users(
     assert actions[("case.searched_by_mobile", "operator")] >= 1
     assert actions[("pii.revealed", "operator")] >= 1
     assert actions[("pii.revealed", "triage_officer")] >= 1
+    assert actions[("mediation.session_scheduled", "supervisor")] == booked
+    assert actions[("mediation.session_held", "supervisor")] >= 1
     assert not [e for e, _ in audits if e.acted_by().kind == "user" and e.acted_by().role is None]

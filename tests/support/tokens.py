@@ -60,6 +60,7 @@ class TestIssuer:
         name: str | None = None,
         expires_in: int = 600,
         key: ECKey | None = None,
+        organisation: Organisation | None = None,
     ) -> str:
         now = int(time.time())
         claims = {
@@ -71,7 +72,7 @@ class TestIssuer:
             "jti": uuid.uuid4().hex,
             "name": name or f"测试{role.label}",
             "weiquan_role": role.value,
-            "weiquan_org": ORGANISATIONS.get(role, Organisation.UNION).value,
+            "weiquan_org": (organisation or ORGANISATIONS.get(role, Organisation.UNION)).value,
             "weiquan_districts": list(districts),
         }
         signing = key or self.key

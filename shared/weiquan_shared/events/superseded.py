@@ -21,4 +21,4 @@ class CaseRetriaged(CaseRetriagedBody):
     event_type: ClassVar[str] = "case.retriaged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation")

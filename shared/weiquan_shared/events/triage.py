@@ -88,7 +88,7 @@ class CaseTriaged(EventPayload):
     event_type: ClassVar[str] = "case.triaged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "notification")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation", "notification")
 
     case_id: uuid.UUID
     case_number: str
@@ -142,7 +142,7 @@ class CaseRetriaged(CaseRetriagedBody):
     event_type: ClassVar[str] = "case.retriaged"
     schema_version: ClassVar[int] = 2
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "notification")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation", "notification")
 
     decision_seq: int = Field(
         ge=2,
@@ -159,7 +159,7 @@ class CaseGrouped(EventPayload):
     event_type: ClassVar[str] = "case.grouped"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "mediation")
 
     group_id: uuid.UUID
     group_number: str = Field(description="Human-readable, e.g. QT-440305-2026-000123")

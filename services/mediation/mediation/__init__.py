@@ -1,0 +1,1 @@
+"""The mediation service: mediation cases, assignment, sessions and clocks for mediators."""
