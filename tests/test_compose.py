@@ -28,6 +28,7 @@ import yaml
 from weiquan_shared.navigation import PREFIXES
 from weiquan_shared.pii import PiiCipher
 from weiquan_shared.proxy import docker_config
+from weiquan_shared.service_client import SERVICE_CLIENTS
 from weiquan_shared.settings import SERVICE_PORTS, PiiSettings, service_password_variable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,7 +287,13 @@ def test_each_service_reaches_postgres_and_kafka_in_the_network(name: str) -> No
 @pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
 def test_each_service_gets_its_own_role_password_and_never_the_admin_one(name: str) -> None:
     spec = service(name)
-    assert sorted(env_files(spec)) == sorted([SECRETS_ENV, own_pg_env(name)])
+    # A service client's secret goes to that service and to identity, which checks it.
+    clients = [
+        f"deploy/docker/client-{client}.env"
+        for client in SERVICE_CLIENTS
+        if name in {client, "identity"}
+    ]
+    assert sorted(env_files(spec)) == sorted([SECRETS_ENV, own_pg_env(name), *clients])
     # A service logs in as its own role whatever WEIQUAN_PG_USER says; none is set.
     assert not {"WEIQUAN_PG_USER", "WEIQUAN_PG_PASSWORD"} & environment(spec).keys()
     assert str(spec.get("user", "10001")).split(":")[0] not in {"root", "0"}
@@ -452,7 +459,7 @@ def test_documented_generator_writes_working_secrets(tmp_path: Path) -> None:
     files = {p.name: p for p in tmp_path.iterdir()}
     assert set(files) == {Path(f).name for f in [SECRETS_ENV, ADMIN_ENV]} | {
         Path(own_pg_env(name)).name for name in SERVICE_PORTS
-    }
+    } | {f"client-{name}.env" for name in SERVICE_CLIENTS}
     for path in files.values():
         assert path.stat().st_mode & 0o777 == 0o600, path
     generated = parse_env_file(files["secrets.env"].read_text())

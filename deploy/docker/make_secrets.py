@@ -9,6 +9,8 @@ Least privilege: a container gets only the files it needs.
                           PostgreSQL and the one-shot `provision` job only
     pg-<service>.env      WEIQUAN_PG_PASSWORD_<SERVICE>, the service's own role's password:
                           that service and the `provision` job only
+    client-<service>.env  WEIQUAN_SERVICE_SECRET_<SERVICE>, a service's client secret at
+                          identity (client credentials): that service and identity only
 
 Existing files are kept (their keys decrypt stored data); only missing ones are written. A
 secrets.env from before per-service roles holds WEIQUAN_PG_PASSWORD: it is moved to
@@ -25,7 +27,9 @@ import secrets
 from pathlib import Path
 
 # Every service of weiquan_shared.settings.SERVICE_PORTS (tests/test_compose.py checks).
-SERVICES = ("intake", "triage", "projection", "identity", "audit")
+SERVICES = ("intake", "triage", "projection", "identity", "audit", "notification")
+# Services with a client secret at identity (weiquan_shared.service_client.SERVICE_CLIENTS).
+CLIENTS = ("notification",)
 HERE = Path(__file__).resolve().parent
 
 
@@ -68,6 +72,10 @@ def make_secrets(directory: Path) -> None:
         own = directory / f"pg-{name}.env"
         if not own.exists():
             _write(own, [f"WEIQUAN_PG_PASSWORD_{name.upper()}={secrets.token_hex(24)}"])
+    for name in CLIENTS:
+        client = directory / f"client-{name}.env"
+        if not client.exists():
+            _write(client, [f"WEIQUAN_SERVICE_SECRET_{name.upper()}={secrets.token_hex(32)}"])
 
 
 if __name__ == "__main__":

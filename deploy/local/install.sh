@@ -234,6 +234,7 @@ fi
 import secrets, sys
 from pathlib import Path
 
+from weiquan_shared.service_client import SERVICE_CLIENTS, service_secret_variable
 from weiquan_shared.settings import SERVICE_PORTS, service_password_variable
 
 path = Path(sys.argv[1])
@@ -244,6 +245,13 @@ with path.open("a") as out:
         if variable not in present:
             out.write(f"{variable}={secrets.token_hex(24)}\n")
             print(f"install: added {variable} (the password of {name}'s own PostgreSQL role)")
+    # Client secrets of the services that call others as themselves (identity's
+    # client-credentials grant; weiquan_shared.service_client).
+    for name in SERVICE_CLIENTS:
+        variable = service_secret_variable(name)
+        if variable not in present:
+            out.write(f"{variable}={secrets.token_hex(32)}\n")
+            print(f"install: added {variable} (the client secret of {name} at identity)")
 PY
 )
 say "done"

@@ -17,10 +17,14 @@ if [ -z "${!own:-}" ]; then
     echo "run-service.sh: $own is not set: deploy/local/install.sh generates it into $WEIQUAN_RUN_DIR/secrets.env" >&2
     exit 1
 fi
+# Client secrets toward identity: a service keeps its own; identity, which checks them, all.
+own_secret="WEIQUAN_SERVICE_SECRET_${name^^}"
 for var in $(compgen -e); do
     case "$var" in
         "$own") ;;
         WEIQUAN_PG_PASSWORD*) unset "$var" ;;
+        "$own_secret") ;;
+        WEIQUAN_SERVICE_SECRET_*) [ "$name" = identity ] || unset "$var" ;;
     esac
 done
 unset WEIQUAN_PG_USER

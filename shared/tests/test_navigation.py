@@ -21,6 +21,7 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/projection/docs",
         "/identity/docs",
         "/audit/docs",
+        "/notification/docs",
     ]
     # Not built yet: their services bring their pages.
     assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == hrefs[Role.LAWYER] == []

@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount, Route
 
-from weiquan_shared.auth import Role, require
+from weiquan_shared.auth import Role, require, require_service
 
 ACCESS_ATTRIBUTE = "weiquan_access"
 
@@ -53,6 +53,14 @@ def allow(*roles: Role) -> Any:
     (any role when none are named)."""
     dependency = require(*roles)
     setattr(dependency, ACCESS_ATTRIBUTE, ("roles", frozenset(roles)))
+    return Depends(dependency)
+
+
+def allow_services(*services: str) -> Any:
+    """The router-level declaration for routes other services call with their own
+    credentials (a client-credentials token from identity), never a person."""
+    dependency = require_service(*services)
+    setattr(dependency, ACCESS_ATTRIBUTE, ("services", frozenset(services)))
     return Depends(dependency)
 
 

@@ -50,6 +50,9 @@ SESSION_COOKIE = "weiquan_session"
 CSRF_COOKIE = "weiquan_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# The claim naming the service a client-credentials token was issued to (identity's
+# ``grant_type=client_credentials``): services calling each other, never a person.
+SERVICE_CLAIM = "weiquan_service"
 
 # Asymmetric algorithms only: a shared-secret (HS*) token could be forged by anyone who
 # verifies, and "none" is no signature at all.
@@ -207,6 +210,20 @@ class TokenVerifier:
         self._keys[issuer] = _IssuerKeys(keys=keys, fetched_at=self._clock())
 
     async def verify(self, token: str) -> Principal:
+        """The person a token signs in (a service's token has no role: refused)."""
+        issuer, claims = await self._verified_claims(token)
+        return self._principal(issuer, claims)
+
+    async def verify_service(self, token: str) -> str:
+        """The service a client-credentials token names (``weiquan_service``, subject
+        ``service:<name>``); a person's token is refused."""
+        _, claims = await self._verified_claims(token)
+        service = claims.get(SERVICE_CLAIM)
+        if not isinstance(service, str) or claims.get("sub") != f"service:{service}":
+            raise AuthenticationError("not a service token")
+        return service
+
+    async def _verified_claims(self, token: str) -> tuple[str, Mapping[str, Any]]:
         try:
             unverified = jws.extract_compact(token.encode("ascii"))
             header = unverified.protected
@@ -233,7 +250,7 @@ class TokenVerifier:
             ).validate(verified.claims)
         except JoseError as exc:
             raise AuthenticationError(f"{type(exc).__name__}: {exc}") from exc
-        return self._principal(issuer, verified.claims)
+        return issuer, verified.claims
 
     async def _keys_for(self, issuer: str, kid: Any) -> KeySet:
         state = self._keys[issuer]
@@ -452,5 +469,39 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
                 detail=_FORBIDDEN.format(role=principal.role.label, needed=needed),
             )
         return principal
+
+    return dependency
+
+
+_SERVICE_ONLY = "此接口仅供系统内部服务调用"
+
+
+def require_service(*services: str) -> Callable[[Request], Awaitable[str]]:
+    """A FastAPI dependency: the calling service's name, from a bearer token identity issued
+    with the client-credentials grant, if it is one of ``services``. A person's token (or a
+    session cookie) is refused: 401 without a valid service token, 403 for another service."""
+    allowed = frozenset(services)
+
+    async def dependency(request: Request) -> str:
+        verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
+        if verifier is None:
+            raise RuntimeError("require_service() used without install_token_verifier()")
+        token = bearer_token(request)
+        if not token:
+            raise HTTPException(
+                status_code=401, detail=_SERVICE_ONLY, headers={"WWW-Authenticate": "Bearer"}
+            )
+        try:
+            service = await verifier.verify_service(token)
+        except AuthenticationError as exc:
+            log.info("service token refused", reason=str(exc), path=request.url.path)
+            raise _unauthenticated("service token refused") from exc
+        except IssuerUnavailable as exc:
+            raise HTTPException(
+                status_code=503, detail=_ISSUER_DOWN, headers={"Retry-After": "5"}
+            ) from exc
+        if service not in allowed:
+            raise HTTPException(status_code=403, detail=_SERVICE_ONLY)
+        return service
 
     return dependency

@@ -52,6 +52,7 @@ PAGES: tuple[Page, ...] = (
     _page("projection", "/docs", "统计服务接口文档", Role.ADMIN),
     _page("identity", "/docs", "身份认证服务接口文档", Role.ADMIN),
     _page("audit", "/docs", "审计服务接口文档", Role.ADMIN),
+    _page("notification", "/docs", "通知服务接口文档", Role.ADMIN),
 )
 
 

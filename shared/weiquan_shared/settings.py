@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SERVICE_PORTS: dict[str, int] = {
     "intake": 8101,
     "triage": 8102,
+    "notification": 8105,
     "projection": 8106,
     "identity": 8107,
     "audit": 8108,
@@ -27,6 +28,7 @@ SERVICE_NICENESS: dict[str, int] = {
     "projection": 10,
     "audit": 10,
     "mediation": 5,
+    "notification": 5,
 }
 
 

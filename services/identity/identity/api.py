@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from identity.accounts import Accounts, SignInRefused
 from identity.domain import safe_next
 from identity.keys import ALGORITHM
 from identity.scopes import scope_label
+from identity.service_clients import ClientRefused, ServiceClients, basic_credentials
 from weiquan_shared.access import allow, public
 from weiquan_shared.auth import (
     CSRF_FIELD,
@@ -58,6 +60,30 @@ def _form_text(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _client_credentials(
+    request: Request, form: Any, clients: ServiceClients, accounts: Accounts
+) -> JSONResponse:
+    """A service's own token (see identity.service_clients): Basic credentials, or
+    client_id and client_secret in the form."""
+    credentials = basic_credentials(request.headers.get("authorization", "")) or (
+        _form_text(form, "client_id"),
+        _form_text(form, "client_secret"),
+    )
+    try:
+        client_id = clients.authenticate(*credentials)
+    except ClientRefused as refused:
+        return _oauth_error("invalid_client", str(refused), status=401)
+    token = clients.access_token(accounts.keys, client_id, datetime.now(UTC))
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": int(clients.lifetime.total_seconds()),
+        },
+        headers=NO_STORE,
+    )
+
+
 def principal_view(principal: Principal) -> dict[str, Any]:
     return {
         "subject": principal.subject,
@@ -71,7 +97,9 @@ def principal_view(principal: Principal) -> dict[str, Any]:
     }
 
 
-def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter]:
+def build_routers(
+    accounts: Accounts, verifier: TokenVerifier, clients: ServiceClients
+) -> list[APIRouter]:
     """Signing in and what verifiers fetch (public), and who is signed in (any role)."""
     router = APIRouter(
         dependencies=[
@@ -93,8 +121,8 @@ def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
             "token_endpoint": f"{issuer}/api/v1/token",
             "revocation_endpoint": f"{issuer}/api/v1/revoke",
-            "grant_types_supported": ["password", "refresh_token"],
-            "token_endpoint_auth_methods_supported": ["none"],
+            "grant_types_supported": ["password", "refresh_token", "client_credentials"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic"],
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [ALGORITHM],
@@ -144,10 +172,13 @@ def build_routers(accounts: Accounts, verifier: TokenVerifier) -> list[APIRouter
                 if not refresh_token:
                     return _oauth_error("invalid_request", "缺少 refresh_token")
                 issued = await accounts.refresh(refresh_token)
+            elif grant_type == "client_credentials":
+                return _client_credentials(request, form, clients, accounts)
             else:
                 return _oauth_error(
                     "unsupported_grant_type",
-                    "不支持的授权方式：grant_type 只能是 password 或 refresh_token",
+                    "不支持的授权方式：grant_type 只能是 password、refresh_token 或 "
+                    "client_credentials",
                 )
         except SignInRefused as refused:
             return _oauth_error("invalid_grant", refused.message)

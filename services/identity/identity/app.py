@@ -12,8 +12,10 @@ from identity.accounts import Accounts, TokenSettings
 from identity.api import build_routers
 from identity.domain import LockoutPolicy, Passwords
 from identity.keys import SigningKeys
+from identity.service_clients import ServiceClients
 from weiquan_shared.auth import AuthSettings, TokenVerifier
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
+from weiquan_shared.service_client import SERVICE_CLIENTS
 from weiquan_shared.settings import Settings
 
 
@@ -32,6 +34,10 @@ class IdentitySettings(BaseSettings):
     lockout_minutes: int = 15
     failure_delay_s: float = 0.5
     max_failure_delay_s: float = 8.0
+    # Services that may get a token of their own (client-credentials grant) with the
+    # secret in WEIQUAN_SERVICE_SECRET_<NAME>; see identity.service_clients.
+    service_clients: list[str] = list(SERVICE_CLIENTS)
+    service_token_lifetime_s: int = 300
 
 
 def create_app() -> tuple[FastAPI, Settings]:
@@ -58,6 +64,12 @@ def create_app() -> tuple[FastAPI, Settings]:
             max_delay_s=own.max_failure_delay_s,
         ),
     )
+    clients = ServiceClients.from_environment(
+        own.service_clients,
+        issuer=issuer,
+        audience=auth.oidc_audience,
+        lifetime=timedelta(seconds=own.service_token_lifetime_s),
+    )
     # Its own tokens are checked against the keys at hand; other issuers' as configured.
     verifier = TokenVerifier.from_settings(auth)
     verifier.trust_keys(issuer, keys.public_set())
@@ -68,7 +80,7 @@ def create_app() -> tuple[FastAPI, Settings]:
         description="工作人员账户、角色与工作范围；登录、访问令牌与刷新令牌；"
         "OpenID Connect 发现文档与 JWKS，供各服务离线核验令牌。",
         migrations=Path(__file__).parent / "migrations",
-        routers=build_routers(accounts, verifier),
+        routers=build_routers(accounts, verifier, clients),
         token_verifier=verifier,
     )
     return app, settings

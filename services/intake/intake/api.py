@@ -9,7 +9,7 @@ from decimal import Decimal
 from math import ceil
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +26,7 @@ from intake.domain import (
 )
 from intake.store import CaseStore, ReusedKey, RevealableField, SearchLimit
 from weiquan_shared import labels
-from weiquan_shared.access import allow
+from weiquan_shared.access import allow, allow_services
 from weiquan_shared.auth import Principal, Role
 from weiquan_shared.envelope import Actor
 from weiquan_shared.pii import PiiCipher
@@ -161,6 +161,18 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 REGISTRAR = allow(*REGISTRARS)
 CASE_READER = allow(*CASE_READERS)
 PERSONAL_DATA_USER = allow(*PERSONAL_DATA)
+# Services that reach workers with their own credentials: the notification service.
+NOTIFIER = allow_services("notification")
+
+
+class WorkerContact(BaseModel):
+    position: int
+    mobile: str
+
+
+class ContactsOut(BaseModel):
+    workers: list[WorkerContact]
+    wechat_openid: str | None
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -274,6 +286,7 @@ def build_routers(
     router = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[REGISTRAR])
     reading = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[CASE_READER])
     personal = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[PERSONAL_DATA_USER])
+    services = APIRouter(prefix="/api/v1/internal", tags=["services"], dependencies=[NOTIFIER])
 
     async def register(
         report: CaseReport, response: Response, principal: Principal
@@ -443,4 +456,27 @@ def build_routers(
         response.headers.update(NO_STORE)
         return RevealedOut(value=revealed.value)
 
-    return [router, reading, personal]
+    @services.get(
+        "/cases/{case_number}/contacts",
+        response_model=ContactsOut,
+        summary="职工联系方式（仅供通知服务在发送时调用，记入审计）",
+        description="通知服务以自身的服务凭证（client_credentials）在发送短信或微信消息时"
+        "取得职工手机号与微信 OpenID；不缓存，每次调用记入审计（purpose 为模板编号）。",
+        responses={404: {"description": "没有这个案件"}, **_ERRORS},
+    )
+    async def contacts(
+        case_number: str,
+        response: Response,
+        service: Annotated[str, NOTIFIER],
+        purpose: Annotated[str, Query(min_length=1, max_length=50, pattern=r"^[a-z0-9_./-]+$")],
+    ) -> ContactsOut:
+        found = await store().contacts(service, case_number[:40], purpose)
+        if found is None:
+            raise _not_found(case_number[:40])
+        response.headers.update(NO_STORE)
+        return ContactsOut(
+            workers=[WorkerContact(position=p, mobile=m) for p, m in sorted(found.mobiles.items())],
+            wechat_openid=found.wechat_openid,
+        )
+
+    return [router, reading, personal, services]

@@ -45,9 +45,9 @@ WITH new_case AS (
         employer_credit_code, employer_industry, employer_address, description_enc,
         demands_enc, claim_amount, knew_of_infringement_on, employment_ended_on, reported_at,
         operator_id, centre, consent_wording_version, consent_given_at, wechat_openid_index,
-        request_hash)
+        request_hash, wechat_openid_enc)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20, $21))
+        $19, $20, $21, $33))
 INSERT INTO case_workers (id, case_id, position, name_enc, mobile_enc, mobile_index,
     id_number_enc, id_number_index, is_migrant_worker, is_platform_worker, household_type,
     occupation_enc)
@@ -95,6 +95,12 @@ class MobileSearchOutcome:
 @dataclass(frozen=True)
 class Revealed:
     value: str | None  # None when the worker gave no such value (no ID number, say)
+
+
+@dataclass(frozen=True)
+class Contacts:
+    mobiles: dict[int, str]  # worker position -> mobile
+    wechat_openid: str | None  # the OpenID a WeChat case came from
 
 
 # The encrypted columns of case_workers one may reveal (the column is <field>_enc).
@@ -158,6 +164,7 @@ class CaseStore:
         report: CaseReport,
         identities: list[WorkerIdentity],
         openid_index: str | None,
+        openid: str | None = None,
     ) -> Registered:
         dispute = report.dispute
         employer = dispute.employer
@@ -216,6 +223,7 @@ class CaseStore:
             openid_index,
             self._request_hash(report.digest),
             *(list(column) for column in zip(*workers, strict=True)),
+            encrypt(openid, f"cases.wechat_openid:{case_id}") if openid else None,
         )
         uow.emit(
             case_reported(report, case_id=case_id, number=number, identities=identities),
@@ -360,6 +368,42 @@ class CaseStore:
             )
         return Revealed(value)
 
+    async def contacts(self, service: str, number: str, purpose: str) -> Contacts | None:
+        """Every worker's mobile and the WeChat OpenID of a case, for a service that must
+        reach the workers (notification, at send time); audited as the service with the
+        purpose. None when there is no such case."""
+        async with unit_of_work(self._pool, self._settings, Actor.system(service)) as uow:
+            case = await uow.conn.fetchrow(
+                "SELECT id, district_code, wechat_openid_enc FROM cases WHERE case_number = $1",
+                number,
+            )
+            if case is None:
+                return None
+            rows = await uow.conn.fetch(
+                "SELECT id, position, mobile_enc FROM case_workers WHERE case_id = $1 "
+                "ORDER BY position",
+                case["id"],
+            )
+            decrypt = self._cipher.decrypt
+            mobiles = {
+                r["position"]: decrypt(r["mobile_enc"], f"case_workers.mobile:{r['id']}")
+                for r in rows
+            }
+            openid = (
+                decrypt(case["wechat_openid_enc"], f"cases.wechat_openid:{case['id']}")
+                if case["wechat_openid_enc"]
+                else None
+            )
+            uow.audit(
+                "pii.looked_up",
+                case_id=case["id"],
+                case_number=number,
+                district_code=case["district_code"],
+                reason=purpose[:50],
+                detail=f"workers.mobile x{len(mobiles)}" + (", wechat_openid" if openid else ""),
+            )
+        return Contacts(mobiles, openid)
+
     # ------------------------------------------------------------------ consultations
 
     async def record_consultation(
@@ -414,6 +458,7 @@ class CaseStore:
         received_at: datetime,
         advance: Callable[[Conversation], Turn],
         identify: Callable[[DisputeIn], list[WorkerIdentity]],
+        openid: str | None = None,
     ) -> str:
         """Handle one WeChat text message exactly once; returns the reply to send.
 
@@ -454,7 +499,7 @@ class CaseStore:
             if turn.dispute is not None:
                 report = CaseReport("wechat", msg_id, received_at, None, turn.dispute)
                 registered = await self._insert(
-                    uow, report, identify(turn.dispute), openid_index=openid_index
+                    uow, report, identify(turn.dispute), openid_index=openid_index, openid=openid
                 )
                 reply = registered_reply(registered.case_number)
             elif turn.query is not None:

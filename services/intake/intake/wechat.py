@@ -245,6 +245,7 @@ class WeChatCallback:
             received_at,
             lambda conversation: step(conversation, text, received_at),
             people,
+            openid=str(message.source),
         )
         log.info("wechat message answered", msg_id=str(message.id))
         return str(create_reply(reply, message).render())

@@ -63,6 +63,7 @@ from weiquan_shared.events.mediation import (
     SessionOutcome,
     SessionPlace,
 )
+from weiquan_shared.events.notification import NotificationFailed, NotificationSent
 from weiquan_shared.events.superseded import CaseRetriaged as CaseRetriagedV1
 from weiquan_shared.events.triage import (
     CaseDeadlinesUpdated,
@@ -126,6 +127,8 @@ __all__ = [
     "MediationSessionMoved",
     "MediationSessionScheduled",
     "MediationWithdrawn",
+    "NotificationFailed",
+    "NotificationSent",
     "Party",
     "ReviewResolution",
     "RoomKind",

@@ -20,7 +20,7 @@ class CaseReported(EventPayload):
     event_type: ClassVar[str] = "case.reported"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "intake"
-    consumers: ClassVar[tuple[str, ...]] = ("triage", "projection", "mediation")
+    consumers: ClassVar[tuple[str, ...]] = ("triage", "projection", "mediation", "notification")
 
     case_id: uuid.UUID
     case_number: str = Field(description="Human-readable, e.g. 440305-2026-000123")

@@ -88,7 +88,7 @@ class CaseTriaged(EventPayload):
     event_type: ClassVar[str] = "case.triaged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation", "notification")
 
     case_id: uuid.UUID
     case_number: str
@@ -142,7 +142,7 @@ class CaseRetriaged(CaseRetriagedBody):
     event_type: ClassVar[str] = "case.retriaged"
     schema_version: ClassVar[int] = 2
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation", "notification")
 
     decision_seq: int = Field(
         ge=2,

@@ -1,0 +1,107 @@
+"""Composition root for notification: the consumer, one sender per configured channel,
+the delivery log."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notification.api import build_routers
+from notification.channels.base import Channel
+from notification.channels.email import EmailSettings, SmtpEmail
+from notification.channels.sms import SmsSettings, TencentSms
+from notification.channels.wechat import WeChatSettings, WeChatTemplateMessages
+from notification.contacts import IntakeContacts
+from notification.handlers import register_handlers
+from notification.rules import rule_book
+from notification.sender import ChannelSender, Timing
+from notification.timing import QuietHours, RateLimit, RetryPolicy
+from weiquan_shared.logging import get_logger
+from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
+from weiquan_shared.service_client import ServiceTokenClient
+from weiquan_shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+class NotificationSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEIQUAN_NOTIFICATION_", extra="ignore")
+
+    # Where the workers' contacts are asked for, and where this service gets its token.
+    intake_url: str = "http://127.0.0.1:8101"
+    token_url: str = "http://127.0.0.1:8107/api/v1/token"
+    # No SMS to workers in these hours (local time of quiet_zone): held, never dropped.
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    quiet_zone: str = "Asia/Shanghai"
+    max_attempts: int = Field(default=8, ge=1)
+    retry_first_delay_s: float = Field(default=30.0, gt=0)
+    retry_max_delay_s: float = Field(default=3600.0, gt=0)
+    # At most this many messages to one recipient on one channel per window.
+    rate_messages: int = Field(default=5, ge=1)
+    rate_window_s: float = Field(default=3600.0, gt=0)
+    workers_per_channel: int = Field(default=2, ge=1, le=16)
+    poll_s: float = Field(default=0.5, gt=0)
+
+    def timing(self) -> Timing:
+        return Timing(
+            QuietHours(self.quiet_start, self.quiet_end, ZoneInfo(self.quiet_zone)),
+            RetryPolicy(
+                self.max_attempts,
+                timedelta(seconds=self.retry_first_delay_s),
+                timedelta(seconds=self.retry_max_delay_s),
+            ),
+            RateLimit(self.rate_messages, timedelta(seconds=self.rate_window_s)),
+        )
+
+
+def create_app() -> tuple[FastAPI, Settings]:
+    settings = bootstrap_settings("notification")
+    own = NotificationSettings()
+    runtime = Runtime(settings)
+    consumer = runtime.consumer()
+    register_handlers(consumer, rule_book())
+    channels: list[Channel] = [
+        TencentSms(SmsSettings()),
+        WeChatTemplateMessages(WeChatSettings()),
+        SmtpEmail(EmailSettings()),
+    ]
+    contacts = IntakeContacts(
+        own.intake_url, ServiceTokenClient.for_service(own.token_url, settings.service_name)
+    )
+    background = []
+    for channel in channels:
+        if channel.missing:
+            # Its messages are recorded and wait (GET /api/v1/channels shows them).
+            log.warning(
+                "channel not configured: its messages wait",
+                channel=channel.name,
+                missing=channel.missing,
+            )
+            continue
+        sender = ChannelSender(
+            runtime,
+            channel,
+            contacts,
+            own.timing(),
+            workers=own.workers_per_channel,
+            poll_s=own.poll_s,
+        )
+        background.append((f"sender-{channel.name}", sender.run))
+    app = create_service_app(
+        runtime,
+        title="维权 · 通知服务 (notification)",
+        description="按规则向职工发送短信、微信与邮件通知：受理编号、分流去向；"
+        "每条通知只发一次，夜间不发短信，发送记录可按案件查询。",
+        migrations=Path(__file__).parent / "migrations",
+        routers=build_routers(runtime.pool, channels),
+        consumer=consumer,
+        publishes_events=True,
+        background=background,
+    )
+    return app, settings
