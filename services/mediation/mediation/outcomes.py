@@ -31,6 +31,7 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
+from weiquan_shared import labels
 from weiquan_shared.legal_calendar import REVIEW_TEXT, LegalCalendar, Period
 
 FEN = Decimal("0.01")
@@ -42,18 +43,8 @@ PAYMENT_ORDER_DEBTOR = Period(15, "days")  # Art. 227: pay or object, from servi
 ItemKind = Literal["wages", "compensation", "damages", "other"]
 CourtBasis = Literal["invited", "party_domicile", "subject_matter", "organisation_seat"]
 
-ITEM_LABELS: dict[str, str] = {
-    "wages": "劳动报酬（工资）",
-    "compensation": "经济补偿",
-    "damages": "赔偿金",
-    "other": "其他",
-}
-COURT_BASIS_LABELS: dict[str, str] = {
-    "invited": "邀请调解组织开展先行调解的人民法院",
-    "party_domicile": "当事人住所地基层人民法院",
-    "subject_matter": "标的物所在地基层人民法院",
-    "organisation_seat": "调解组织所在地基层人民法院",
-}
+ITEM_LABELS = labels.AGREEMENT_ITEMS
+COURT_BASIS_LABELS = labels.COURT_BASES
 # LDA Art. 16: the items a payment order may claim (work-injury medical costs are agreed as
 # ``damages`` or ``other`` here; ``other`` is not eligible unless a person re-labels it).
 PAYMENT_ORDER_ITEMS: frozenset[str] = frozenset({"wages", "compensation", "damages"})
