@@ -10,8 +10,8 @@ from weiquan_shared.settings import SERVICE_PORTS
 
 def test_each_role_gets_its_own_pages_only() -> None:
     hrefs = {role: [page.href for page in pages_for(role)] for role in Role}
-    assert hrefs[Role.OPERATOR] == ["/intake/operator"]
-    assert hrefs[Role.WALK_IN_CLERK] == ["/intake/walk-in"]
+    assert hrefs[Role.OPERATOR] == ["/intake/operator", "/mediation/calculator"]
+    assert hrefs[Role.WALK_IN_CLERK] == ["/intake/walk-in", "/mediation/calculator"]
     assert hrefs[Role.TRIAGE_OFFICER] == ["/triage/override"]
     assert hrefs[Role.SUPERVISOR] == ["/projection/dashboard"]
     assert hrefs[Role.ADMIN] == [
@@ -23,8 +23,9 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/audit/docs",
         "/notification/docs",
     ]
-    # Not built yet: their services bring their pages.
-    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == hrefs[Role.LAWYER] == []
+    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == ["/mediation/calculator"]
+    # Not built yet: legal aid's service brings the lawyers' pages.
+    assert hrefs[Role.LAWYER] == []
 
 
 def test_every_page_belongs_to_a_proxied_service_and_has_roles() -> None:

@@ -166,6 +166,7 @@ PAGE_READY = {
         "() => document.getElementById('updated').textContent.includes('更新于')"
     ),
     "/audit/records": "() => document.querySelectorAll('#f-role option').length > 1",
+    "/mediation/calculator": "() => document.getElementById('end').hidden === false",
 }
 
 

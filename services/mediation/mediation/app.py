@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from mediation.outcomes_api import build_outcome_routers, overdue_check
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.settings import Settings
 
@@ -19,5 +20,7 @@ def create_app() -> tuple[FastAPI, Settings]:
         description="诉调对接与五方联动调解：调解案件、指派、调解室与调解员日程、法定期限。",
         migrations=Path(__file__).parent / "migrations",
         publishes_events=True,
+        routers=[*build_outcome_routers(runtime)],
+        background=[overdue_check(runtime)],
     )
     return app, settings
