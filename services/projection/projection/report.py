@@ -192,6 +192,17 @@ def workbook(data: ReportData) -> bytes:
         ],
         ["重复投诉用人单位（按信用代码或名称计）", extra["repeat_employers"], "家", "重复投诉单位"],
     ]
+    m = f["mediation"]
+    rate = "—" if m["success_rate"] is None else f"{m['success_rate'] * 100:.1f}%"
+    days = "—" if m["days_to_resolution"] is None else m["days_to_resolution"]
+    rows += [
+        ["参与调解劳动争议（按调解案件计，合并的不计）", m["disputes_mediated"], "起", "调解"],
+        ["  涉及职工", m["workers_covered"], "人", "调解"],
+        ["  调解成功率（达成协议/已办结）", rate, "", f"{m['succeeded']}/{m['concluded']}"],
+        ["  协议金额", float(m["money_agreed"]), "元", "调解协议约定"],
+        ["  为职工挽回经济损失（已实际支付）", float(m["money_recovered"]), "元", "按已付分期计"],
+        ["  平均办结天数", days, "天", "受理至协议生效、调解不成或撤回"],
+    ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
         _append(overview, row)
