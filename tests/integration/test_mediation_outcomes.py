@@ -20,6 +20,7 @@ import json
 import random
 import secrets
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -454,3 +455,17 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         (number, [case["case_number"]])
     ]
     assert Decimal(str(drill[0]["recovered"])) == total
+
+    # A rebuild from the topics gives the same figures (replays and repeats included).
+    deployment["projection"].stop()
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "projection", "rebuild"],
+        env=deployment.service_env("projection"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    deployment["projection"].start()
+    deployment["projection"].wait_ready()
+    assert figures() == counted

@@ -54,7 +54,13 @@ ON CONFLICT (mediation_id) DO UPDATE SET case_ids = excluded.case_ids,
 
 
 async def on_events(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
-    conn = uow.conn
+    await apply_all(uow.conn, events)
+
+
+async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> None:
+    """Apply events in order (the live consumer's batch, or a rebuild's replay). Each row
+    ends the same whatever order events of different types arrive in (they travel on
+    different topics): dates of resolution take the earliest, results only move forward."""
     for envelope, payload in events:
         assert isinstance(payload, MediationEvent)
         day = envelope.occurred_at.date()
@@ -91,7 +97,7 @@ async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
         await conn.execute(
             """UPDATE mediation_summary SET agreed_on = $2, amount_agreed = $3, partial = $4,
                    result = coalesce(result, 'agreement'),
-                   resolved_on = coalesce(resolved_on, $2),
+                   resolved_on = least(resolved_on, $2),
                    worker_count = greatest(worker_count, $5)
                WHERE mediation_id = $1""",
             mid,
@@ -103,14 +109,14 @@ async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
     elif isinstance(p, MediationFailed):
         await conn.execute(
             "UPDATE mediation_summary SET result = 'failed', "
-            "resolved_on = coalesce(resolved_on, $2) WHERE mediation_id = $1",
+            "resolved_on = least(resolved_on, $2) WHERE mediation_id = $1",
             mid,
             p.failed_at.date(),
         )
     elif isinstance(p, MediationExpired) and p.deemed_failed:
         await conn.execute(
             "UPDATE mediation_summary SET result = coalesce(result, 'expired'), "
-            "resolved_on = coalesce(resolved_on, $2) WHERE mediation_id = $1",
+            "resolved_on = least(resolved_on, $2) WHERE mediation_id = $1",
             mid,
             p.expired_on,
         )
@@ -132,7 +138,7 @@ async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
                    closed_on = $3, merged = ($2 = 'merged'),
                    resolved_on = CASE WHEN $2 IN ('failed', 'withdrawn', 'expired', 'fulfilled',
                                                   'agreement')
-                                      THEN coalesce(resolved_on, $3) ELSE resolved_on END,
+                                      THEN least(resolved_on, $3) ELSE resolved_on END,
                    opened_on = coalesce(opened_on, $4),
                    worker_count = CASE WHEN $5 > 0 THEN $5 ELSE worker_count END
                WHERE mediation_id = $1""",
