@@ -16,6 +16,7 @@ re-announced under a new event id; a mediation merged into another counts nowher
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import random
 import secrets
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment
@@ -469,3 +471,36 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
     deployment["projection"].start()
     deployment["projection"].wait_ready()
     assert figures() == counted
+
+    # The year-end workbook: the figures and the mediation behind them.
+    workbook = httpx.get(
+        f"{projection}/api/v1/report.xlsx", params=params, headers=supervisor, timeout=30
+    )
+    assert workbook.status_code == 200
+    book = load_workbook(io.BytesIO(workbook.content))
+    overview = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert overview["参与调解劳动争议（按调解案件计，合并的不计）"] == 1
+    assert overview["  为职工挽回经济损失（已实际支付）"] == float(total)
+    listed = list(book["调解案件"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[3], r[6], r[8]) for r in listed] == [
+        (number, 3, float(total), case["case_number"])
+    ]
+
+    # The calculator's API: for the staff who advise workers, not for lawyers.
+    e1 = {
+        "calculation": "compensation",
+        "start": "2021-03-01",
+        "end": "2024-09-30",
+        "average_monthly_wage": "8000",
+    }
+    calc = httpx.post(f"{mediation}/api/v1/entitlements", json=e1, headers=signed_in(Role.OPERATOR))
+    assert calc.status_code == 200 and calc.json()["amount"] == "32000.00", calc.text
+    lawyer = httpx.post(f"{mediation}/api/v1/entitlements", json=e1, headers=signed_in(Role.LAWYER))
+    assert lawyer.status_code == 403
+    # A person's token never opens intake's lookup for services.
+    refused = httpx.get(
+        f"{intake}/api/v1/internal/cases/{case['case_number']}/parties",
+        params={"purpose": "mediation_agreement", "on_behalf_of": "x"},
+        headers=mediator,
+    )
+    assert refused.status_code == 401

@@ -323,4 +323,7 @@ async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> repo
             consultations=await store.consultations(conn, filters),
             deadlines=await store.deadlines(conn, filters, today),
             employers=await store.repeat_employers(conn, filters),
+            mediations=await mediation_figures.mediations(
+                conn, scope.districts, period.since, period.until
+            ),
         )
