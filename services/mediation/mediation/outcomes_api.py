@@ -142,7 +142,8 @@ class FailureIn(BaseModel):
 
     reason: FailureReason = Field(title="调解不成的原因")
     next_steps: list[NextStep] = Field(
-        default_factory=lambda: ["arbitration", "legal_aid"], title="告知职工的后续途径"
+        default_factory=lambda: list[NextStep](["arbitration", "legal_aid"]),
+        title="告知职工的后续途径",
     )
 
 

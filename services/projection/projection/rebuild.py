@@ -54,7 +54,7 @@ DERIVED_TABLES = ("case_summary", "case_deadline", "case_rollup")
 # Mediation's rows are made by its handler's SQL (projection.mediation), replayed in order.
 MEDIATION_TABLES = ("mediation_summary", "mediation_payment")
 READ_MODEL_TABLES = (*FACT_COLUMNS, *DERIVED_TABLES, *MEDIATION_TABLES)
-CONSUMED = (*FACTS_OF, *mediation_model.HANDLED)
+CONSUMED: tuple[type[EventPayload], ...] = (*FACTS_OF, *mediation_model.HANDLED)
 
 
 class LiveConsumerRunning(RuntimeError):
