@@ -35,6 +35,7 @@ from weiquan_shared import labels
 from weiquan_shared.legal_calendar import REVIEW_TEXT, LegalCalendar, Period
 
 FEN = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12  # numeric(14, 2): what the database records
 CONFIRMATION_WINDOW = Period(30, "days")  # 民事诉讼法 2023 Art. 205
 PAYMENT_ORDER_ACCEPTANCE = Period(5, "days")  # Art. 226: notice of acceptance
 PAYMENT_ORDER_ISSUE = Period(15, "days")  # Art. 227: the order, from acceptance
@@ -134,6 +135,8 @@ def agreement_problems(
     total = sum((i.amount for i in items), Decimal(0))
     if items and total <= 0:
         problems.append("协议总金额必须大于0")
+    if total >= MAX_AMOUNT:
+        problems.append("协议总金额超出可登记的范围（不超过一万亿元），请核对金额")
     if not instalments:
         problems.append("请填写至少一期付款安排（付款日期和金额）")
     numbers = [i.number for i in instalments]

@@ -467,12 +467,7 @@ def build_outcome_routers(runtime: Runtime) -> list[APIRouter]:
         "/api/v1/entitlements", summary="权益计算器：经济补偿、赔偿金、二倍工资、终局裁决"
     )
     async def entitlements(body: EntitlementsIn) -> dict[str, Any]:
-        try:
-            return calculate(body, wages)
-        except ent.InvalidEntitlementInput as exc:
-            raise HTTPException(422, str(exc)) from exc
-        except ent.MissingWageFigure as exc:
-            raise HTTPException(422, str(exc)) from exc
+        return calculation_or_refusal(body, wages)
 
     @calculator.get("/calculator", include_in_schema=False)
     async def calculator_page(request: Request) -> HTMLResponse:
@@ -489,6 +484,16 @@ def _items(stored: Any) -> list[dict[str, Any]]:
     import json
 
     return list(json.loads(stored) if isinstance(stored, str) else stored)
+
+
+def calculation_or_refusal(body: EntitlementsIn, wages: ent.LocalWages) -> dict[str, Any]:
+    """:func:`calculate`, every refusal a 422 with a Chinese message (never a 500)."""
+    try:
+        return calculate(body, wages)
+    except (ent.InvalidEntitlementInput, ent.MissingWageFigure) as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except (ValueError, OverflowError) as exc:  # a date the calendar cannot count from
+        raise HTTPException(422, "日期超出可计算的范围，请核对填写的日期") from exc
 
 
 def calculate(body: EntitlementsIn, wages: ent.LocalWages) -> dict[str, Any]:

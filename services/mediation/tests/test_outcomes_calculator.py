@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from mediation.outcomes_api import EntitlementsIn, calculate
+from fastapi import HTTPException
+from mediation.outcomes_api import EntitlementsIn, calculate, calculation_or_refusal
 
 from weiquan_shared.entitlements import InvalidEntitlementInput, LocalWages
 
@@ -79,3 +80,24 @@ def test_final_award_item_by_item() -> None:
 def test_refusals_say_what_to_fix(body: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidEntitlementInput, match=message):
         run(**body)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {
+                "calculation": "double_wages",
+                "start": "9999-12-01",
+                "monthly_wage": "1",
+                "as_of": "9999-12-31",
+            },
+            "日期超出可计算的范围",
+        ),
+        ({"calculation": "damages", "start": "2021-03-01"}, "请填写离职日期"),
+    ],
+)
+def test_the_api_answers_422_in_chinese_never_500(body: dict[str, Any], message: str) -> None:
+    with pytest.raises(HTTPException) as refused:
+        calculation_or_refusal(EntitlementsIn.model_validate(body), WAGES)
+    assert refused.value.status_code == 422 and message in str(refused.value.detail)

@@ -229,6 +229,12 @@ GOOD_ITEMS = [Item(W1, "wages", Decimal("6000")), Item(W2, "compensation", Decim
             ["写明给付内容"],
         ),
         (
+            [Item(W1, "wages", Decimal("999999999999.99")), Item(W2, "wages", Decimal(1))],
+            _plan(("2025-10-10", "1000000000000.99")),
+            "2025-09-07",
+            ["超出可登记的范围"],
+        ),
+        (
             [Item(W1, "wages", Decimal(10)), Item(W1, "wages", Decimal(5))],
             _plan(("2025-10-10", "15")),
             "2025-09-07",
