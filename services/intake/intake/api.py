@@ -479,7 +479,8 @@ def build_routers(
         response_model=ContactsOut,
         summary="职工联系方式（仅供通知服务在发送时调用，记入审计）",
         description="通知服务以自身的服务凭证（client_credentials）在发送短信或微信消息时"
-        "取得职工手机号与微信 OpenID；不缓存，每次调用记入审计（purpose 为模板编号）。",
+        "取得职工手机号与微信 OpenID；不缓存，每次调用记入审计（purpose 为模板编号）。"
+        "示例：GET /api/v1/internal/cases/440305-2026-000123/contacts?purpose=case_routed",
         responses={404: {"description": "没有这个案件"}, **_ERRORS},
     )
     async def contacts(
@@ -503,7 +504,8 @@ def build_routers(
         summary="当事人姓名与身份证号（仅供调解服务生成调解协议书时调用，记入审计）",
         description="调解服务以自身的服务凭证（client_credentials）在调解员生成调解协议书时"
         "取得职工真实姓名、身份证号及用人单位名称；不缓存，每次调用记入审计"
-        "（purpose 为用途，on_behalf_of 为发起的调解员）。",
+        "（purpose 为用途，on_behalf_of 为发起的调解员）。示例：GET /api/v1/internal/cases/"
+        "440305-2026-000123/parties?purpose=mediation_agreement&on_behalf_of=mediator-7",
         responses={404: {"description": "没有这个案件"}, **_ERRORS},
     )
     async def parties(
