@@ -242,6 +242,72 @@ AUDIT_ACTIONS = {
     "mediation.session_cancelled": "取消调解安排",
     "mediation.session_record_viewed": "查看调解笔录",
     "mediation.expired": "调解期限届满",
+    "pii.looked_up": "服务调取个人信息",
+    "agreement.generated": "生成调解协议书",
+    "agreement.downloaded": "下载调解协议书",
+    "mediation.agreement_reached": "登记调解协议",
+    "mediation.failed": "登记调解不成",
+    "mediation.withdrawn": "登记撤回调解申请",
+    "mediation.confirmation_requested": "登记申请司法确认",
+    "mediation.confirmation_decided": "登记司法确认裁定",
+    "mediation.payment_order_applied": "登记申请支付令",
+    "mediation.instalment_paid": "登记分期付款",
+    "mediation.closed": "调解结案",
+}
+# Mediation's outcomes (the agreement, confirmation, payment order, fulfilment).
+AGREEMENT_ITEMS = {
+    "wages": "劳动报酬（工资）",
+    "compensation": "经济补偿",
+    "damages": "赔偿金",
+    "other": "其他",
+}
+COURT_BASES = {
+    "invited": "邀请调解组织先行调解的人民法院",
+    "party_domicile": "当事人住所地基层人民法院",
+    "subject_matter": "标的物所在地基层人民法院",
+    "organisation_seat": "调解组织所在地基层人民法院",
+}
+CONFIRMATION_RULINGS = {
+    "confirmed": "裁定确认有效",
+    "rejected": "裁定驳回申请",
+    "withdrawn": "申请人撤回",
+}
+FAILURE_REASONS = {
+    "employer_refused": "用人单位拒绝调解或不接受方案",
+    "workers_refused": "职工不接受调解方案",
+    "employer_absent": "用人单位经通知未到场",
+    "no_common_ground": "双方分歧较大，未能达成一致",
+    "other": "其他原因",
+}
+NEXT_STEPS = {
+    "arbitration": "申请劳动人事争议仲裁",
+    "legal_aid": "申请法律援助",
+    "litigation": "向人民法院起诉",
+    "labour_inspection": "向劳动保障监察投诉",
+}
+WITHDRAWN_BY = {"workers": "职工", "employer": "用人单位", "union": "工会"}
+WITHDRAWAL_REASONS = {
+    "settled_privately": "双方自行和解",
+    "claim_dropped": "放弃请求",
+    "going_to_arbitration": "另行申请仲裁",
+    "going_to_court": "另行向法院起诉",
+    "other": "其他原因",
+}
+PAYMENT_EVIDENCE = {
+    "bank_transfer": "银行转账凭证",
+    "cash_receipt": "现金收据",
+    "court_execution": "法院执行款",
+    "other": "其他凭证",
+}
+MEDIATION_RESULTS = {
+    "fulfilled": "协议履行完毕",
+    "agreement": "达成协议",
+    "failed": "调解不成",
+    "withdrawn": "撤回申请",
+    "expired": "逾期未达成协议",
+    "merged": "并入群体调解",
+    "handed_on": "转其他途径",
+    "voided": "案件作废",
 }
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).

@@ -51,6 +51,7 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             "audit",
             "mediation",
             "notification",
+            "mediation",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         accounts_file = run_dir / "demo-accounts.txt"
@@ -173,6 +174,7 @@ PAGE_READY = {
         "() => /^\\d+$/.test(document.getElementById('count-mine').textContent)"
         " && document.querySelector('#items thead tr') !== null"
     ),
+    "/mediation/calculator": "() => document.getElementById('end').hidden === false",
 }
 
 

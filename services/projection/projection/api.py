@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator
 
 from projection import labels, pages, periods, report, store
+from projection import mediation as mediation_figures
 from projection.periods import Period
 from projection.scope import OutOfScope, Scope
 from weiquan_shared.access import allow, page_assets
@@ -213,6 +214,28 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
         async with pool().acquire() as conn:
             return await store.repeat_employers(conn, filters)
 
+    @router.get(
+        "/api/v1/mediations", tags=["dashboard"], summary="调解统计明细（调解案件及其案件）"
+    )
+    async def mediations(
+        principal: Caller,
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        figure: Annotated[
+            Literal["disputes_mediated", "succeeded", "concluded", "money_recovered"],
+            Query(title="统计项"),
+        ] = "disputes_mediated",
+    ) -> list[dict[str, Any]]:
+        """The mediations a dashboard figure counts (a merged mediation counts nowhere)."""
+        chosen = _period(period, since, until)
+        scope = _scope(principal, district)
+        async with pool().acquire() as conn:
+            return await mediation_figures.mediations(
+                conn, scope.districts, chosen.since, chosen.until, figure
+            )
+
     @router.get("/api/v1/consultations", tags=["dashboard"], summary="当场解答的咨询")
     async def consultations(
         principal: Caller,
@@ -360,4 +383,7 @@ async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> repo
             consultations=await store.consultations(conn, filters),
             deadlines=await store.deadlines(conn, filters, today),
             employers=await store.repeat_employers(conn, filters),
+            mediations=await mediation_figures.mediations(
+                conn, scope.districts, period.since, period.until
+            ),
         )

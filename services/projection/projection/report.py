@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +53,8 @@ class ReportData:
     consultations: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
     employers: list[dict[str, Any]]
+    # The mediations of the period (projection.mediation.mediations), with their cases.
+    mediations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _channel(figures: dict[str, Any], key: str, code: str) -> int:
@@ -104,10 +106,15 @@ def summary_paragraph(data: ReportData) -> str:
         parts.append(f"{extra['repeat_employers']}家用人单位短期内被多次投诉，列为重复投诉单位。")
     else:
         parts.append("本期无短期内被多次投诉的用人单位。")
-    parts.append(
-        "调解成功率、法律援助办结率与满意率、为职工挽回经济损失等数据，"
-        "待调解和法律援助服务上线后纳入统计。"
-    )
+    m = f.get("mediation")
+    if m and m["disputes_mediated"]:
+        parts.append(
+            f"参与调解劳动争议{m['disputes_mediated']}起，涉及职工{m['workers_covered']}人"
+        )
+        if m["success_rate"] is not None:
+            parts.append(f"，已办结{m['concluded']}起，调解成功率{m['success_rate'] * 100:.1f}%")
+        parts.append(f"，为职工挽回经济损失（已实际支付）{m['money_recovered']:,.2f}元。")
+    parts.append("法律援助办结率与满意率等数据，待法律援助服务上线后纳入统计。")
     return "".join(parts)
 
 
@@ -191,6 +198,22 @@ def workbook(data: ReportData) -> bytes:
             "时限预警",
         ],
         ["重复投诉用人单位（按信用代码或名称计）", extra["repeat_employers"], "家", "重复投诉单位"],
+    ]
+    m = f["mediation"]
+    rate = "—" if m["success_rate"] is None else f"{m['success_rate'] * 100:.1f}%"
+    days = "—" if m["days_to_resolution"] is None else m["days_to_resolution"]
+    rows += [
+        ["参与调解劳动争议（按调解案件计，合并的不计）", m["disputes_mediated"], "起", "调解案件"],
+        ["  涉及职工", m["workers_covered"], "人", "调解案件"],
+        [
+            f"  调解成功率（达成协议{m['succeeded']}起/已办结{m['concluded']}起）",
+            rate,
+            "",
+            "调解案件",
+        ],
+        ["  协议金额", float(m["money_agreed"]), "元", "调解案件"],
+        ["  为职工挽回经济损失（已实际支付）", float(m["money_recovered"]), "元", "调解案件"],
+        ["  平均办结天数（受理至协议生效、调解不成或撤回）", days, "天", "调解案件"],
     ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
@@ -294,6 +317,35 @@ def workbook(data: ReportData) -> bytes:
                 e["reason"],
             ]
             for e in data.employers
+        ),
+    )
+    _sheet(
+        book,
+        "调解案件",
+        [
+            "调解案件编号",
+            "区县",
+            "受理日期",
+            "涉及职工（人）",
+            "结果",
+            "协议金额（元）",
+            "已追回（元）",
+            "办结日期",
+            "案件编号",
+        ],
+        (
+            [
+                x["mediation_number"],
+                x["district_name"],
+                x["opened_on"],
+                x["worker_count"],
+                x["result_name"],
+                float(x["amount_agreed"]),
+                float(x["recovered"]),
+                x["resolved_on"],
+                "、".join(x["case_numbers"]),
+            ]
+            for x in data.mediations
         ),
     )
     buffer = io.BytesIO()

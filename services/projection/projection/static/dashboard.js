@@ -87,6 +87,13 @@ async function refresh() {
     bar(charts.district, d.by_district, "district", false);
     bar(charts.industry, d.by_industry, "industry", true);
     pie(charts.status, d.by_status, "status");
+    const m = d.mediation;
+    $("kpi-mediated").textContent = m.disputes_mediated;
+    $("kpi-mediation-workers").textContent = m.workers_covered;
+    $("kpi-mediation-rate").textContent = m.success_rate === null ? "—" : `${(m.success_rate * 100).toFixed(1)}%（${m.succeeded}/${m.concluded}）`;
+    $("kpi-agreed").textContent = Number(m.money_agreed).toLocaleString("zh-CN");
+    $("kpi-recovered").textContent = Number(m.money_recovered).toLocaleString("zh-CN");
+    $("kpi-mediation-days").textContent = m.days_to_resolution ?? "—";
     $("pending").innerHTML = d.pending.map((p) => `<li>${esc(p.name)}：待${esc(p.waiting_for)}接入后统计</li>`).join("");
     $("export").href = "api/v1/report.xlsx?" + query(scopeParams());
     $("updated").textContent = `${d.period.label} · 更新于 ${new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai"})}`;
@@ -161,3 +168,15 @@ async function loadDrill() {
 for (const id of ["district", "period", "from", "to"]) $(id).addEventListener("change", () => { drill.offset = 0; refresh(); });
 refresh();
 setInterval(refresh, 2000);
+
+// The mediations behind a mediation figure, with their cases (drill-down).
+for (const link of document.querySelectorAll("#mediation a[data-figure]")) {
+  link.addEventListener("click", async (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams(scopeParams());
+    params.set("figure", link.dataset.figure);
+    const response = await fetch("api/v1/mediations?" + params.toString());
+    const list = response.ok ? await response.json() : [];
+    $("mediation-cases").innerHTML = list.map((x) => `<li>${esc(x.mediation_number)}（${esc(x.district_name)}，${esc(x.result_name)}，职工${esc(x.worker_count)}人，已追回${esc(x.recovered)}元）：${x.case_numbers.map(esc).join("、")}</li>`).join("") || "<li>无</li>";
+  });
+}
