@@ -1,23 +1,23 @@
-"""Mediation's outcomes on real Kafka and PostgreSQL, with identity, intake, mediation and
-projection as processes.
+"""Mediation's outcomes on real Kafka and PostgreSQL, with identity, intake, triage,
+mediation and projection as processes.
 
-A case of three workers registered at intake is held by an open mediation (written into
-mediation's database as the mediation's own consumers would: opening and assignment are the
-other half of the service), announced with ``mediation.opened`` through mediation's outbox.
-Then, through mediation's API as a mediator: an agreement with two instalments, the first
-already due (raised overdue exactly once), judicial confirmation applied for and granted, the
-调解协议书 generated with the parties' real names fetched from intake with mediation's own
-service token (audited at intake) and downloaded (audited), both instalments paid, and the
-mediation closed as fulfilled. Projection counts one dispute mediated, its three workers and
-the recovered amount once, though every mediation event is replayed twice and a payment is
-re-announced under a new event id; a mediation merged into another counts nowhere.
+A walk-in group of ten workers registered at intake is a group dispute at once: triage
+routes it to the court–union room, mediation's consumer opens the mediation and its rules
+assign the union mediator on the roster as lead. Then, through mediation's API as a
+mediator: an agreement with two instalments, the first falling due (the one day the test
+cannot wait for is moved in mediation's database; raised overdue exactly once), judicial
+confirmation applied for and granted, the 调解协议书 generated with the parties' real names
+fetched from intake with mediation's own service token (audited at intake) and downloaded
+(audited), both instalments paid, and the mediation closed as fulfilled. Projection counts
+one dispute mediated, its ten workers and the recovered amount once, though every mediation
+event is replayed twice and a payment is re-announced under a new event id; a mediation
+merged into another counts nowhere; a rebuild gives the same figures.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import json
 import random
 import secrets
 import subprocess
@@ -36,18 +36,16 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.support.kafka import produce_raw, read_topic
+from tests.support.mediation_service import coordinator, query, wait_until
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import walk_in_group
 from weiquan_shared.envelope import Actor, decode, encode, new_event
-from weiquan_shared.events._common import EmployerRef, WorkerRef
 from weiquan_shared.events.mediation import (
     MediationClosed,
     MediationInstalmentPaid,
-    MediationOpened,
 )
-from weiquan_shared.uow import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -71,63 +69,22 @@ def _events(deployment: Deployment, event_type: str) -> list[tuple[Any, Any]]:
     return [decode(r.value) for r in records]
 
 
-async def _open_mediation(
-    deployment: Deployment, case: dict[str, Any], workers: list[WorkerRef], today: date
-) -> tuple[uuid.UUID, str]:
-    """What mediation's consumers do on a case routed to a court–union room: the mediation,
-    its case, ``mediation.opened`` through the outbox."""
-    mediation_id = uuid.uuid4()
-    number = f"TJ-{DISTRICT}-{today.year}-{secrets.randbelow(10**6):06d}"
-    received_on = today - timedelta(days=30)
-    employer = EmployerRef(name=case["employer"]["name"], district_code=DISTRICT)
+async def _first_instalment_fell_due(deployment: Deployment, mediation_id: uuid.UUID) -> None:
+    """The one thing the test cannot wait for: a day passing. The agreement takes effect
+    today (mediation received the case today, and an agreement cannot take effect earlier),
+    so its first instalment falls due at the earliest today; moving that due date to
+    yesterday is what tomorrow would bring."""
     conn = await deployment.connect("mediation")
     try:
-        async with conn.transaction():
-            await conn.execute(
-                """INSERT INTO mediations (mediation_id, mediation_number, district_code,
-                       category, route_detail, employer, status, received_on, clocks,
-                       lead_mediator_id, lead_mediator_name, opened_at)
-                   VALUES ($1, $2, $3, 'wage_arrears', 'mediation.court_union_room', $4,
-                           'accepted', $5, '[]', 'test-mediator', '李调解', $6)""",
-                mediation_id,
-                number,
-                DISTRICT,
-                employer.model_dump_json(),
-                received_on,
-                datetime.combine(received_on, datetime.min.time(), tzinfo=UTC),
-            )
-            await conn.execute(
-                """INSERT INTO cases (case_id, case_number, district_code, workers, route,
-                       route_detail, mediation_id)
-                   VALUES ($1, $2, $3, $4, 'mediation', 'mediation.court_union_room', $5)""",
-                uuid.UUID(case["case_id"]),
-                case["case_number"],
-                DISTRICT,
-                json.dumps([w.model_dump() for w in workers]),
-                mediation_id,
-            )
-            uow = UnitOfWork(conn, deployment.settings("mediation"), Actor.system("mediation"))
-            uow.emit(
-                MediationOpened(
-                    mediation_id=mediation_id,
-                    mediation_number=number,
-                    district_code=DISTRICT,
-                    case_ids=[uuid.UUID(case["case_id"])],
-                    case_numbers=[case["case_number"]],
-                    category="wage_arrears",
-                    route_detail="mediation.court_union_room",
-                    employer=employer,
-                    workers=workers,
-                    received_on=received_on,
-                    clocks=[],
-                    opened_at=datetime.combine(received_on, datetime.min.time(), tzinfo=UTC),
-                ),
-                subject=str(mediation_id),
-            )
-            await uow.flush()
+        moved = await conn.execute(
+            """UPDATE instalments i SET due_on = i.due_on - 1
+               FROM agreements a
+               WHERE a.agreement_id = i.agreement_id AND a.mediation_id = $1 AND i.number = 1""",
+            mediation_id,
+        )
+        assert moved == "UPDATE 1", moved
     finally:
         await conn.close()
-    return mediation_id, number
 
 
 def test_agreement_confirmed_paid_closed_and_counted_once(
@@ -140,7 +97,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         WEIQUAN_SERVICE_SECRET_MEDIATION=client_secret,
     )
     identity = deployment["identity"].url
-    deployment.start("intake", "projection")
+    deployment.start("intake", "triage", "projection")
     deployment.start(
         "mediation",
         WEIQUAN_SERVICE_SECRET_MEDIATION=client_secret,
@@ -152,8 +109,17 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         deployment[s].url for s in ("intake", "mediation", "projection")
     )
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    # The union mediator the assignment rules will choose as lead.
+    registered = httpx.put(
+        f"{mediation}/api/v1/mediators/test-mediator",
+        json={"name": "李调解", "organisation": "union", "districts": [DISTRICT]},
+        headers=coordinator(),
+    )
+    assert registered.status_code == 200, registered.text
 
-    body = walk_in_group(random.Random(13), workers=3, story=1, employer=1, district=DISTRICT)
+    # A walk-in group of ten (a group dispute at once): triage routes it to the court–union
+    # room, mediation's consumer opens the mediation and the rules assign the lead.
+    body = walk_in_group(random.Random(13), workers=10, story=1, employer=1, district=DISTRICT)
     answer = httpx.post(
         f"{intake}/api/v1/walk-in-registrations",
         json=body,
@@ -168,9 +134,22 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         ],
         "case.reported on Kafka",
     )[0]
-    workers = list(reported.workers)
-    refs = [w.worker_ref for w in workers]
-    mediation_id, number = asyncio.run(_open_mediation(deployment, case, workers, today))
+    refs = [w.worker_ref for w in reported.workers]
+
+    def opened() -> list[dict[str, Any]]:
+        return query(
+            deployment,
+            "SELECT m.mediation_id, m.mediation_number, m.route_detail, m.lead_mediator_id "
+            "FROM mediations m JOIN cases c USING (mediation_id) "
+            "WHERE c.case_id = $1 AND m.closed_at IS NULL AND m.lead_mediator_id IS NOT NULL",
+            uuid.UUID(case["case_id"]),
+        )
+
+    wait_until(lambda: bool(opened()), what="the mediation opened and assigned")
+    [held] = opened()
+    assert held["route_detail"] == "mediation.court_union_room"
+    assert held["lead_mediator_id"] == "test-mediator"
+    mediation_id, number = held["mediation_id"], held["mediation_number"]
 
     mediator = signed_in(Role.MEDIATOR, districts=(DISTRICT,), name="李调解")
     api = f"{mediation}/api/v1/mediations/{number}"
@@ -180,15 +159,14 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
     # An operator may use the calculator, not the outcomes.
     assert httpx.get(f"{api}/outcome", headers=signed_in(Role.OPERATOR)).status_code == 403
 
-    effective_on = today - timedelta(days=20)
+    effective_on = today
     items = [
-        {"worker_ref": refs[0], "item": "wages", "amount": "12000.00"},
-        {"worker_ref": refs[1], "item": "wages", "amount": "9000.00"},
-        {"worker_ref": refs[2], "item": "wages", "amount": "6000.50"},
-        {"worker_ref": refs[2], "item": "compensation", "amount": "3000.00"},
+        *({"worker_ref": ref, "item": "wages", "amount": "3000.00"} for ref in refs[:9]),
+        {"worker_ref": refs[9], "item": "wages", "amount": "2000.50"},
+        {"worker_ref": refs[9], "item": "compensation", "amount": "1000.00"},
     ]
     total = Decimal("30000.50")
-    first_due, second_due = today - timedelta(days=5), today + timedelta(days=25)
+    first_due, second_due = today, today + timedelta(days=25)
     bad = httpx.post(
         f"{api}/agreement",
         headers=mediator,
@@ -223,7 +201,9 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
     )
     assert again.status_code == 409
 
-    # The first instalment is already due: raised once, however often the check runs.
+    # The first instalment falls due (see above): raised once, however often the check runs.
+    asyncio.run(_first_instalment_fell_due(deployment, mediation_id))
+    first_due -= timedelta(days=1)
     overdue = _until(
         lambda: [p for _, p in _events(deployment, "mediation.instalment_overdue")],
         "mediation.instalment_overdue",
@@ -247,7 +227,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         json={
             "court_name": "深圳市福田区人民法院",
             "court_basis": "party_domicile",
-            "applied_on": (today - timedelta(days=15)).isoformat(),
+            "applied_on": today.isoformat(),
             "both_parties": True,
         },
     )
@@ -258,7 +238,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         json={
             "court_name": COURT,
             "court_basis": "invited",
-            "applied_on": (today - timedelta(days=15)).isoformat(),
+            "applied_on": today.isoformat(),
             "both_parties": True,
         },
     )
@@ -269,7 +249,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         json={
             "ruling": "confirmed",
             "ruling_number": f"（{today.year}）粤0305民特123号",
-            "decided_on": (today - timedelta(days=2)).isoformat(),
+            "decided_on": today.isoformat(),
         },
     )
     assert ruled.status_code == 200, ruled.text
@@ -349,7 +329,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         "mediation.closed",
     )
     assert closed[0].result == "fulfilled" and closed[0].amount_recovered == total
-    assert closed[0].worker_count == 3
+    assert closed[0].worker_count == 10
 
     supervisor = signed_in(Role.SUPERVISOR, districts=(DISTRICT,))
     params = {
@@ -443,11 +423,11 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
     _until(lambda: asyncio.run(marker_seen()), "the merged marker in projection")
     counted = figures()
     assert counted["disputes_mediated"] == 1
-    assert counted["workers_covered"] == 3
+    assert counted["workers_covered"] == 10
     assert counted["success_rate"] == 1.0
     assert Decimal(str(counted["money_agreed"])) == total
     assert Decimal(str(counted["money_recovered"])) == total
-    assert counted["days_to_resolution"] == 10.0  # received (opened) 30 days ago, effect 20
+    assert counted["days_to_resolution"] == 0.0  # opened and agreed today
     drill = httpx.get(
         f"{projection}/api/v1/mediations",
         params={**params, "figure": "money_recovered"},
@@ -483,7 +463,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
     assert overview["  为职工挽回经济损失（已实际支付）"] == float(total)
     listed = list(book["调解案件"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[3], r[6], r[8]) for r in listed] == [
-        (number, 3, float(total), case["case_number"])
+        (number, 10, float(total), case["case_number"])
     ]
 
     # The calculator's API: for the staff who advise workers, not for lawyers.
