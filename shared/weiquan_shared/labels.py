@@ -309,6 +309,12 @@ MEDIATION_RESULTS = {
     "handed_on": "转其他途径",
     "voided": "案件作废",
 }
+# Why a mediator downloads the 调解协议书 (mediation's outcomes API takes these codes).
+AGREEMENT_DOWNLOAD_REASONS = {
+    "case_handling": "办理案件需要",
+    "legal_proceedings": "仲裁或诉讼需要",
+    "supervision": "督导检查",
+}
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).
 AUDIT_REASONS = {
@@ -418,4 +424,12 @@ def all_labels() -> dict[str, Any]:
         "no_show_parties": NO_SHOW_PARTIES,
         "assignment_sources": ASSIGNMENT_SOURCES,
         "agreement_items": AGREEMENT_ITEMS,
+        "court_bases": COURT_BASES,
+        "confirmation_rulings": CONFIRMATION_RULINGS,
+        "failure_reasons": FAILURE_REASONS,
+        "next_steps": NEXT_STEPS,
+        "withdrawn_by": WITHDRAWN_BY,
+        "withdrawal_reasons": WITHDRAWAL_REASONS,
+        "payment_evidence": PAYMENT_EVIDENCE,
+        "agreement_download_reasons": AGREEMENT_DOWNLOAD_REASONS,
     }

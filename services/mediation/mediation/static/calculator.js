@@ -75,3 +75,7 @@ $("agreement").addEventListener("submit", async (e) => {
   });
   $("agreement_result").textContent = response.ok ? result.message : (result.message || result.detail);
 });
+
+// Opened from the workbench (calculator?number=TJ-…): the mediation's workers are read at once.
+const fromWorkbench = new URLSearchParams(location.search).get("number");
+if (fromWorkbench) { $("mediation_number").value = fromWorkbench; $("load").click(); }
