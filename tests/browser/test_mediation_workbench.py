@@ -148,11 +148,19 @@ def test_schedule_clock_and_session_record(deployment: Deployment) -> None:
         assert "已预约" not in page.inner_text("#session-status")
         page.screenshot(path=str(ARTIFACTS / "mediation-workbench-session.png"), full_page=True)
 
-        # The outcome: an agreement in two instalments (recorded from the calculator's draft,
-        # here through its API), then on the workbench's forms: a court that did not invite
+        # The outcome: the workbench opens the calculator's agreement draft with this
+        # mediation's workers; an agreement in two instalments (as the draft records it,
+        # here through the API), then on the workbench's forms: a court that did not invite
         # the room refused beside its form, the inviting court's confirmation (submitted
         # from the keyboard), the ruling, the first instalment paid; the PDF, not generated
         # yet (that needs intake's lookup), is refused beside the download form.
+        page.goto(f"/workbench#case/{number}")
+        page.wait_for_selector("#agreement-draft:not([hidden])")
+        page.click("#calculator-link")
+        page.wait_for_function(
+            "document.getElementById('agreement_result').textContent.includes('本案共3名职工')"
+        )
+        assert page.input_value("#mediation_number") == number
         agreed = httpx.post(
             f"{url}/api/v1/mediations/{number}/agreement",
             json={
