@@ -3,6 +3,7 @@ DOMAIN.md §11 included), the checklist and the lawyer choice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -168,7 +169,7 @@ def test_provisional_aid_threshold(
         (lambda s: clocks.documents_due(s, BOOK, CAL), date(2025, 3, 12), date(2025, 3, 27)),
     ],
 )
-def test_clock_arithmetic(clock, start: date, due: date) -> None:  # type: ignore[no-untyped-def]
+def test_clock_arithmetic(clock: Callable[[date], clocks.Clock], start: date, due: date) -> None:
     assert clock(start).due_on == due
 
 
