@@ -22,10 +22,11 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/identity/docs",
         "/audit/docs",
         "/notification/docs",
+        "/legal-aid/docs",
     ]
-    assert hrefs[Role.MEDIATOR] == hrefs[Role.LEGAL_AID_OFFICER] == ["/mediation/calculator"]
-    # Not built yet: legal aid's service brings the lawyers' pages.
-    assert hrefs[Role.LAWYER] == []
+    assert hrefs[Role.MEDIATOR] == ["/mediation/calculator"]
+    assert hrefs[Role.LEGAL_AID_OFFICER] == ["/mediation/calculator", "/legal-aid/queue"]
+    assert hrefs[Role.LAWYER] == ["/legal-aid/my-cases"]
 
 
 def test_every_page_belongs_to_a_proxied_service_and_has_roles() -> None:

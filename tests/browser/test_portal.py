@@ -167,6 +167,11 @@ PAGE_READY = {
     ),
     "/audit/records": "() => document.querySelectorAll('#f-role option').length > 1",
     "/mediation/calculator": "() => document.getElementById('end').hidden === false",
+    "/legal-aid/queue": "() => document.getElementById('today').textContent.includes('今天')",
+    "/legal-aid/my-cases": (
+        "() => document.getElementById('empty').hidden === false"
+        " || document.querySelectorAll('#cases tbody tr').length > 0"
+    ),
 }
 
 

@@ -1,0 +1,355 @@
+"""Legal aid on real Kafka and PostgreSQL, legal_aid (and projection) as processes.
+
+A case routed to legal aid (case.reported and case.triaged as intake and triage put them on
+their topics, the decision replayed) opens one application; the officer records the
+household and the documents, asks once for what is missing (a second request is refused),
+and decides: granted by the named rules (Art. 31 and Shenzhen's hardship standard). The
+district's only wage specialist's firm acted for this employer (same credit code), so the
+district's other lawyer is assigned; that lawyer declines and the city's specialist is
+assigned instead, and the lawyer who declined now gets 404 for the case. The specialist
+records arbitration filed, accepted, the hearing and a final award (by the entitlements
+test); the officer closes it with the money recovered and the worker's satisfaction.
+A failed mediation that offered legal aid opens an application awaiting the officer's
+confirmation; a malformed event is dead-lettered. Projection counts the case once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.support.kafka import produce_raw, read_topic
+from tests.support.stack import Deployment
+from tests.support.tokens import signed_in
+from weiquan_shared.auth import Role
+from weiquan_shared.envelope import Actor, EventPayload, decode, encode, new_event
+from weiquan_shared.events import (
+    CaseReported,
+    CaseTriaged,
+    MediationFailed,
+    StatutoryClock,
+    TriageReason,
+)
+from weiquan_shared.events._common import EmployerRef, WorkerRef
+
+pytestmark = pytest.mark.integration
+
+DISTRICT = "440305"
+EMPLOYER_CODE = "91440300MA5FXXXX1K"
+
+
+def _until(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise TimeoutError(what)
+
+
+def _events(deployment: Deployment, event_type: str) -> list[tuple[Any, Any]]:
+    settings = deployment.settings()
+    records = asyncio.run(read_topic(settings.kafka_bootstrap, settings.topic(event_type), 5))
+    return [decode(r.value) for r in records]
+
+
+def _publish(
+    deployment: Deployment, payload: EventPayload, producer: str, subject: str, times: int = 1
+) -> None:
+    settings = deployment.settings()
+    envelope = new_event(payload, subject=subject, producer=producer, actor=Actor.system(producer))
+    asyncio.run(
+        produce_raw(
+            settings.kafka_bootstrap,
+            settings.topic(payload.event_type),
+            [encode(envelope)] * times,
+            key=subject.encode(),
+        )
+    )
+
+
+def _report(deployment: Deployment, case_number: str, worker: str) -> uuid.UUID:
+    case_id = uuid.uuid4()
+    _publish(
+        deployment,
+        CaseReported(
+            case_id=case_id,
+            case_number=case_number,
+            channel="walk_in",
+            channel_ref="desk-1",
+            reported_at=datetime.now(UTC),
+            district_code=DISTRICT,
+            employer=EmployerRef(
+                name="深圳市鹏程建筑劳务有限公司", credit_code=EMPLOYER_CODE, district_code=DISTRICT
+            ),
+            workers=[WorkerRef(worker_ref=worker)],
+            summary="公司拖欠三个月工资共两万八千元",
+            claim_amount=Decimal("28000"),
+        ),
+        "intake",
+        str(case_id),
+    )
+    return case_id
+
+
+def _triage(
+    deployment: Deployment, case_id: uuid.UUID, case_number: str, route: str, times: int
+) -> None:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    _publish(
+        deployment,
+        CaseTriaged(
+            case_id=case_id,
+            case_number=case_number,
+            category="wage_arrears",
+            urgency="normal",
+            route=route,
+            route_detail="legal_aid.union" if route == "legal_aid" else "mediation.union",
+            reasons=[TriageReason(rule="route.test", text="测试分流")],
+            clocks=[
+                StatutoryClock(
+                    kind="arbitration_limitation",
+                    rule_id="clock.arbitration_limitation",
+                    starts_on=today - timedelta(days=300),
+                    due_on=today + timedelta(days=65),
+                    at_risk_from=today + timedelta(days=35),
+                    note="仲裁时效",
+                )
+            ],
+            triaged_at=datetime.now(UTC),
+        ),
+        "triage",
+        str(case_id),
+        times,
+    )
+
+
+LAWYERS = {
+    # The district's only wage specialist; the firm acted for the employer.
+    "LS-440305-001": {
+        "name": "张明律师",
+        "kind": "contracted_firm",
+        "firm_code": "F-GDHZ",
+        "firm_name": "广东华章律师事务所",
+        "districts": [DISTRICT],
+        "specialties": ["labour_remuneration"],
+        "capacity": 6,
+        "firm_acted_for": [EMPLOYER_CODE],
+    },
+    # The district's union adviser, social insurance (no conflict): assigned first.
+    "LS-440305-002": {
+        "name": "刘芳",
+        "kind": "union_adviser",
+        "districts": [DISTRICT],
+        "specialties": ["social_insurance"],
+        "capacity": 4,
+    },
+    # A wage specialist of another district: assigned after the decline.
+    "LS-440306-001": {
+        "name": "陈卫国律师",
+        "kind": "union_adviser",
+        "districts": ["440306"],
+        "specialties": ["labour_remuneration", "work_injury"],
+        "capacity": 8,
+    },
+}
+
+
+def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
+    deployment: Deployment,
+) -> None:
+    deployment.start("legal_aid", "projection")
+    base = deployment["legal_aid"].url + "/api/v1"
+    officer = signed_in(Role.LEGAL_AID_OFFICER, districts=(DISTRICT,), name="王专员")
+    for code, body in LAWYERS.items():
+        answer = httpx.put(f"{base}/lawyers/{code}", json=body, headers=officer)
+        assert answer.status_code == 200, answer.text
+        linked = httpx.put(
+            f"{base}/lawyers/{code}/account", json={"subject": f"sub-{code}"}, headers=officer
+        )
+        assert linked.status_code == 200, linked.text
+
+    worker = "ab" * 32
+    number = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
+    case_id = _report(deployment, number, worker)
+    _triage(deployment, case_id, number, "legal_aid", times=2)
+
+    def queued() -> list[dict[str, Any]]:
+        items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
+        return [a for a in items if a["case_number"] == number]
+
+    found = _until(queued, "the application in the officer's queue")
+    assert len(found) == 1
+    app = found[0]
+    assert app["source"] == "triage" and app["matter"] == "labour_remuneration"
+    assert app["employer_name"] == "深圳市鹏程建筑劳务有限公司"
+    assert [c["kind"] for c in app["clocks"]] == ["decision"] and app["clocks"][0]["days_left"] >= 7
+    api = f"{base}/applications/{app['application_number']}"
+
+    # Another district's officer does not see it.
+    assert (
+        httpx.get(api, headers=signed_in(Role.LEGAL_AID_OFFICER, districts=("440306",))).status_code
+        == 404
+    )
+
+    facts: dict[str, Any] = {
+        "household_size": 3,
+        "monthly_household_income": "6000.00",
+        "documents_received": ["identity", "application_form", "employment_proof"],
+    }
+    assert httpx.put(f"{api}/facts", json=facts, headers=officer).status_code == 200
+    asked = httpx.post(f"{api}/documents-request", headers=officer)
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["missing"] == [
+        "经济困难状况说明表（个人诚信承诺）",
+        "欠薪证据（工资条、银行流水、欠条等）",
+    ]
+    again = httpx.post(f"{api}/documents-request", headers=officer)
+    assert again.status_code == 409 and "只能告知一次" in again.json()["message"]
+    facts["documents_received"] += ["hardship_pledge", "wage_evidence"]
+    assert httpx.put(f"{api}/facts", json=facts, headers=officer).status_code == 200
+
+    decided = httpx.post(f"{api}/decision", headers=officer)
+    assert decided.status_code == 200, decided.text
+    decision = decided.json()
+    assert decision["outcome"] == "granted"
+    assert decision["rules"] == ["matter.art31", "hardship.440300"]
+    assert any("人均2000.00元" in line for line in decision["explanation"])
+
+    detail = httpx.get(api, headers=officer).json()
+    assert detail["lawyer_code"] == "LS-440305-002"
+    assert detail["assignments"][0]["skipped"] == ["LS-440305-001"]
+
+    first = signed_in(Role.LAWYER, subject="sub-LS-440305-002")
+    mine = httpx.get(f"{base}/my/applications", headers=first).json()["applications"]
+    assert [a["application_number"] for a in mine] == [app["application_number"]]
+    declined = httpx.post(
+        f"{base}/my/applications/{app['application_number']}/decline",
+        json={"reason": "expertise"},
+        headers=first,
+    )
+    assert declined.status_code == 200 and "重新指派" in declined.json()["message"]
+    assert (
+        httpx.get(f"{base}/my/applications/{app['application_number']}", headers=first).status_code
+        == 404
+    )
+
+    specialist = signed_in(Role.LAWYER, subject="sub-LS-440306-001")
+    mine_api = f"{base}/my/applications/{app['application_number']}"
+    assert httpx.get(mine_api, headers=specialist).json()["lawyer_code"] == "LS-440306-001"
+    # The conflicted lawyer never sees it.
+    conflicted = signed_in(Role.LAWYER, subject="sub-LS-440305-001")
+    assert httpx.get(mine_api, headers=conflicted).status_code == 404
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    steps: list[dict[str, Any]] = [
+        {
+            "step": "arbitration_filed",
+            "occurred_on": str(today - timedelta(days=3)),
+            "documents": [{"code": "arbitration_application", "title": "劳动人事争议仲裁申请书"}],
+        },
+        {
+            "step": "arbitration_accepted",
+            "occurred_on": str(today - timedelta(days=2)),
+            "documents": [{"code": "acceptance_notice", "title": "受理通知书"}],
+        },
+        {"step": "hearing", "occurred_on": str(today - timedelta(days=1))},
+        {
+            "step": "award",
+            "occurred_on": str(today),
+            "amount_awarded": "28000.00",
+            "award_items": [{"kind": "labour_remuneration", "amount": "28000.00"}],
+            "minimum_monthly_wage": "2360.00",
+            "documents": [{"code": "award", "title": "仲裁裁决书"}],
+        },
+    ]
+    for step in steps:
+        answer = httpx.post(f"{mine_api}/steps", json=step, headers=specialist)
+        assert answer.status_code == 201, answer.text
+    award = answer.json()
+    assert award["award_final"] is True
+    assert [c["kind"] for c in award["clocks"]] == ["sue_after_award", "set_aside_final"]
+
+    closed = httpx.post(
+        f"{api}/close",
+        json={"reason": "concluded_award", "amount_recovered": "28000.00", "satisfaction": 5},
+        headers=officer,
+    )
+    assert closed.status_code == 200, closed.text
+
+    # What went onto Kafka, once each, though the triage decision came twice.
+    def mine_only(event_type: str) -> list[Any]:
+        return [p for _, p in _events(deployment, event_type) if p.case_number == number]
+
+    assert len(mine_only("legal_aid.applied")) == 1
+    assert len(mine_only("legal_aid.documents_requested")) == 1
+    granted = mine_only("legal_aid.granted")
+    assert [r.rule_id for r in granted[0].rules] == ["matter.art31", "hardship.440300"]
+    assert [p.lawyer_code for p in mine_only("legal_aid.lawyer_assigned")] == [
+        "LS-440305-002",
+        "LS-440306-001",
+    ]
+    assert [p.reason for p in mine_only("legal_aid.lawyer_declined")] == ["expertise"]
+    assert [p.step for p in mine_only("legal_aid.step_recorded")] == [s["step"] for s in steps]
+    ended = mine_only("legal_aid.closed")
+    assert (
+        len(ended) == 1
+        and ended[0].amount_recovered == Decimal("28000.00")
+        and ended[0].satisfaction == 5
+    )
+    assert ended[0].concluded and ended[0].granted
+
+    # A failed mediation offering legal aid: an application awaiting the officer's confirmation.
+    other = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
+    other_id = _report(deployment, other, "cd" * 32)
+    _triage(deployment, other_id, other, "mediation", times=1)
+    mediation_id = uuid.uuid4()
+    _publish(
+        deployment,
+        MediationFailed(
+            mediation_id=mediation_id,
+            mediation_number=f"TJ-{DISTRICT}-2026-000777",
+            district_code=DISTRICT,
+            case_ids=[other_id],
+            case_numbers=[other],
+            reason="employer_refused",
+            next_steps=["arbitration", "legal_aid"],
+            failed_at=datetime.now(UTC),
+        ),
+        "mediation",
+        str(mediation_id),
+        times=2,
+    )
+    waiting = _until(
+        lambda: [
+            a
+            for a in httpx.get(f"{base}/applications", headers=officer).json()["applications"]
+            if a["case_number"] == other
+        ],
+        "the application from the failed mediation",
+    )
+    assert len(waiting) == 1
+    assert waiting[0]["source"] == "mediation" and waiting[0]["status"] == "awaiting_confirmation"
+
+    # A malformed event on a topic legal aid reads goes to its dead-letter topic.
+    settings = deployment.settings()
+    asyncio.run(
+        produce_raw(settings.kafka_bootstrap, settings.topic("case.triaged"), [b"{not json"])
+    )
+    dead = _until(
+        lambda: asyncio.run(
+            read_topic(settings.kafka_bootstrap, settings.topic("dlq.legal_aid"), 3)
+        ),
+        "the malformed event dead-lettered",
+    )
+    assert any(r.value == b"{not json" for r in dead)
