@@ -280,6 +280,26 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     assert award["award_final"] is True
     assert [c["kind"] for c in award["clocks"]] == ["sue_after_award", "set_aside_final"]
 
+    supervisor = signed_in(Role.SUPERVISOR, districts=(DISTRICT,))
+    projection = deployment["projection"].url
+    window = {
+        "district": DISTRICT,
+        "from": (today - timedelta(days=30)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(),
+    }
+
+    def legal_aid_figures() -> dict[str, Any]:
+        answer = httpx.get(f"{projection}/api/v1/dashboard", params=window, headers=supervisor)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["legal_aid"])
+
+    before = _until(
+        lambda: (f := legal_aid_figures())["aided"] == 1 and f,
+        "projection counting the aided application",
+    )
+    assert before["completion_rate"] == 0.0 and before["satisfaction_rate"] is None
+    assert Decimal(str(before["money_recovered"])) == 0
+
     closed = httpx.post(
         f"{api}/close",
         json={"reason": "concluded_award", "amount_recovered": "28000.00", "satisfaction": 5},
@@ -308,6 +328,30 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         and ended[0].satisfaction == 5
     )
     assert ended[0].concluded and ended[0].granted
+
+    after = _until(
+        lambda: (f := legal_aid_figures())["concluded"] == 1 and f, "projection counting closure"
+    )
+    assert after["applications"] == after["aided"] == 1
+    assert after["completion_rate"] == 1.0 and after["satisfaction_rate"] == 1.0
+    assert Decimal(str(after["money_recovered"])) == Decimal("28000.00")
+    assert {r["rule_id"] for r in after["granted_by_rule"]} == {"matter.art31", "hardship.440300"}
+    drill = httpx.get(
+        f"{projection}/api/v1/legal-aid",
+        params={**window, "figure": "concluded", "rule": "hardship.440300"},
+        headers=supervisor,
+    ).json()
+    assert [x["application_number"] for x in drill] == [app["application_number"]]
+
+    # Every legal-aid event replayed: the figures do not move.
+    settings = deployment.settings()
+    for event_type in ("legal_aid.applied", "legal_aid.granted", "legal_aid.closed"):
+        raw = asyncio.run(read_topic(settings.kafka_bootstrap, settings.topic(event_type), 5))
+        asyncio.run(
+            produce_raw(
+                settings.kafka_bootstrap, settings.topic(event_type), [r.value for r in raw]
+            )
+        )
 
     # A failed mediation offering legal aid: an application awaiting the officer's confirmation.
     other = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
@@ -340,9 +384,14 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     )
     assert len(waiting) == 1
     assert waiting[0]["source"] == "mediation" and waiting[0]["status"] == "awaiting_confirmation"
+    replayed = _until(
+        lambda: (f := legal_aid_figures())["applications"] == 2 and f,
+        "projection counting the application from the mediation after the replay",
+    )
+    assert replayed["aided"] == replayed["concluded"] == 1
+    assert Decimal(str(replayed["money_recovered"])) == Decimal("28000.00")
 
     # A malformed event on a topic legal aid reads goes to its dead-letter topic.
-    settings = deployment.settings()
     asyncio.run(
         produce_raw(settings.kafka_bootstrap, settings.topic("case.triaged"), [b"{not json"])
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from projection import labels, mediation
+from projection import labels, legal_aid, mediation
 from projection.domain import FACT_COLUMNS, Facts
 
 # ---------------------------------------------------------------- writes
@@ -171,11 +171,6 @@ BREAKDOWNS: dict[str, tuple[str, dict[str, str], str]] = {
 
 # Figures the issue asks for that need events no service publishes yet.
 PENDING_FIGURES = [
-    {"name": "提供法律援助件数、办结率、满意率", "waiting_for": "法律援助服务（legal_aid）"},
-    {
-        "name": "法律援助为职工挽回经济损失（已实际支付金额）",
-        "waiting_for": "法律援助服务的支付记录",
-    },
     {
         "name": "平均办结时长、90%案件办结时长",
         "waiting_for": "标志案件办结的事件（调解、法律援助）",
@@ -249,6 +244,7 @@ async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> di
         },
         "consultations_by_channel": _breakdown(cells.get("consultation", {}), labels.CHANNELS),
         "mediation": await mediation.figures(conn, filters.districts, filters.since, filters.until),
+        "legal_aid": await legal_aid.figures(conn, filters.districts, filters.since, filters.until),
         "pending": PENDING_FIGURES,
     }
     for name, (dim, names, _) in BREAKDOWNS.items():
