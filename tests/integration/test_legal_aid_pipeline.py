@@ -16,9 +16,7 @@ confirmation; a malformed event is dead-lettered. Projection counts the case onc
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,141 +26,23 @@ import httpx
 import pytest
 
 from tests.support.kafka import produce_raw, read_topic
+from tests.support.legal_aid import (
+    DISTRICT,
+    LAWYERS,
+    events,
+    publish,
+    report,
+    triage,
+    until,
+)
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
-from weiquan_shared.envelope import Actor, EventPayload, decode, encode, new_event
 from weiquan_shared.events import (
-    CaseReported,
-    CaseTriaged,
     MediationFailed,
-    StatutoryClock,
-    TriageReason,
 )
-from weiquan_shared.events._common import EmployerRef, WorkerRef
 
 pytestmark = pytest.mark.integration
-
-DISTRICT = "440305"
-EMPLOYER_CODE = "91440300MA5FXXXX1K"
-
-
-def _until(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise TimeoutError(what)
-
-
-def _events(deployment: Deployment, event_type: str) -> list[tuple[Any, Any]]:
-    settings = deployment.settings()
-    records = asyncio.run(read_topic(settings.kafka_bootstrap, settings.topic(event_type), 5))
-    return [decode(r.value) for r in records]
-
-
-def _publish(
-    deployment: Deployment, payload: EventPayload, producer: str, subject: str, times: int = 1
-) -> None:
-    settings = deployment.settings()
-    envelope = new_event(payload, subject=subject, producer=producer, actor=Actor.system(producer))
-    asyncio.run(
-        produce_raw(
-            settings.kafka_bootstrap,
-            settings.topic(payload.event_type),
-            [encode(envelope)] * times,
-            key=subject.encode(),
-        )
-    )
-
-
-def _report(deployment: Deployment, case_number: str, worker: str) -> uuid.UUID:
-    case_id = uuid.uuid4()
-    _publish(
-        deployment,
-        CaseReported(
-            case_id=case_id,
-            case_number=case_number,
-            channel="walk_in",
-            channel_ref="desk-1",
-            reported_at=datetime.now(UTC),
-            district_code=DISTRICT,
-            employer=EmployerRef(
-                name="深圳市鹏程建筑劳务有限公司", credit_code=EMPLOYER_CODE, district_code=DISTRICT
-            ),
-            workers=[WorkerRef(worker_ref=worker)],
-            summary="公司拖欠三个月工资共两万八千元",
-            claim_amount=Decimal("28000"),
-        ),
-        "intake",
-        str(case_id),
-    )
-    return case_id
-
-
-def _triage(
-    deployment: Deployment, case_id: uuid.UUID, case_number: str, route: str, times: int
-) -> None:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    _publish(
-        deployment,
-        CaseTriaged(
-            case_id=case_id,
-            case_number=case_number,
-            category="wage_arrears",
-            urgency="normal",
-            route=route,
-            route_detail="legal_aid.union" if route == "legal_aid" else "mediation.union",
-            reasons=[TriageReason(rule="route.test", text="测试分流")],
-            clocks=[
-                StatutoryClock(
-                    kind="arbitration_limitation",
-                    rule_id="clock.arbitration_limitation",
-                    starts_on=today - timedelta(days=300),
-                    due_on=today + timedelta(days=65),
-                    at_risk_from=today + timedelta(days=35),
-                    note="仲裁时效",
-                )
-            ],
-            triaged_at=datetime.now(UTC),
-        ),
-        "triage",
-        str(case_id),
-        times,
-    )
-
-
-LAWYERS = {
-    # The district's only wage specialist; the firm acted for the employer.
-    "LS-440305-001": {
-        "name": "张明律师",
-        "kind": "contracted_firm",
-        "firm_code": "F-GDHZ",
-        "firm_name": "广东华章律师事务所",
-        "districts": [DISTRICT],
-        "specialties": ["labour_remuneration"],
-        "capacity": 6,
-        "firm_acted_for": [EMPLOYER_CODE],
-    },
-    # The district's union adviser, social insurance (no conflict): assigned first.
-    "LS-440305-002": {
-        "name": "刘芳",
-        "kind": "union_adviser",
-        "districts": [DISTRICT],
-        "specialties": ["social_insurance"],
-        "capacity": 4,
-    },
-    # A wage specialist of another district: assigned after the decline.
-    "LS-440306-001": {
-        "name": "陈卫国律师",
-        "kind": "union_adviser",
-        "districts": ["440306"],
-        "specialties": ["labour_remuneration", "work_injury"],
-        "capacity": 8,
-    },
-}
 
 
 def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
@@ -181,14 +61,14 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
 
     worker = "ab" * 32
     number = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
-    case_id = _report(deployment, number, worker)
-    _triage(deployment, case_id, number, "legal_aid", times=2)
+    case_id = report(deployment, number, worker)
+    triage(deployment, case_id, number, "legal_aid", times=2)
 
     def queued() -> list[dict[str, Any]]:
         items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
         return [a for a in items if a["case_number"] == number]
 
-    found = _until(queued, "the application in the officer's queue")
+    found = until(queued, "the application in the officer's queue")
     assert len(found) == 1
     app = found[0]
     assert app["source"] == "triage" and app["matter"] == "labour_remuneration"
@@ -293,7 +173,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         assert answer.status_code == 200, answer.text
         return dict(answer.json()["legal_aid"])
 
-    before = _until(
+    before = until(
         lambda: (f := legal_aid_figures())["aided"] == 1 and f,
         "projection counting the aided application",
     )
@@ -309,7 +189,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
 
     # What went onto Kafka, once each, though the triage decision came twice.
     def mine_only(event_type: str) -> list[Any]:
-        return [p for _, p in _events(deployment, event_type) if p.case_number == number]
+        return [p for _, p in events(deployment, event_type) if p.case_number == number]
 
     assert len(mine_only("legal_aid.applied")) == 1
     assert len(mine_only("legal_aid.documents_requested")) == 1
@@ -329,7 +209,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     )
     assert ended[0].concluded and ended[0].granted
 
-    after = _until(
+    after = until(
         lambda: (f := legal_aid_figures())["concluded"] == 1 and f, "projection counting closure"
     )
     assert after["applications"] == after["aided"] == 1
@@ -355,10 +235,10 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
 
     # A failed mediation offering legal aid: an application awaiting the officer's confirmation.
     other = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
-    other_id = _report(deployment, other, "cd" * 32)
-    _triage(deployment, other_id, other, "mediation", times=1)
+    other_id = report(deployment, other, "cd" * 32)
+    triage(deployment, other_id, other, "mediation", times=1)
     mediation_id = uuid.uuid4()
-    _publish(
+    publish(
         deployment,
         MediationFailed(
             mediation_id=mediation_id,
@@ -374,7 +254,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         str(mediation_id),
         times=2,
     )
-    waiting = _until(
+    waiting = until(
         lambda: [
             a
             for a in httpx.get(f"{base}/applications", headers=officer).json()["applications"]
@@ -384,7 +264,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     )
     assert len(waiting) == 1
     assert waiting[0]["source"] == "mediation" and waiting[0]["status"] == "awaiting_confirmation"
-    replayed = _until(
+    replayed = until(
         lambda: (f := legal_aid_figures())["applications"] == 2 and f,
         "projection counting the application from the mediation after the replay",
     )
@@ -395,7 +275,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     asyncio.run(
         produce_raw(settings.kafka_bootstrap, settings.topic("case.triaged"), [b"{not json"])
     )
-    dead = _until(
+    dead = until(
         lambda: asyncio.run(
             read_topic(settings.kafka_bootstrap, settings.topic("dlq.legal_aid"), 3)
         ),

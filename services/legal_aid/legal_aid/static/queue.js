@@ -49,7 +49,7 @@ async function show(number) {
   $("detail-title").textContent = `申请详情 ${a.application_number}`;
   $("summary").innerHTML = `<p>${text(a.source_label)} · ${text(a.matter_label)} · ${text(a.status_label)} · 案件 ${text(a.case_number || "—")} · 职工${a.workers}人</p>` +
     "<ul>" + a.clocks.map((c) => `<li>${text(clockText(c))}</li>`).join("") + "</ul>" +
-    (a.lawyer_code ? `<p>承办律师：${text(a.lawyer_code)}</p>` : "");
+    (a.lawyer_code ? `<p>承办律师：${text((a.assignments.find((x) => x.lawyer_code === a.lawyer_code && !x.declined_at) || {}).name || "")}（${text(a.lawyer_code)}）</p>` : "");
   $("checklist").innerHTML = a.checklist.map((d) =>
     `<li><label><input type="checkbox" name="doc" value="${text(d.code)}"${d.received ? " checked" : ""}> ${text(d.title)}</label></li>`).join("");
   $("household_size").value = a.household_size ?? "";
