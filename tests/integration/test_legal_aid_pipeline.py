@@ -16,15 +16,20 @@ confirmation; a malformed event is dead-lettered. Projection counts the case onc
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from identity.demo import read_passwords
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.legal_aid import (
     DISTRICT,
@@ -35,7 +40,7 @@ from tests.support.legal_aid import (
     triage,
     until,
 )
-from tests.support.stack import Deployment
+from tests.support.stack import ROOT, Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
 from weiquan_shared.events import (
@@ -282,3 +287,134 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         "the malformed event dead-lettered",
     )
     assert any(r.value == b"{not json" for r in dead)
+
+
+def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
+    deployment: Deployment,
+) -> None:
+    deployment.start("legal_aid", WEIQUAN_LEGAL_AID_WITHDRAWAL_CHECK_S="1")
+    base = deployment["legal_aid"].url + "/api/v1"
+    officer = signed_in(Role.LEGAL_AID_OFFICER, districts=(DISTRICT,))
+    for code, body in LAWYERS.items():
+        assert httpx.put(f"{base}/lawyers/{code}", json=body, headers=officer).status_code == 200
+
+    urgent = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
+    triage(
+        deployment, report(deployment, urgent, "ef" * 32), urgent, "legal_aid", limitation_days=5
+    )
+    slow = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
+    triage(deployment, report(deployment, slow, "0f" * 32), slow, "legal_aid")
+
+    def by_case() -> dict[str, dict[str, Any]]:
+        items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
+        found = {a["case_number"]: a for a in items}
+        return found if {urgent, slow} <= set(found) else {}
+
+    apps = until(by_case, "both applications")
+    provisional = apps[urgent]
+    # Fewer than 7 days before limitation: aid at once, a lawyer assigned before any review.
+    assert provisional["provisional"] and provisional["status"] == "provisional"
+    assert provisional["lawyer_code"] == "LS-440305-002"  # the specialist's firm conflicts
+    assert provisional["clocks"][0]["kind"] == "limitation"
+    assert provisional["clocks"][0]["days_left"] == 5
+
+    # The review after: a household well above Shenzhen's standard is denied, with reasons.
+    api = f"{base}/applications/{provisional['application_number']}"
+    httpx.put(
+        f"{api}/facts",
+        json={"household_size": 2, "monthly_household_income": "30000.00"},
+        headers=officer,
+    ).raise_for_status()
+    denied = httpx.post(f"{api}/decision", headers=officer).json()
+    assert denied["outcome"] == "denied" and denied["reason_codes"] == ["income_above_standard"]
+    text = "\n".join(denied["explanation"])
+    assert "高于当地法律援助经济困难标准" in text and "异议" in text and "司法行政部门" in text
+    events_denied = [
+        p for _, p in events(deployment, "legal_aid.denied") if p.case_number == urgent
+    ]
+    assert len(events_denied) == 1 and events_denied[0].after_provisional
+    assert events_denied[0].reason_codes == ["income_above_standard"]
+    assert httpx.get(api, headers=officer).json()["closure_reason"] == "denied"
+
+    # The one request for documents goes unanswered past its day: withdrawn (Art. 43).
+    slow_api = f"{base}/applications/{apps[slow]['application_number']}"
+    httpx.post(f"{slow_api}/documents-request", headers=officer).raise_for_status()
+
+    async def overdue() -> None:
+        conn = await deployment.connect("legal_aid")
+        try:
+            await conn.execute(
+                "UPDATE applications SET documents_due_on = current_date - 1 "
+                "WHERE case_number = $1",
+                slow,
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(overdue())
+    withdrawn = until(
+        lambda: (a := httpx.get(slow_api, headers=officer).json())["status"] == "closed" and a,
+        "the unanswered request withdrawing the application",
+    )
+    assert withdrawn["closure_reason"] == "withdrawn_documents"
+
+    # The desk: a walk-in application; another district's, another role's and bad input refused.
+    walk_in = {
+        "district_code": DISTRICT,
+        "matter": "work_injury",
+        "is_migrant_worker": True,
+        "employer_name": "深圳市华南电子科技有限公司",
+        "employer_credit_code": "91440300MA5GYYYY2L",
+    }
+    made = httpx.post(f"{base}/applications", json=walk_in, headers=officer)
+    assert made.status_code == 201 and made.json()["application_number"].startswith("FY-440305-")
+    elsewhere = {**walk_in, "district_code": "440306"}
+    assert httpx.post(f"{base}/applications", json=elsewhere, headers=officer).status_code == 403
+    assert httpx.get(f"{base}/applications", headers=signed_in(Role.OPERATOR)).status_code == 403
+    bad = httpx.post(f"{base}/applications", json={**walk_in, "matter": "divorce"}, headers=officer)
+    assert bad.status_code == 422
+
+
+def test_demo_panel_and_the_demo_lawyer_linked_by_subject(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    deployment.start("identity", WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(tmp_path / "keys.json"))
+    identity = deployment["identity"].url
+    subprocess.run(
+        [sys.executable, "-m", "identity", "demo-accounts", str(tmp_path / "demo-accounts.txt")],
+        env=deployment.service_env("identity"),
+        cwd=ROOT,
+        check=True,
+    )
+    deployment.start("legal_aid", WEIQUAN_OIDC_ISSUERS=json.dumps([identity]))
+    for i in range(3):
+        number = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
+        triage(deployment, report(deployment, number, f"{i + 3:02d}" * 32), number, "legal_aid")
+    env = {
+        **deployment.service_env("legal_aid"),
+        "WEIQUAN_RUN_DIR": str(tmp_path),
+        "WEIQUAN_IDENTITY_URL": identity,
+        "WEIQUAN_LEGAL_AID_URL": deployment["legal_aid"].url,
+    }
+    script = [sys.executable, str(ROOT / "deploy" / "local" / "demo_legal_aid.py")]
+    loaded = subprocess.run(script, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "6 panel lawyers" in loaded.stdout and "3 taken forward" in loaded.stdout
+    again = subprocess.run(script, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "already taken forward" in again.stdout, again.stdout + again.stderr
+
+    passwords = read_passwords(tmp_path / "demo-accounts.txt")
+    token = httpx.post(
+        f"{identity}/api/v1/token",
+        data={
+            "grant_type": "password",
+            "username": "demo-lawyer",
+            "password": passwords["demo-lawyer"],
+        },
+    ).json()["access_token"]
+    mine = httpx.get(
+        f"{deployment['legal_aid'].url}/api/v1/my/applications",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert mine["lawyer_code"] == "LS-440305-002"
+    assert [a["status"] for a in mine["applications"]] == ["assigned"]
