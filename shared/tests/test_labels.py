@@ -6,6 +6,13 @@ import pytest
 
 from weiquan_shared import demo, labels
 from weiquan_shared.events import Category, Channel, ClockKind, Route, RouteDetail, Urgency
+from weiquan_shared.events.legal_aid import (
+    ApplicationSource,
+    ClosureReason,
+    DeclineReason,
+    LegalAidMatter,
+    StepKind,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,6 +24,11 @@ from weiquan_shared.events import Category, Channel, ClockKind, Route, RouteDeta
         (Route, labels.ROUTES),
         (RouteDetail, labels.ROUTE_DETAILS),
         (ClockKind, labels.CLOCKS),
+        (LegalAidMatter, labels.LEGAL_AID_MATTERS),
+        (ApplicationSource, labels.LEGAL_AID_SOURCES),
+        (StepKind, labels.LEGAL_AID_STEPS),
+        (ClosureReason, labels.LEGAL_AID_CLOSURES),
+        (DeclineReason, labels.LEGAL_AID_DECLINE_REASONS),
     ],
 )
 def test_every_code_of_the_events_has_exactly_one_chinese_name(codes, table) -> None:

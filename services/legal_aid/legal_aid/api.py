@@ -26,6 +26,7 @@ from legal_aid.eligibility import CIRCUMSTANCE_LABELS, MATTER_LABELS
 from legal_aid.handlers import china_today
 from legal_aid.store import Context, NotFound, Refused
 from weiquan_shared import entitlements as ent
+from weiquan_shared import labels
 from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Principal, Role, page_with_csrf
 from weiquan_shared.envelope import Actor
@@ -47,29 +48,9 @@ LAWYERS = allow(Role.LAWYER)
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Circumstance = Literal["martyr_relative", "bravery", "state_compensation", "domestic_violence"]
 
-STATUS_LABELS = {
-    "awaiting_confirmation": "调解不成，待确认是否申请",
-    "received": "已受理，待审查",
-    "documents_requested": "已一次性告知补正材料",
-    "provisional": "先行援助中",
-    "granted": "已决定援助，待指派律师",
-    "assigned": "已指派律师，办理中",
-    "closed": "已结案",
-}
-STEP_LABELS = {
-    "arbitration_filed": "申请劳动仲裁",
-    "arbitration_accepted": "仲裁委受理",
-    "arbitration_rejected": "仲裁委不予受理",
-    "hearing": "开庭审理",
-    "award_extended": "仲裁延期审理",
-    "award": "仲裁裁决",
-    "settlement": "达成和解或调解",
-    "litigation_filed": "提起诉讼",
-    "judgment": "法院判决",
-    "enforcement_applied": "申请强制执行",
-    "enforcement_concluded": "执行完毕",
-}
-SOURCE_LABELS = {"triage": "分流转入", "mediation": "调解不成转入", "walk_in": "窗口申请"}
+STATUS_LABELS = labels.LEGAL_AID_STATUSES
+STEP_LABELS = labels.LEGAL_AID_STEPS
+SOURCE_LABELS = labels.LEGAL_AID_SOURCES
 
 
 class WalkInIn(BaseModel):

@@ -22,26 +22,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from legal_aid.rules import Rule, RuleBook
+from weiquan_shared import labels
 from weiquan_shared.events.legal_aid import RuleRef
 
-MATTER_LABELS = {
-    "labour_remuneration": "追索劳动报酬",
-    "work_injury": "工伤赔偿",
-    "social_insurance": "社会保险待遇",
-    "employment_relationship": "确认劳动关系",
-    "economic_compensation": "经济补偿、赔偿金",
-    "other_labour": "其他劳动争议",
-}
+MATTER_LABELS = labels.LEGAL_AID_MATTERS
 CIRCUMSTANCE_LABELS = {
     "martyr_relative": "英雄烈士近亲属为维护英雄烈士的人格权益",
     "bravery": "因见义勇为行为主张相关民事权益",
     "state_compensation": "再审改判无罪请求国家赔偿",
     "domestic_violence": "遭受虐待、遗弃或者家庭暴力的受害人主张相关权益",
 }
-REASON_TEXT = {
-    "out_of_scope": "申请事项不属于法律援助法第三十一条或工会法律援助的援助范围",
-    "income_above_standard": "家庭人均月收入高于当地法律援助经济困难标准",
-}
+REASON_TEXT = labels.LEGAL_AID_DENIAL_REASONS
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from projection import labels
+from weiquan_shared import labels as shared_labels
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
 from weiquan_shared.events.legal_aid import (
@@ -47,18 +48,7 @@ HANDLED = (
     LegalAidSatisfactionRecorded,
 )
 SATISFIED = 4
-CLOSURE_LABELS = {
-    "concluded_award": "仲裁裁决结案",
-    "concluded_settlement": "和解调解结案",
-    "concluded_judgment": "判决结案",
-    "concluded_enforcement": "执行完毕结案",
-    "withdrawn_documents": "未补正材料视为撤回",
-    "withdrawn_by_worker": "职工撤回",
-    "denied": "不予援助",
-    "declined_by_worker": "职工不申请",
-    "voided": "案件作废",
-    "terminated": "终止援助",
-}
+CLOSURE_LABELS = shared_labels.LEGAL_AID_CLOSURES
 
 _UPSERT = """
 INSERT INTO legal_aid_summary (application_id, application_number, district_code,
