@@ -81,7 +81,7 @@ def test_officer_queue_and_lawyer_page(stocked: dict[str, Any], deployment: Depl
     page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 3")
     rows = page.locator("#queue tbody tr")
     # Provisional aid (5 days before limitation) is at the top, with its clock.
-    assert "先行援助" in rows.nth(0).inner_text()
+    assert "先行援助中" in rows.nth(0).inner_text()
     assert "剩" in rows.nth(0).locator("td.clock").inner_text()
     page.click(f"a[data-number='{stocked['first']['application_number']}']")
     page.wait_for_function("() => document.getElementById('detail').hidden === false")
@@ -112,5 +112,24 @@ def test_officer_queue_and_lawyer_page(stocked: dict[str, Any], deployment: Depl
         if a["application_number"] in listed
     }
     assert stocked["first"]["application_number"] in listed
+    # The lawyer records the arbitration application on the page.
+    lawyer.click(f"a[data-number='{stocked['first']['application_number']}']")
+    lawyer.wait_for_function("() => document.getElementById('detail').hidden === false")
+    lawyer.select_option("#step_kind", "arbitration_filed")
+    lawyer.fill("#occurred_on", "2026-12-01")
+    lawyer.fill("#doc_title", "劳动人事争议仲裁申请书")
+    lawyer.click("#step button[type=submit]")
+    lawyer.wait_for_function(
+        "() => document.getElementById('result').textContent.includes('已登记')"
+    )
+    assert "仲裁申请书" in lawyer.locator("#steps").inner_text()
+    assert "仲裁受理审查期限" in lawyer.locator("#summary").inner_text()
     lawyer.screenshot(path=str(ARTIFACTS / "legal-aid-lawyer-cases.png"), full_page=True)
+    # Another lawyer's case, asked for by number: 404.
+    other = next(a for a in stocked["applications"] if a["application_number"] not in listed)
+    answer = httpx.get(
+        f"{url}/api/v1/my/applications/{other['application_number']}",
+        headers=signed_in(Role.LAWYER, subject=f"sub-{lawyer_code}"),
+    )
+    assert answer.status_code == 404
     assert blocked == []

@@ -33,7 +33,7 @@ async function loadQueue() {
     if (first && first.days_left <= 2) row.className = "at-risk";
     row.innerHTML = `<td><a href="#" data-number="${text(a.application_number)}">${text(a.application_number)}</a></td>` +
       `<td>${text(a.source_label)}</td><td>${text(a.matter_label)}${a.is_migrant_worker ? "（进城务工人员）" : ""}</td>` +
-      `<td>${text(a.status_label)}${a.provisional ? " <strong>先行援助</strong>" : ""}</td>` +
+      `<td>${text(a.status_label)}${a.provisional && a.status !== "provisional" ? " <strong>先行援助</strong>" : ""}</td>` +
       `<td>${text(a.employer_name || "—")}</td><td class="clock">${text(clockText(first))}</td>`;
     body.append(row);
   }
@@ -59,6 +59,7 @@ async function show(number) {
   $("explanation").innerHTML = (a.decision ? a.decision.explanation : ["尚未作出决定"]).map((l) => `<li>${text(l)}</li>`).join("");
   $("steps").innerHTML = a.steps.map((s) => `<li>${text(s.occurred_on)} ${text(s.label)}` +
     (s.documents.length ? `（文书：${s.documents.map((d) => text(d.title)).join("、")}）` : "") + "</li>").join("") || "<li>暂无</li>";
+  $("close").hidden = !["assigned", "provisional", "granted"].includes(a.status);
   $("result").textContent = "";
 }
 
@@ -77,5 +78,12 @@ $("facts").addEventListener("submit", (e) => {
 $("confirm").addEventListener("click", () => act(() => call("POST", `api/v1/applications/${encodeURIComponent(current.application_number)}/confirm`, {wants_aid: true})));
 $("request_docs").addEventListener("click", () => act(() => call("POST", `api/v1/applications/${encodeURIComponent(current.application_number)}/documents-request`)));
 $("decide").addEventListener("click", () => act(() => call("POST", `api/v1/applications/${encodeURIComponent(current.application_number)}/decision`)));
+
+$("close").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const body = {reason: $("close_reason").value, amount_recovered: $("recovered").value || "0"};
+  if ($("satisfaction").value) body.satisfaction = Number($("satisfaction").value);
+  act(() => call("POST", `api/v1/applications/${encodeURIComponent(current.application_number)}/close`, body));
+});
 
 loadQueue().catch((e) => { $("empty").hidden = false; $("empty").textContent = e.message; });
