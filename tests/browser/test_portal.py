@@ -50,6 +50,7 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             "identity",
             "audit",
             "notification",
+            "legal_aid",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         accounts_file = run_dir / "demo-accounts.txt"
