@@ -196,6 +196,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     def mine_only(event_type: str) -> list[Any]:
         return [p for _, p in events(deployment, event_type) if p.case_number == number]
 
+    ended = until(lambda: mine_only("legal_aid.closed"), "legal_aid.closed on Kafka")
     assert len(mine_only("legal_aid.applied")) == 1
     assert len(mine_only("legal_aid.documents_requested")) == 1
     granted = mine_only("legal_aid.granted")
@@ -206,7 +207,6 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     ]
     assert [p.reason for p in mine_only("legal_aid.lawyer_declined")] == ["expertise"]
     assert [p.step for p in mine_only("legal_aid.step_recorded")] == [s["step"] for s in steps]
-    ended = mine_only("legal_aid.closed")
     assert (
         len(ended) == 1
         and ended[0].amount_recovered == Decimal("28000.00")
@@ -242,6 +242,8 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     other = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
     other_id = report(deployment, other, "cd" * 32)
     triage(deployment, other_id, other, "mediation", times=1)
+    # A second case of the mediation whose report legal aid has not seen (another topic).
+    unseen, unseen_id = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}", uuid.uuid4()
     mediation_id = uuid.uuid4()
     publish(
         deployment,
@@ -249,8 +251,8 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
             mediation_id=mediation_id,
             mediation_number=f"TJ-{DISTRICT}-2026-000777",
             district_code=DISTRICT,
-            case_ids=[other_id],
-            case_numbers=[other],
+            case_ids=[other_id, unseen_id],
+            case_numbers=[other, unseen],
             reason="employer_refused",
             next_steps=["arbitration", "legal_aid"],
             failed_at=datetime.now(UTC),
@@ -259,18 +261,17 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         str(mediation_id),
         times=2,
     )
-    waiting = until(
-        lambda: [
-            a
-            for a in httpx.get(f"{base}/applications", headers=officer).json()["applications"]
-            if a["case_number"] == other
-        ],
-        "the application from the failed mediation",
-    )
-    assert len(waiting) == 1
-    assert waiting[0]["source"] == "mediation" and waiting[0]["status"] == "awaiting_confirmation"
+
+    def from_mediation() -> list[dict[str, Any]]:
+        items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
+        found = [a for a in items if a["case_number"] in (other, unseen)]
+        return found if len(found) == 2 else []
+
+    waiting = until(from_mediation, "an application for each case of the failed mediation")
+    assert {a["source"] for a in waiting} == {"mediation"}
+    assert {a["status"] for a in waiting} == {"awaiting_confirmation"}
     replayed = until(
-        lambda: (f := legal_aid_figures())["applications"] == 2 and f,
+        lambda: (f := legal_aid_figures())["applications"] == 3 and f,
         "projection counting the application from the mediation after the replay",
     )
     assert replayed["aided"] == replayed["concluded"] == 1
@@ -298,10 +299,21 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
     for code, body in LAWYERS.items():
         assert httpx.put(f"{base}/lawyers/{code}", json=body, headers=officer).status_code == 200
 
-    urgent = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
-    triage(
-        deployment, report(deployment, urgent, "ef" * 32), urgent, "legal_aid", limitation_days=5
-    )
+    # Triage's decision arrives before intake's report (other topics): provisional aid is
+    # assigned at once, without the employer's credit code; when the report comes, the
+    # assigned lawyer's firm turns out to have acted for the employer, and the case moves.
+    urgent, urgent_id = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}", uuid.uuid4()
+    triage(deployment, urgent_id, urgent, "legal_aid", limitation_days=5)
+    first_pick = until(
+        lambda: [
+            a
+            for a in httpx.get(f"{base}/applications", headers=officer).json()["applications"]
+            if a["case_number"] == urgent and a["lawyer_code"]
+        ],
+        "provisional aid assigned before the report",
+    )[0]
+    assert first_pick["lawyer_code"] == "LS-440305-001"  # the specialist; no credit code yet
+    report(deployment, urgent, "ef" * 32, urgent_id)
     slow = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
     triage(deployment, report(deployment, slow, "0f" * 32), slow, "legal_aid")
 
@@ -310,11 +322,20 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
         found = {a["case_number"]: a for a in items}
         return found if {urgent, slow} <= set(found) else {}
 
-    apps = until(by_case, "both applications")
+    apps = until(
+        lambda: (found := by_case()) and found[urgent]["lawyer_code"] == "LS-440305-002" and found,
+        "both applications, the provisional one reassigned for the conflict",
+    )
     provisional = apps[urgent]
+    moved = until(
+        lambda: [
+            p for _, p in events(deployment, "legal_aid.lawyer_declined") if p.case_number == urgent
+        ],
+        "the conflicted lawyer's assignment withdrawn",
+    )
+    assert [(p.lawyer_code, p.reason) for p in moved] == [("LS-440305-001", "conflict_of_interest")]
     # Fewer than 7 days before limitation: aid at once, a lawyer assigned before any review.
     assert provisional["provisional"] and provisional["status"] == "provisional"
-    assert provisional["lawyer_code"] == "LS-440305-002"  # the specialist's firm conflicts
     assert provisional["clocks"][0]["kind"] == "limitation"
     assert provisional["clocks"][0]["days_left"] == 5
 
@@ -329,9 +350,10 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
     assert denied["outcome"] == "denied" and denied["reason_codes"] == ["income_above_standard"]
     text = "\n".join(denied["explanation"])
     assert "高于当地法律援助经济困难标准" in text and "异议" in text and "司法行政部门" in text
-    events_denied = [
-        p for _, p in events(deployment, "legal_aid.denied") if p.case_number == urgent
-    ]
+    events_denied = until(
+        lambda: [p for _, p in events(deployment, "legal_aid.denied") if p.case_number == urgent],
+        "legal_aid.denied on Kafka",
+    )
     assert len(events_denied) == 1 and events_denied[0].after_provisional
     assert events_denied[0].reason_codes == ["income_above_standard"]
     assert httpx.get(api, headers=officer).json()["closure_reason"] == "denied"

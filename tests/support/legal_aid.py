@@ -53,8 +53,10 @@ def publish(
     )
 
 
-def report(deployment: Deployment, case_number: str, worker: str) -> uuid.UUID:
-    case_id = uuid.uuid4()
+def report(
+    deployment: Deployment, case_number: str, worker: str, case_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    case_id = case_id or uuid.uuid4()
     publish(
         deployment,
         CaseReported(

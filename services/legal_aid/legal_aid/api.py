@@ -606,7 +606,7 @@ def build_routers(runtime: Runtime, ctx: Context) -> list[APIRouter]:
                     body.firm_code,
                     credit,
                 )
-            uow.audit("legal_aid.panel_updated", reason=f"lawyer {code}")
+            uow.audit("legal_aid.panel_updated", detail=f"lawyer {code}")
         return {"message": "已保存律师信息"}
 
     @officer.put("/lawyers/{code}/account", summary="将律师库中的律师与其登录账号关联")
@@ -622,7 +622,7 @@ def build_routers(runtime: Runtime, ctx: Context) -> list[APIRouter]:
             )
             if done.endswith(" 0"):
                 raise HTTPException(404, f"律师库中没有代码为 {code[:30]} 的律师")
-            uow.audit("legal_aid.lawyer_account_linked", reason=f"lawyer {code}")
+            uow.audit("legal_aid.lawyer_account_linked", detail=f"lawyer {code}")
         return {"message": "已关联律师账号"}
 
     # ------------------------------------------------------------------ lawyer

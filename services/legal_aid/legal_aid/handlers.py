@@ -34,6 +34,12 @@ from weiquan_shared.events import (
 from weiquan_shared.uow import UnitOfWork
 
 PROVISIONAL_RULE = "route.provisional_legal_aid"
+
+
+def _json_list(value: Any) -> list[Any]:
+    return list(store._json(value) or [])
+
+
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -44,8 +50,9 @@ def china_today() -> date:
 def register_handlers(consumer: EventConsumer, ctx: Context) -> None:
     @consumer.handles_batch(CaseReported)
     async def on_reported(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
-        for _, case in events:
+        for envelope, case in events:
             await store.upsert_reported(uow.conn, case)
+            await store.recheck_conflict(uow, ctx, case.case_id, china_today(), envelope)
 
     async def on_decision(uow: UnitOfWork, envelope: Envelope, d: Any, seq: int) -> None:
         limitation = (
@@ -92,20 +99,32 @@ def register_handlers(consumer: EventConsumer, ctx: Context) -> None:
         if "legal_aid" not in offered:
             return
         for case_id, case_number in zip(m.case_ids, m.case_numbers, strict=False):
+            # The mediation's failure may arrive before the case's report (other topics):
+            # the case is known by its number until the report fills it in.
+            await uow.conn.execute(
+                """INSERT INTO cases (case_id, case_number, district_code)
+                   VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING""",
+                case_id,
+                case_number,
+                m.district_code,
+            )
             case = await store.case_row(uow.conn, case_id)
-            if case is not None and case["voided"]:
+            if case is None or case["voided"]:
                 continue
+            if not _json_list(case["workers"]) and workers:
+                case = await uow.conn.fetchrow(
+                    "UPDATE cases SET workers = $2 WHERE case_id = $1 RETURNING *",
+                    case_id,
+                    [{"worker_ref": w} for w in workers],
+                )
             await store.open_application(
                 uow,
                 ctx,
                 source="mediation",
                 today=china_today(),
                 district_code=m.district_code,
-                matter=store.matter_of(case["category"] if case is not None else None),
+                matter=store.matter_of(case["category"]),
                 case=case,
-                case_id=case_id,
-                case_number=case_number,
-                worker_refs=None if case is not None else workers,
                 mediation_id=m.mediation_id,
                 awaiting_confirmation=True,
                 cause=envelope,

@@ -605,7 +605,12 @@ async def assign_lawyer(
 
 
 async def decline(
-    uow: UnitOfWork, ctx: Context, row: asyncpg.Record, reason: DeclineReason, today: date
+    uow: UnitOfWork,
+    ctx: Context,
+    row: asyncpg.Record,
+    reason: DeclineReason,
+    today: date,
+    cause: Envelope | None = None,
 ) -> asyncpg.Record:
     if row["status"] not in ("assigned", "provisional") or not row["lawyer_code"]:
         raise Refused(409, "该申请当前没有指派给您")
@@ -621,6 +626,7 @@ async def decline(
             **names(row), lawyer_code=row["lawyer_code"], reason=reason, declined_at=now()
         ),
         subject=str(row["application_id"]),
+        caused_by=cause,
     )
     status = "provisional" if row["status"] == "provisional" else "granted"
     row = await uow.conn.fetchrow(
@@ -629,7 +635,27 @@ async def decline(
         row["application_id"],
         status,
     )
-    return await assign_lawyer(uow, ctx, row, today)
+    return await assign_lawyer(uow, ctx, row, today, cause=cause)
+
+
+async def recheck_conflict(
+    uow: UnitOfWork, ctx: Context, case_id: uuid.UUID, today: date, cause: Envelope
+) -> None:
+    """A lawyer assigned before the case's report arrived (provisional aid assigns at once)
+    was chosen without the employer's credit code: if they or their firm acted for that
+    employer, the assignment is withdrawn for conflict of interest and the case reassigned."""
+    row = await uow.conn.fetchrow(
+        """SELECT a.* FROM applications a WHERE a.case_id = $1
+               AND a.status IN ('provisional', 'assigned') AND a.employer_credit_code IS NOT NULL
+               AND EXISTS (SELECT 1 FROM acted_for f JOIN lawyers l
+                     ON (f.party_kind = 'lawyer' AND f.party_code = l.lawyer_code)
+                     OR (f.party_kind = 'firm' AND f.party_code = l.firm_code)
+                   WHERE l.lawyer_code = a.lawyer_code AND f.credit_code = a.employer_credit_code)
+           FOR UPDATE""",
+        case_id,
+    )
+    if row is not None:
+        await decline(uow, ctx, row, "conflict_of_interest", today, cause=cause)
 
 
 async def record_step(
