@@ -103,6 +103,7 @@ async function refresh() {
     $("kpi-la-satisfaction").textContent = pct(la.satisfaction_rate, la.satisfied, la.answered);
     $("kpi-la-recovered").textContent = Number(la.money_recovered).toLocaleString("zh-CN");
     $("kpi-la-rules").textContent = [...la.granted_by_rule.map((r) => `援助 ${r.rule_id}：${r.applications}`), ...la.denied_by_rule.map((r) => `不予 ${r.rule_id}：${r.applications}`)].join("；") || "—";
+    $("kpi-la-districts").textContent = la.by_district.map((x) => `${x.name} ${x.concluded}/${x.aided}`).join("；") || "—";
     $("pending").innerHTML = d.pending.map((p) => `<li>${esc(p.name)}：待${esc(p.waiting_for)}接入后统计</li>`).join("");
     $("export").href = "api/v1/report.xlsx?" + query(scopeParams());
     $("updated").textContent = `${d.period.label} · 更新于 ${new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai"})}`;
