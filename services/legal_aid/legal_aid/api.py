@@ -21,12 +21,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+import weiquan_shared.entitlements as ent
 from legal_aid import clocks, store
 from legal_aid.eligibility import CIRCUMSTANCE_LABELS, MATTER_LABELS
 from legal_aid.handlers import china_today
 from legal_aid.store import Context, NotFound, Refused
-from weiquan_shared import entitlements as ent
-from weiquan_shared import labels
 from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Principal, Role, page_with_csrf
 from weiquan_shared.envelope import Actor
@@ -38,6 +37,7 @@ from weiquan_shared.events.legal_aid import (
     LegalAidMatter,
     StepKind,
 )
+from weiquan_shared.labels import LEGAL_AID_SOURCES, LEGAL_AID_STATUSES, LEGAL_AID_STEPS
 from weiquan_shared.logging import get_logger
 from weiquan_shared.service import Runtime
 
@@ -48,9 +48,9 @@ LAWYERS = allow(Role.LAWYER)
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Circumstance = Literal["martyr_relative", "bravery", "state_compensation", "domestic_violence"]
 
-STATUS_LABELS = labels.LEGAL_AID_STATUSES
-STEP_LABELS = labels.LEGAL_AID_STEPS
-SOURCE_LABELS = labels.LEGAL_AID_SOURCES
+STATUS_LABELS = LEGAL_AID_STATUSES
+STEP_LABELS = LEGAL_AID_STEPS
+SOURCE_LABELS = LEGAL_AID_SOURCES
 
 
 class WalkInIn(BaseModel):

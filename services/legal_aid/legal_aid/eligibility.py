@@ -22,17 +22,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from legal_aid.rules import Rule, RuleBook
-from weiquan_shared import labels
 from weiquan_shared.events.legal_aid import RuleRef
+from weiquan_shared.labels import LEGAL_AID_DENIAL_REASONS, LEGAL_AID_MATTERS
 
-MATTER_LABELS = labels.LEGAL_AID_MATTERS
+MATTER_LABELS = LEGAL_AID_MATTERS
 CIRCUMSTANCE_LABELS = {
     "martyr_relative": "英雄烈士近亲属为维护英雄烈士的人格权益",
     "bravery": "因见义勇为行为主张相关民事权益",
     "state_compensation": "再审改判无罪请求国家赔偿",
     "domestic_violence": "遭受虐待、遗弃或者家庭暴力的受害人主张相关权益",
 }
-REASON_TEXT = labels.LEGAL_AID_DENIAL_REASONS
+REASON_TEXT = LEGAL_AID_DENIAL_REASONS
 
 
 @dataclass(frozen=True)
