@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import weiquan_shared.entitlements as ent
 from legal_aid import clocks, store
@@ -46,6 +46,7 @@ STATIC = Path(__file__).parent / "static"
 OFFICERS = allow(Role.LEGAL_AID_OFFICER, Role.SUPERVISOR)
 LAWYERS = allow(Role.LAWYER)
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+EARLIEST_STEP = date(2008, 5, 1)
 Circumstance = Literal["martyr_relative", "bravery", "state_compensation", "domestic_violence"]
 
 STATUS_LABELS = LEGAL_AID_STATUSES
@@ -107,6 +108,15 @@ class StepIn(BaseModel):
         default=None, max_length=20, title="裁决事项（判断是否终局裁决）"
     )
     minimum_monthly_wage: Money | None = Field(default=None, title="当地月最低工资标准（元）")
+
+    @field_validator("occurred_on")
+    @classmethod
+    def plausible_day(cls, day: date) -> date:
+        if not (EARLIEST_STEP <= day <= china_today() + timedelta(days=366)):
+            raise ValueError(
+                f"日期应在{EARLIEST_STEP}（劳动争议调解仲裁法施行）之后、一年以内，请核对"
+            )
+        return day
 
 
 class CloseIn(BaseModel):
