@@ -10,7 +10,14 @@ assigned instead, and the lawyer who declined now gets 404 for the case. The spe
 records arbitration filed, accepted, the hearing and a final award (by the entitlements
 test); the officer closes it with the money recovered and the worker's satisfaction.
 A failed mediation that offered legal aid opens an application awaiting the officer's
-confirmation; a malformed event is dead-lettered. Projection counts the case once.
+confirmation (one of its cases never reported to legal aid before); a malformed event is
+dead-lettered. Projection counts the case once, though the events are replayed.
+
+The second test: provisional aid decided before intake's report arrives, moved off a
+conflicted lawyer when it does, then denied with its reasons and the review route; an
+unanswered request for documents withdrawn by the periodic task; a voided case's
+application closed; walk-in applications and refusals. The third: `make up`'s legal-aid demo
+data, and the demo lawyer (signed in at identity) seeing the case assigned to them.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from tests.support.stack import ROOT, Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
 from weiquan_shared.events import (
+    CaseVoided,
     MediationFailed,
 )
 
@@ -317,6 +325,12 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
     slow = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}"
     triage(deployment, report(deployment, slow, "0f" * 32), slow, "legal_aid")
 
+    def by_case_number(number: str) -> dict[str, Any] | None:
+        items = httpx.get(
+            f"{base}/applications", params={"include_closed": "true"}, headers=officer
+        ).json()["applications"]
+        return next((a for a in items if a["case_number"] == number), None)
+
     def by_case() -> dict[str, dict[str, Any]]:
         items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
         found = {a["case_number"]: a for a in items}
@@ -379,6 +393,30 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
         "the unanswered request withdrawing the application",
     )
     assert withdrawn["closure_reason"] == "withdrawn_documents"
+
+    # A case voided (registered in error): its open application closes as voided.
+    void, void_id = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}", uuid.uuid4()
+    triage(deployment, report(deployment, void, "1f" * 32, void_id), void, "legal_aid")
+    until(lambda: by_case_number(void), "the application of the case to be voided")
+    publish(
+        deployment,
+        CaseVoided(
+            case_id=void_id,
+            case_number=void,
+            district_code=DISTRICT,
+            reason="registered_in_error",
+            voided_at=datetime.now(UTC),
+        ),
+        "intake",
+        str(void_id),
+        times=2,
+    )
+    voided = until(
+        lambda: (a := by_case_number(void)) and a["status"] == "closed" and a,
+        "the voided case's application closed",
+    )
+    detail = httpx.get(f"{base}/applications/{voided['application_number']}", headers=officer)
+    assert detail.json()["closure_reason"] == "voided"
 
     # The desk: a walk-in application; another district's, another role's and bad input refused.
     walk_in = {
