@@ -89,6 +89,15 @@ def test_officer_queue_and_lawyer_page(stocked: dict[str, Any], deployment: Depl
     assert "法律援助法第三十一条" in explanation and "决定给予法律援助" in explanation
     assert page.locator("#checklist input:checked").count() == 5
     page.screenshot(path=str(ARTIFACTS / "legal-aid-officer-queue.png"), full_page=True)
+    # A walk-in application at the desk joins the queue.
+    page.fill("#wi_district", DISTRICT)
+    page.select_option("#wi_matter", "work_injury")
+    page.check("#wi_migrant")
+    page.fill("#wi_employer", "深圳市华南电子科技有限公司")
+    page.click("#walk_in button[type=submit]")
+    page.wait_for_function("() => document.getElementById('wi_result').textContent.includes('FY-')")
+    page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 4")
+    assert "窗口申请" in page.locator("#queue tbody").inner_text()
 
     lawyer_code = (
         stocked["first"]["lawyer_code"]

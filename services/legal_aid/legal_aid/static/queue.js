@@ -86,4 +86,18 @@ $("close").addEventListener("submit", (e) => {
   act(() => call("POST", `api/v1/applications/${encodeURIComponent(current.application_number)}/close`, body));
 });
 
+$("walk_in").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const body = {
+    district_code: $("wi_district").value.trim(), matter: $("wi_matter").value,
+    is_migrant_worker: $("wi_migrant").checked, employer_name: $("wi_employer").value.trim(),
+  };
+  if ($("wi_credit").value.trim()) body.employer_credit_code = $("wi_credit").value.trim().toUpperCase();
+  try {
+    const data = await call("POST", "api/v1/applications", body);
+    $("wi_result").textContent = `${data.message}：${data.application_number}`;
+    await loadQueue();
+  } catch (err) { $("wi_result").textContent = err.message; }
+});
+
 loadQueue().catch((e) => { $("empty").hidden = false; $("empty").textContent = e.message; });
