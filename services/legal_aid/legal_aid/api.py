@@ -47,6 +47,9 @@ OFFICERS = allow(Role.LEGAL_AID_OFFICER, Role.SUPERVISOR)
 LAWYERS = allow(Role.LAWYER)
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 EARLIEST_STEP = date(2008, 5, 1)
+# Text people type: no control characters (PostgreSQL refuses NUL; nobody means them).
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
+CreditCode = Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
 Circumstance = Literal["martyr_relative", "bravery", "state_compensation", "domestic_violence"]
 
 STATUS_LABELS = LEGAL_AID_STATUSES
@@ -61,7 +64,7 @@ class WalkInIn(BaseModel):
     matter: LegalAidMatter = Field(title="申请事项")
     worker_ref: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", title="职工标识")
     is_migrant_worker: bool = Field(default=False, title="进城务工人员")
-    employer_name: str = Field(min_length=2, max_length=200, title="用人单位")
+    employer_name: str = Field(min_length=2, max_length=200, pattern=PLAIN, title="用人单位")
     employer_credit_code: str | None = Field(
         default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", title="统一社会信用代码"
     )
@@ -87,7 +90,7 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^[a-z_]{2,40}$", title="材料代码")
-    title: str = Field(min_length=2, max_length=60, title="材料名称")
+    title: str = Field(min_length=2, max_length=60, pattern=PLAIN, title="材料名称")
 
 
 class ClaimIn(BaseModel):
@@ -142,21 +145,27 @@ class DeclineIn(BaseModel):
 class LawyerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=2, max_length=40, title="姓名")
+    name: str = Field(min_length=2, max_length=40, pattern=PLAIN, title="姓名")
     kind: LawyerKind = Field(title="类别")
     firm_code: str | None = Field(default=None, pattern=r"^[A-Z0-9-]{2,30}$", title="律所代码")
-    firm_name: str | None = Field(default=None, max_length=100, title="律所名称")
-    districts: list[str] = Field(min_length=1, max_length=20, title="服务区县")
+    firm_name: str | None = Field(default=None, max_length=100, pattern=PLAIN, title="律所名称")
+    districts: list[Annotated[str, Field(pattern=r"^\d{6}$")]] = Field(
+        min_length=1, max_length=20, title="服务区县"
+    )
     specialties: list[LegalAidMatter] = Field(min_length=1, title="擅长事项")
     capacity: int = Field(ge=0, le=100, title="同时承办上限")
-    acted_for: list[str] = Field(default_factory=list, max_length=200, title="曾代理的用人单位")
-    firm_acted_for: list[str] = Field(default_factory=list, max_length=500, title="律所曾代理")
+    acted_for: list[CreditCode] = Field(
+        default_factory=list, max_length=200, title="曾代理的用人单位（信用代码）"
+    )
+    firm_acted_for: list[CreditCode] = Field(
+        default_factory=list, max_length=500, title="律所曾代理的用人单位（信用代码）"
+    )
 
 
 class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=200, title="律师的登录账号标识")
+    subject: str = Field(min_length=1, max_length=200, pattern=PLAIN, title="律师的登录账号标识")
 
 
 def _refused(exc: Refused) -> HTTPException:
@@ -623,6 +632,8 @@ def build_routers(runtime: Runtime, ctx: Context) -> list[APIRouter]:
     async def link(
         code: str, body: LinkIn, principal: Annotated[Principal, OFFICERS]
     ) -> dict[str, str]:
+        if len(code) > 30 or not code.replace("-", "").isalnum():
+            raise HTTPException(404, f"律师库中没有代码为 {code[:30]} 的律师")
         async with runtime.unit_of_work(_actor(principal)) as uow:
             await uow.conn.execute(
                 "UPDATE lawyers SET subject = NULL WHERE subject = $1", body.subject

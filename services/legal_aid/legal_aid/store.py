@@ -310,6 +310,8 @@ async def load(
     lock: bool = False,
     lawyer_code: str | None = None,
 ) -> asyncpg.Record:
+    if not number.isascii() or not number.isprintable() or len(number) > 40:
+        raise NotFound(number[:40])
     row = await conn.fetchrow(
         f"SELECT * FROM applications WHERE application_number = $1 {'FOR UPDATE' if lock else ''}",
         number,
