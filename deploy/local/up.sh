@@ -38,6 +38,7 @@ phase_done
 
 phase "demo data (Chinese demo cases through the intake API, with notes, contacts, consent and a voided test call; mediation rooms, roster and sessions)"
 "$WEIQUAN_ROOT/.venv/bin/python" "$HERE/demo_data.py"
+"$WEIQUAN_ROOT/.venv/bin/python" "$HERE/demo_legal_aid.py"
 phase_done
 
 bash "$HERE/welcome.sh"

@@ -26,11 +26,12 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/audit/docs",
         "/mediation/docs",
         "/notification/docs",
+        "/legal-aid/docs",
     ]
-    # Their queues and finding a case for everyone working cases; their own services bring
-    # the rest. A lawyer works no union case file.
-    assert hrefs[Role.LEGAL_AID_OFFICER] == [queues, search, calculator]
-    assert hrefs[Role.LAWYER] == []
+    # Their queues and finding a case for everyone working cases; legal aid brings the
+    # officer's queue and the lawyers' own cases (a lawyer works no union case file).
+    assert hrefs[Role.LEGAL_AID_OFFICER] == [queues, search, calculator, "/legal-aid/queue"]
+    assert hrefs[Role.LAWYER] == ["/legal-aid/my-cases"]
 
 
 def test_every_page_belongs_to_a_proxied_service_and_has_roles() -> None:

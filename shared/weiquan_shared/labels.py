@@ -315,6 +315,62 @@ AGREEMENT_DOWNLOAD_REASONS = {
     "legal_proceedings": "仲裁或诉讼需要",
     "supervision": "督导检查",
 }
+# Legal aid (services/legal_aid; events.legal_aid).
+LEGAL_AID_MATTERS = {
+    "labour_remuneration": "追索劳动报酬",
+    "work_injury": "工伤赔偿",
+    "social_insurance": "社会保险待遇",
+    "employment_relationship": "确认劳动关系",
+    "economic_compensation": "经济补偿、赔偿金",
+    "other_labour": "其他劳动争议",
+}
+LEGAL_AID_SOURCES = {"triage": "分流转入", "mediation": "调解不成转入", "walk_in": "窗口申请"}
+LEGAL_AID_STATUSES = {
+    "awaiting_confirmation": "调解不成，待确认是否申请",
+    "received": "已受理，待审查",
+    "documents_requested": "已一次性告知补正材料",
+    "provisional": "先行援助中",
+    "granted": "已决定援助，待指派律师",
+    "assigned": "已指派律师，办理中",
+    "closed": "已结案",
+}
+LEGAL_AID_STEPS = {
+    "arbitration_filed": "申请劳动仲裁",
+    "arbitration_accepted": "仲裁委受理",
+    "arbitration_rejected": "仲裁委不予受理",
+    "hearing": "开庭审理",
+    "award_extended": "仲裁延期审理",
+    "award": "仲裁裁决",
+    "settlement": "达成和解或调解",
+    "litigation_filed": "提起诉讼",
+    "judgment": "法院判决",
+    "enforcement_applied": "申请强制执行",
+    "enforcement_concluded": "执行完毕",
+}
+LEGAL_AID_CLOSURES = {
+    "concluded_award": "仲裁裁决结案",
+    "concluded_settlement": "和解调解结案",
+    "concluded_judgment": "判决结案",
+    "concluded_enforcement": "执行完毕结案",
+    "withdrawn_documents": "未补正材料视为撤回",
+    "withdrawn_by_worker": "职工撤回申请",
+    "denied": "不予法律援助",
+    "declined_by_worker": "职工不申请法律援助",
+    "voided": "案件作废",
+    "terminated": "终止法律援助",
+}
+LEGAL_AID_DECLINE_REASONS = {
+    "conflict_of_interest": "存在利益冲突",
+    "capacity": "承办案件已满",
+    "expertise": "非擅长领域",
+    "unavailable": "无法按期承办",
+    "other": "其他原因",
+}
+# Why aid was refused (reason codes of legal_aid.denied), as the worker is told.
+LEGAL_AID_DENIAL_REASONS = {
+    "out_of_scope": "申请事项不属于法律援助法第三十一条或工会法律援助的援助范围",
+    "income_above_standard": "家庭人均月收入高于当地法律援助经济困难标准",
+}
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).
 AUDIT_REASONS = {

@@ -72,6 +72,8 @@ PAGES: tuple[Page, ...] = (
         Role.WALK_IN_CLERK,
         Role.LEGAL_AID_OFFICER,
     ),
+    _page("legal_aid", "/queue", "法律援助待办", Role.LEGAL_AID_OFFICER),
+    _page("legal_aid", "/my-cases", "我承办的案件", Role.LAWYER),
     _page("intake", "/docs", "受理服务接口文档", Role.ADMIN),
     _page("triage", "/docs", "分流服务接口文档", Role.ADMIN),
     _page("projection", "/docs", "统计服务接口文档", Role.ADMIN),
@@ -79,6 +81,7 @@ PAGES: tuple[Page, ...] = (
     _page("audit", "/docs", "审计服务接口文档", Role.ADMIN),
     _page("mediation", "/docs", "调解服务接口文档", Role.ADMIN),
     _page("notification", "/docs", "通知服务接口文档", Role.ADMIN),
+    _page("legal_aid", "/docs", "法律援助服务接口文档", Role.ADMIN),
 )
 
 

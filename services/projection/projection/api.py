@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator
 
 from projection import labels, pages, periods, report, store
+from projection import legal_aid as legal_aid_figures
 from projection import mediation as mediation_figures
 from projection.periods import Period
 from projection.scope import OutOfScope, Scope
@@ -234,6 +235,41 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
         async with pool().acquire() as conn:
             return await mediation_figures.mediations(
                 conn, scope.districts, chosen.since, chosen.until, figure
+            )
+
+    @router.get(
+        "/api/v1/legal-aid",
+        tags=["dashboard"],
+        summary="法律援助统计明细（申请、援助、办结、满意、追回金额；可按规则筛选）",
+    )
+    async def legal_aid_applications(
+        principal: Caller,
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        figure: Annotated[
+            Literal[
+                "applications",
+                "granted",
+                "denied",
+                "aided",
+                "concluded",
+                "satisfied",
+                "money_recovered",
+            ],
+            Query(title="统计项"),
+        ] = "applications",
+        rule: Annotated[
+            str | None, Query(max_length=60, pattern=r"^[a-z0-9_.]+$", title="决定规则")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """The legal-aid applications a dashboard figure counts."""
+        chosen = _period(period, since, until)
+        scope = _scope(principal, district)
+        async with pool().acquire() as conn:
+            return await legal_aid_figures.applications(
+                conn, scope.districts, chosen.since, chosen.until, figure, rule
             )
 
     @router.get("/api/v1/consultations", tags=["dashboard"], summary="当场解答的咨询")

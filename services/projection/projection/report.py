@@ -215,6 +215,7 @@ def workbook(data: ReportData) -> bytes:
         ["  为职工挽回经济损失（已实际支付）", float(m["money_recovered"]), "元", "调解案件"],
         ["  平均办结天数（受理至协议生效、调解不成或撤回）", days, "天", "调解案件"],
     ]
+    rows += legal_aid_rows(f["legal_aid"])
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
         _append(overview, row)
@@ -351,3 +352,40 @@ def workbook(data: ReportData) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def legal_aid_rows(la: dict[str, Any]) -> list[list[Any]]:
+    """The year-end report's legal-aid lines (提供法律援助, 办结率, 满意率, 挽回经济损失)."""
+
+    def pct(rate: float | None) -> str:
+        return "—" if rate is None else f"{rate * 100:.1f}%"
+
+    rows: list[list[Any]] = [
+        ["法律援助申请", la["applications"], "件", "法律援助"],
+        ["  提供法律援助（决定援助或先行援助）", la["aided"], "件", "法律援助"],
+        ["    其中先行援助", la["provisional"], "件", "法律援助法第四十四条"],
+        ["  不予援助", la["denied"], "件", "法律援助"],
+        [
+            "  办结率（办结/提供援助）",
+            pct(la["completion_rate"]),
+            "",
+            f"{la['concluded']}/{la['aided']}",
+        ],
+        [
+            "  满意率（4–5分/已评价）",
+            pct(la["satisfaction_rate"]),
+            "",
+            f"{la['satisfied']}/{la['answered']}",
+        ],
+        ["  裁决、判决支持金额", float(la["money_awarded"]), "元", "按结案计"],
+        ["  为职工挽回经济损失（实际追回）", float(la["money_recovered"]), "元", "按结案计"],
+    ]
+    rows += [
+        [f"  决定援助依据：{r['rule_id']}", r["applications"], "件", "规则"]
+        for r in la["granted_by_rule"]
+    ]
+    rows += [
+        [f"  不予援助依据：{r['rule_id']}", r["applications"], "件", "规则"]
+        for r in la["denied_by_rule"]
+    ]
+    return rows

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from projection import labels, mediation
+from projection import labels, legal_aid, mediation
 from projection.domain import FACT_COLUMNS, Facts
 
 # ---------------------------------------------------------------- writes
@@ -172,11 +172,6 @@ BREAKDOWNS: dict[str, tuple[str, dict[str, str], str]] = {
 
 # Figures the issue asks for that need events no service publishes yet.
 PENDING_FIGURES = [
-    {"name": "提供法律援助件数、办结率、满意率", "waiting_for": "法律援助服务（legal_aid）"},
-    {
-        "name": "法律援助为职工挽回经济损失（已实际支付金额）",
-        "waiting_for": "法律援助服务的支付记录",
-    },
     {
         "name": "全部案件平均办结时长、90%案件办结时长（调解案件的平均办结天数已单列）",
         "waiting_for": "法律援助服务的办结事件",
@@ -250,6 +245,7 @@ async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> di
         },
         "consultations_by_channel": _breakdown(cells.get("consultation", {}), labels.CHANNELS),
         "mediation": await mediation.figures(conn, filters.districts, filters.since, filters.until),
+        "legal_aid": await legal_aid.figures(conn, filters.districts, filters.since, filters.until),
         "pending": PENDING_FIGURES,
     }
     for name, (dim, names, _) in BREAKDOWNS.items():
