@@ -51,7 +51,6 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             "audit",
             "mediation",
             "notification",
-            "mediation",
             "legal_aid",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
