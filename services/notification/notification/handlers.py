@@ -1,4 +1,4 @@
-"""The consumer: intake's and triage's events become rows of the outbox toward people.
+"""The consumer: intake's, triage's and mediation's events become rows of the outbox toward people.
 
 Nothing is sent here. A batch's messages are inserted in the batch's transaction (with
 its inbox rows), unique by (event id, recipient, template): a replayed batch inserts
@@ -13,10 +13,18 @@ from typing import Any
 import asyncpg
 
 from notification import store
-from notification.rules import PlannedMessage, RuleBook, plan
+from notification.rules import PER_CASE_FIELD, PlannedMessage, RuleBook, plan
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
 from weiquan_shared.events import CaseReported, CaseRetriaged, CaseTriaged
+from weiquan_shared.events.mediation import (
+    MediationAgreementReached,
+    MediationExpired,
+    MediationInstalmentOverdue,
+    MediationSessionCancelled,
+    MediationSessionMoved,
+    MediationSessionScheduled,
+)
 from weiquan_shared.logging import get_logger
 from weiquan_shared.uow import UnitOfWork
 
@@ -88,6 +96,34 @@ def register_handlers(consumer: EventConsumer, book: RuleBook) -> None:
                 waiting.append((envelope.event_id, envelope.event_type, event.case_id, payload))
                 continue
             planned += _plan_for(book, envelope.event_id, envelope.event_type, payload, case)
+        await store.wait_for_case(conn, waiting)
+        added = await store.insert_messages(conn, planned)
+        log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))
+
+    @consumer.handles_batch(
+        MediationSessionScheduled,
+        MediationSessionMoved,
+        MediationSessionCancelled,
+        MediationAgreementReached,
+        MediationInstalmentOverdue,
+        MediationExpired,
+    )
+    async def on_mediation(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        """A mediation event names its cases: each case's workers are told (with that
+        case's number), as ``rules.plan`` addresses them; a case not yet known waits."""
+        conn = uow.conn
+        cases = await store.known_cases(conn, [c for _, e in events for c in e.case_ids])
+        planned: list[Planned] = []
+        waiting = []
+        for envelope, event in events:
+            payload = event.model_dump(mode="json")
+            for case_id, number in zip(event.case_ids, event.case_numbers, strict=True):
+                per_case = {**payload, PER_CASE_FIELD: number}
+                case = cases.get(case_id)
+                if case is None:
+                    waiting.append((envelope.event_id, envelope.event_type, case_id, per_case))
+                    continue
+                planned += _plan_for(book, envelope.event_id, envelope.event_type, per_case, case)
         await store.wait_for_case(conn, waiting)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))
