@@ -34,7 +34,14 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 Channel = Literal["sms", "wechat", "email"]
 RecipientKind = Literal["worker", "employer", "mediator", "lawyer"]
 # What a rule's conditions may test, computed for each event by ``facts``.
-CONDITION_KEYS = ("case_channel", "route", "route_changed")
+CONDITION_KEYS = ("case_channel", "route", "route_changed", "result")
+# Variables no event carries, filled by the sender at send time: the survey link is a
+# credential (whoever holds it answers), so it is never stored with the message nor shown
+# in the delivery log (``SEND_TIME_SHOWN``).
+SEND_TIME_VARIABLES = frozenset({"link"})
+SEND_TIME_SHOWN = {"link": "（满意度调查链接，仅发给职工本人）"}
+# Templates that carry a survey link: the consumer issues the survey with the message.
+SURVEY_TEMPLATES = frozenset({"sms/mediation_survey", "wechat/mediation_survey"})
 # Dates and times in messages are the workers' local time.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 # An event naming several cases (mediation) becomes one message set per case: the handler
@@ -60,9 +67,12 @@ class Conditions(BaseModel):
     case_channel: list[str] | None = None
     route: list[str] | None = None
     route_changed: bool | None = None
+    result: list[str] | None = None
 
     def hold(self, facts: Mapping[str, Any]) -> bool:
         if self.case_channel is not None and facts.get("case_channel") not in self.case_channel:
+            return False
+        if self.result is not None and facts.get("result") not in self.result:
             return False
         if self.route is not None and facts.get("route") not in self.route:
             return False
@@ -78,6 +88,9 @@ class Rule(BaseModel):
     channel: Channel
     template: str = Field(pattern=r"^(sms|wechat|email)/[a-z0-9_]+$")
     quiet_hours: bool = Field(description="Held back during the recipients' quiet hours")
+    # An SMS longer than one segment (70 characters) goes as a long SMS of 67-character
+    # segments; only a template that cannot fit (a link) says how many it may take.
+    segments: int = Field(default=1, ge=1, le=3)
     when: Conditions = Conditions()
 
 
@@ -171,7 +184,11 @@ def wechat_fields(text: str) -> dict[str, str]:
 
 def facts(event_type: str, payload: Mapping[str, Any], case_channel: str | None) -> dict[str, Any]:
     """What the rules' conditions test, for one event."""
-    found: dict[str, Any] = {"case_channel": case_channel, "route": payload.get("route")}
+    found: dict[str, Any] = {
+        "case_channel": case_channel,
+        "route": payload.get("route"),
+        "result": payload.get("result"),
+    }
     previous = payload.get("previous")
     if isinstance(previous, Mapping):
         found["route_changed"] = (previous.get("route"), previous.get("route_detail")) != (

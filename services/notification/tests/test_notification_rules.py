@@ -16,6 +16,7 @@ from notification.channels.sms import SmsSettings
 from notification.rules import (
     CONDITION_KEYS,
     PER_CASE_FIELD,
+    SEND_TIME_VARIABLES,
     TEMPLATES,
     placeholders,
     plan,
@@ -24,11 +25,13 @@ from notification.rules import (
     template_text,
     wechat_fields,
 )
+from notification.survey import SurveyLinks
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared import labels
 from weiquan_shared.envelope import EventPayload, registered_payloads
 
 SMS_SEGMENT = 70  # characters of one SMS, signature included (Tencent Cloud, Chinese text)
+LONG_SMS_SEGMENT = 67  # characters of each segment of a long SMS
 # The longest case number intake makes: district-year-sequence (6 digits, 7 past a million).
 LONGEST_CASE_NUMBER = "440305-2026-1000000"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -41,6 +44,13 @@ def contracts(event_type: str) -> list[type[EventPayload]]:
     return found
 
 
+# A survey link at its longest: a public address of 40 characters and the signed token.
+LONGEST_LINK = (
+    "https://"
+    + "x" * 32
+    + "/survey/"
+    + SurveyLinks(b"k", timedelta(days=14)).token(uuid.uuid4(), 9_999_999_999)
+)
 # Formatted values at their longest; an instalment's number up to two digits.
 LONGEST_FORMATTED = {"date": "12月31日", "time": "23:59", "yuan": "9,999,999.99"}
 LONGEST_FIELD = {"number": "99"}
@@ -84,14 +94,14 @@ def longest_values(event_type: str) -> dict[str, str]:
                 (label for table in tables if table for label in getattr(labels, table).values()),
                 key=len,
             )
-    return values
+    return {**values, "link": LONGEST_LINK}
 
 
 def test_every_template_variable_is_declared_for_its_event_and_read_from_its_contract() -> None:
     book = rule_book()
     for rule in book.rules:
         declared = book.variables[rule.event]
-        assert set(placeholders(rule.template)) <= set(declared), rule.id
+        assert set(placeholders(rule.template)) <= set(declared) | SEND_TIME_VARIABLES, rule.id
         for payload in contracts(rule.event):
             for source in declared.values():
                 assert contract_has(payload, source.field), (rule.event, source.field)
@@ -113,13 +123,17 @@ def test_every_template_file_is_used_by_a_rule_and_written_in_chinese() -> None:
 
 
 def test_every_sms_fits_one_segment_with_the_signature_at_its_longest() -> None:
+    """One segment is 70 characters; a long SMS (only a survey link needs one) is cut
+    into segments of 67 (the rest carries the concatenation header)."""
     signature = f"【{SmsSettings().signature}】"
     assert signature.endswith("工会】")
     for rule in rule_book().rules:
         if rule.channel != "sms":
             continue
         text = signature + render(rule.template, longest_values(rule.event))
-        assert len(text) <= SMS_SEGMENT, (rule.template, len(text), text)
+        limit = SMS_SEGMENT if rule.segments == 1 else LONG_SMS_SEGMENT * rule.segments
+        assert len(text) <= limit, (rule.template, len(text), text)
+        assert rule.segments == 1 or "link" in placeholders(rule.template), rule.id
 
 
 def test_the_case_accepted_sms_carries_the_case_number_and_the_signature() -> None:
@@ -347,3 +361,36 @@ def test_an_overdue_instalment_says_which_and_that_the_union_follows_up() -> Non
         workers=["a" * 64],
     )
     assert "已达成调解协议，12月20日生效" in render(planned[0].rule.template, planned[0].variables)
+
+
+@pytest.mark.parametrize(
+    ("result", "surveyed"),
+    [
+        ("fulfilled", True),
+        ("agreement", True),
+        ("failed", True),
+        ("withdrawn", True),
+        ("expired", True),
+        ("merged", False),
+        ("handed_on", False),
+        ("voided", False),
+    ],
+)
+def test_a_closure_that_ended_the_dispute_surveys_the_workers(result: str, surveyed: bool) -> None:
+    payload = {"case_number": "440305-2026-000007", "result": result}
+    planned = plan(
+        rule_book(),
+        "mediation.closed",
+        payload,
+        case_channel="wechat",
+        workers=["a" * 64, "b" * 64],
+    )
+    expected = (
+        [("sms/mediation_survey", 0), ("sms/mediation_survey", 1), ("wechat/mediation_survey", 0)]
+        if surveyed
+        else []
+    )
+    assert sorted((m.rule.template, m.recipient.position) for m in planned) == expected
+    if surveyed:
+        text = render("sms/mediation_survey", {**planned[0].variables, "link": "https://x/s/t"})
+        assert text.endswith("https://x/s/t") and "440305-2026-000007" in text
