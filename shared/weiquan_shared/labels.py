@@ -169,6 +169,9 @@ MEDIATION_CLOCKS = {
     "statutory_receipt": "法定期限（收到申请之日起15日，调解仲裁法第十四条）",
     "regulation_acceptance": "规章期限（受理之日起15日，可经双方同意延长）",
 }
+# Satisfaction survey scores (notification's survey, projection's satisfaction rate).
+SURVEY_SCORES = {1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意"}
+
 MEDIATION_CLOSED_RESULTS = {
     "fulfilled": "协议履行完毕",
     "agreement": "达成调解协议",

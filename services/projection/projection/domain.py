@@ -34,6 +34,7 @@ from weiquan_shared.events import (
     DecisionSnapshot,
     EmployerFlagged,
     StatutoryClock,
+    SurveyAnswered,
 )
 from weiquan_shared.events.triage import CaseReviewResolved, RouteDetail
 from weiquan_shared.redaction import redact_text
@@ -129,6 +130,16 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "next_action_on",
         "author_name",
         "contacted_at",
+    ),
+    "fact_survey": (
+        "event_id",
+        "survey_id",
+        "case_id",
+        "case_number",
+        "district_code",
+        "score",
+        "answered_at",
+        "day",
     ),
     "fact_consultation": (
         "event_id",
@@ -563,6 +574,26 @@ def _review_resolved(envelope: Envelope, resolved: CaseReviewResolved) -> Facts:
     return facts
 
 
+def _survey(envelope: Envelope, answer: SurveyAnswered) -> Facts:
+    """A worker's satisfaction answer: a figure only (no timeline line: the score is the
+    worker's view of the people who work the case, not a step of it)."""
+    facts = Facts()
+    facts.add(
+        "fact_survey",
+        (
+            envelope.event_id,
+            answer.survey_id,
+            answer.case_id,
+            answer.case_number,
+            answer.district_code,
+            answer.score,
+            answer.answered_at,
+            china_day(answer.answered_at),
+        ),
+    )
+    return facts
+
+
 FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseReported: _reported,
     CaseTriaged: _triaged,
@@ -578,6 +609,7 @@ FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseConsentRecorded: _consent,
     CaseVoided: _voided,
     CaseReviewResolved: _review_resolved,
+    SurveyAnswered: _survey,
 }
 
 

@@ -53,10 +53,17 @@ class ReportData:
     consultations: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
     employers: list[dict[str, Any]]
+    satisfaction: dict[str, Any]
+    answers: list[dict[str, Any]]
 
 
 def _channel(figures: dict[str, Any], key: str, code: str) -> int:
     return next((c["cases"] for c in figures[key] if c["code"] == code), 0)
+
+
+def percent(rate: float | None) -> str:
+    """A rate as a report writes it: 87.5%; — when nothing was answered."""
+    return "—" if rate is None else f"{rate * 100:.1f}".removesuffix(".0") + "%"
 
 
 def summary_paragraph(data: ReportData) -> str:
@@ -104,9 +111,16 @@ def summary_paragraph(data: ReportData) -> str:
         parts.append(f"{extra['repeat_employers']}家用人单位短期内被多次投诉，列为重复投诉单位。")
     else:
         parts.append("本期无短期内被多次投诉的用人单位。")
+    said_rate = data.satisfaction
+    if said_rate["answers"]:
+        parts.append(
+            f"结案后向职工发放满意度调查，收回评价{said_rate['answers']}份，"
+            f"其中“满意”“很满意”{said_rate['satisfied']}份，满意率{percent(said_rate['rate'])}。"
+        )
+    else:
+        parts.append("本期尚未收回职工满意度评价。")
     parts.append(
-        "调解成功率、法律援助办结率与满意率、为职工挽回经济损失等数据，"
-        "待调解和法律援助服务上线后纳入统计。"
+        "调解成功率、法律援助办结率、为职工挽回经济损失等数据，待调解和法律援助服务上线后纳入统计。"
     )
     return "".join(parts)
 
@@ -192,6 +206,16 @@ def workbook(data: ReportData) -> bytes:
         ],
         ["重复投诉用人单位（按信用代码或名称计）", extra["repeat_employers"], "家", "重复投诉单位"],
     ]
+    rate = data.satisfaction
+    rows += [
+        ["职工满意度评价（收回份数）", rate["answers"], "份", "满意度评价"],
+        ["  其中：满意、很满意（4–5分）", rate["satisfied"], "份", "满意度评价"],
+        ["满意率（4–5分份数 ÷ 收回份数）", percent(rate["rate"]), "", "满意度评价"],
+    ]
+    rows += [
+        [f"满意率：{d['name']}", percent(d["rate"]), f"{d['answers']}份", "满意度评价"]
+        for d in rate["by_district"]
+    ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
         _append(overview, row)
@@ -232,6 +256,15 @@ def workbook(data: ReportData) -> bytes:
                 c["topic_name"],
             ]
             for c in data.consultations
+        ),
+    )
+    _sheet(
+        book,
+        "满意度评价",
+        ["案件编号", "区县", "评价日期", "评分", "评价"],
+        (
+            [a["case_number"], a["district_name"], a["answered_day"], a["score"], a["score_name"]]
+            for a in data.answers
         ),
     )
     grouped = sorted(
