@@ -1,6 +1,6 @@
-"""Projection's satisfaction rate on the real stack: survey.answered counted once by
-district and period, on the dashboard, its drill-down and the report, the same after the
-events are replayed twice and after a rebuild from the topics."""
+"""Projection on the real stack: survey.answered counted once by district and period, on
+the dashboard, its drill-down and the report, the same after the events are replayed twice
+and after a rebuild from the topics; a message sent is one line on its case's timeline."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, Envelope, new_event
-from weiquan_shared.events import SurveyAnswered
+from weiquan_shared.events import (
+    CaseReported,
+    EmployerRef,
+    NotificationSent,
+    SurveyAnswered,
+    WorkerRef,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -114,3 +120,56 @@ def test_satisfaction_is_counted_once_by_district_through_replays_and_a_rebuild(
     deployment["projection"].start()
     deployment["projection"].wait_ready()
     assert seen(url) == got
+
+
+def test_a_message_sent_is_one_line_on_the_case_timeline_through_a_replay(
+    deployment: Deployment,
+) -> None:
+    deployment.start("projection")
+    case_id, number, now = uuid.uuid4(), "440305-2026-000301", datetime.now(UTC)
+    reported = CaseReported(
+        case_id=case_id,
+        case_number=number,
+        channel="hotline",
+        channel_ref="call-301",
+        reported_at=now,
+        district_code="440305",
+        employer=EmployerRef(name="深圳市某某物流有限公司", district_code="440305"),
+        workers=[WorkerRef(worker_ref="d" * 64)],
+        summary="拖欠工资",
+    )
+    sent = NotificationSent(
+        message_id=uuid.uuid4(),
+        case_id=case_id,
+        case_number=number,
+        district_code="440305",
+        caused_by_event_id=uuid.uuid4(),
+        caused_by_event_type="case.reported",
+        template_id="sms/case_accepted",
+        channel="sms",
+        recipient_kind="worker",
+        recipient_ref="d" * 64,
+        attempts=1,
+        sent_at=now,
+    )
+    events = [
+        (
+            p.event_type,
+            new_event(p, subject=str(case_id), producer=p.producer, actor=Actor.system(p.producer)),
+        )
+        for p in (reported, sent)
+    ]
+    bootstrap, namespace = deployment.infra.kafka_bootstrap, deployment.namespace
+    asyncio.run(publish(bootstrap, namespace, events + events[1:] + events[1:]))
+    url = f"{deployment['projection'].url}/api/v1/cases/{number}/timeline"
+
+    def lines() -> list[str]:
+        response = httpx.get(url, headers=signed_in(Role.MEDIATOR), timeout=10)
+        return [e["text"] for e in response.json()] if response.status_code == 200 else []
+
+    deadline = time.monotonic() + 60
+    while "已向职工发送短信：受理通知" not in lines():
+        assert time.monotonic() < deadline, lines()
+        time.sleep(0.5)
+    time.sleep(2)
+    assert lines().count("已向职工发送短信：受理通知") == 1

@@ -394,3 +394,8 @@ def test_a_closure_that_ended_the_dispute_surveys_the_workers(result: str, surve
     if surveyed:
         text = render("sms/mediation_survey", {**planned[0].variables, "link": "https://x/s/t"})
         assert text.endswith("https://x/s/t") and "440305-2026-000007" in text
+
+
+def test_every_template_has_a_chinese_name_for_the_case_timeline() -> None:
+    names = {rule.template.partition("/")[2] for rule in rule_book().rules}
+    assert names <= set(labels.NOTIFICATION_TEMPLATES), names - set(labels.NOTIFICATION_TEMPLATES)

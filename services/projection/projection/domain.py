@@ -33,6 +33,8 @@ from weiquan_shared.events import (
     ConsultationRecorded,
     DecisionSnapshot,
     EmployerFlagged,
+    NotificationFailed,
+    NotificationSent,
     StatutoryClock,
     SurveyAnswered,
 )
@@ -594,6 +596,30 @@ def _survey(envelope: Envelope, answer: SurveyAnswered) -> Facts:
     return facts
 
 
+def notification_text(message: NotificationSent | NotificationFailed) -> str:
+    """The timeline's line for a message to a person: what, on which channel, to whom (by
+    kind: the address stays in notification's delivery log, masked)."""
+    name = message.template_id.partition("/")[2]
+    what = labels.NOTIFICATION_TEMPLATES.get(name, name)
+    channel = labels.NOTIFICATION_CHANNELS.get(message.channel, message.channel)
+    who = labels.RECIPIENT_KINDS.get(message.recipient_kind, message.recipient_kind)
+    if isinstance(message, NotificationSent):
+        return f"已向{who}发送{channel}：{what}"
+    return f"{channel}未能送达{who}：{what}（已重试{message.attempts}次，见通知记录）"
+
+
+def _notification(envelope: Envelope, message: NotificationSent | NotificationFailed) -> Facts:
+    """A line on the case's timeline (no figure changes: the case is not re-derived)."""
+    facts = Facts()
+    if message.case_id is not None:
+        at = message.sent_at if isinstance(message, NotificationSent) else message.failed_at
+        text = notification_text(message)
+        facts.add(
+            "case_timeline", (envelope.event_id, message.case_id, envelope.event_type, at, text)
+        )
+    return facts
+
+
 FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseReported: _reported,
     CaseTriaged: _triaged,
@@ -610,6 +636,8 @@ FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseVoided: _voided,
     CaseReviewResolved: _review_resolved,
     SurveyAnswered: _survey,
+    NotificationSent: _notification,
+    NotificationFailed: _notification,
 }
 
 
