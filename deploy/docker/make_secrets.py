@@ -27,9 +27,18 @@ import secrets
 from pathlib import Path
 
 # Every service of weiquan_shared.settings.SERVICE_PORTS (tests/test_compose.py checks).
-SERVICES = ("intake", "triage", "projection", "identity", "audit", "mediation", "notification")
+SERVICES = (
+    "intake",
+    "triage",
+    "projection",
+    "identity",
+    "audit",
+    "mediation",
+    "notification",
+    "legal_aid",
+)
 # Services with a client secret at identity (weiquan_shared.service_client.SERVICE_CLIENTS).
-CLIENTS = ("notification",)
+CLIENTS = ("notification", "mediation")
 HERE = Path(__file__).resolve().parent
 
 

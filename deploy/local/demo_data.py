@@ -28,6 +28,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from identity.demo import read_passwords
+from intake.domain import CURRENT_SHARING_CONSENT_VERSION
 from weiquan_shared.demo import DISTRICTS, consultation, hotline_call, walk_in_group, wechat_answers
 from weiquan_shared.settings import SERVICE_PORTS
 
@@ -210,7 +211,56 @@ def demo_work(operator: httpx.Client, officer: httpx.Client, triage: httpx.Clien
                 json={"reason": "职工来电补充：情况紧急，需优先处理", "urgency": "urgent"},
             )
             done += override.status_code == 200
+        done += _case_file_work(operator, number)
     return done
+
+
+def _case_file_work(operator: httpx.Client, number: str) -> int:
+    """The case file's content: a note, a call back with its next step, and the worker's
+    separate consent to share the case with the court and the labour bureau."""
+    next_week = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=7)).date()
+    answers = (
+        operator.post(
+            f"/api/v1/cases/{number}/notes",
+            json={"text": "职工补充：欠薪自今年8月起，工资条和考勤记录已拍照，下次来访时带原件。"},
+        ),
+        operator.post(
+            f"/api/v1/cases/{number}/contacts",
+            json={
+                "method": "call_back",
+                "outcome": "reached",
+                "remark": "已告知调解安排，职工同意参加调解。",
+                "next_action_on": next_week.isoformat(),
+            },
+        ),
+        operator.put(
+            f"/api/v1/cases/{number}/consent",
+            json={
+                "scopes": ["court", "labour_bureau"],
+                "wording_version": CURRENT_SHARING_CONSENT_VERSION,
+            },
+        ),
+    )
+    return sum(answer.status_code in (200, 201) for answer in answers)
+
+
+def void_test_call(operator: httpx.Client, supervisor: httpx.Client) -> int:
+    """A test call an operator saved by mistake, voided by a supervisor: it stays findable
+    but leaves every figure and queue."""
+    rng = random.Random(110)
+    call = hotline_call(
+        rng,
+        call_id="12351-DEMO-TEST",
+        called_at=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3),
+        workers=1,
+        district="440305",
+    )
+    saved = operator.post("/api/v1/hotline-calls", json=call)
+    if saved.status_code != 201:
+        return 0
+    number = saved.json()["case_number"]
+    voided = supervisor.post(f"/api/v1/cases/{number}/void", json={"reason": "test_call"})
+    return int(voided.status_code == 200)
 
 
 # ---------------------------------------------------------------- mediation
@@ -384,7 +434,14 @@ def main() -> None:
             f"demo data: {counts['created']} cases registered, {counts['existing']} already there"
         )
         if counts["created"]:
-            print(f"demo data: {demo_work(client, officer, triage)} reveals and overrides audited")
+            print(
+                f"demo data: {demo_work(client, officer, triage)} reveals, overrides, notes, "
+                "contacts and consents recorded"
+            )
+            with httpx.Client(
+                base_url=_url("intake"), timeout=10, headers=sign_in("demo-supervisor-440305")
+            ) as supervisor:
+                print(f"demo data: {void_test_call(client, supervisor)} test call voided")
         counts = {"created": 0, "existing": 0}
         for asked in demo_consultations():
             _post(client, "/api/v1/consultations", asked, counts)

@@ -117,6 +117,23 @@ else
     apt_install "${missing[@]}"
 fi
 
+# --- mediation's 调解协议书: WeasyPrint renders HTML to PDF with Debian's pango and the CJK
+# fonts (a service need, so make up installs them); the tests turn a PDF page into a PNG
+# and read its text with poppler-utils (pdftoppm, pdftotext).
+missing=()
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk; do
+    deb_installed "$pkg" || missing+=("$pkg")
+done
+if [ "$TEST_TOOLS" = 1 ]; then
+    deb_installed poppler-utils || missing+=(poppler-utils)
+fi
+if [ "${#missing[@]}" -eq 0 ]; then
+    say "pango and fonts-noto-cjk already present (mediation's agreement PDF)"
+else
+    say "installing ${missing[*]} with apt-get (mediation's agreement PDF)"
+    apt_install "${missing[@]}"
+fi
+
 # --- the reverse proxy: Debian's nginx (the light flavour where the release has one).
 # Debian's own site on port 80 is not used; the stack runs its own nginx with its own
 # config (stack.sh services-up).

@@ -3,7 +3,7 @@
 #   stack.sh infra-up      install what is missing, init PostgreSQL, start supervisord,
 #                          PostgreSQL and Kafka, and wait until both answer
 #   stack.sh services-up   provision each service's PostgreSQL role and database, start
-#                          intake, triage, projection, identity, audit, mediation, notification and wait for their
+#                          intake, triage, projection, identity, audit, mediation, notification, legal_aid and wait for their
 #                          /readyz, then the reverse proxy (nginx) on the one address
 #   stack.sh down          stop everything (supervisord included)
 #   stack.sh status        supervisorctl status
@@ -16,8 +16,8 @@ CONF="$HERE/supervisord.conf"
 SUPERVISORD="$WEIQUAN_ROOT/.venv/bin/supervisord"
 SUPERVISORCTL="$WEIQUAN_ROOT/.venv/bin/supervisorctl"
 # Service name -> HTTP port (the services know their own ports; these must agree).
-declare -A SERVICE_PORTS=([intake]=8101 [triage]=8102 [projection]=8106 [identity]=8107 [audit]=8108 [mediation]=8103 [notification]=8105)
-SERVICES=(intake triage projection identity audit mediation notification)
+declare -A SERVICE_PORTS=([intake]=8101 [triage]=8102 [projection]=8106 [identity]=8107 [audit]=8108 [mediation]=8103 [notification]=8105 [legal_aid]=8104)
+SERVICES=(intake triage projection identity audit mediation notification legal_aid)
 
 say() { echo "stack: $*"; }
 die() { echo "stack: ERROR: $*" >&2; exit 1; }
@@ -92,7 +92,7 @@ stop_orphans() {
         fi
     fi
     # Services may equally be a developer's own debugging run: only warn.
-    for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m (intake|triage|projection|identity|audit|mediation|notification)\$" || true); do
+    for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m (intake|triage|projection|identity|audit|mediation|notification|legal_aid)\$" || true); do
         # Children of a supervisord (another stack of this clone, e.g. the fault tests') are fine.
         [ "$(ps -o comm= -p "$(ps -o ppid= -p "$pid" | tr -d ' ')" 2>/dev/null)" = supervisord ] && continue
         echo "stack: WARNING: a service runs outside supervisord: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))" >&2

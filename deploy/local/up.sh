@@ -28,7 +28,7 @@ phase "Kafka topics"
 "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.topics create
 phase_done
 
-phase "services: intake, triage, mediation, projection, identity, audit; the reverse proxy"
+phase "services: intake, triage, mediation, legal aid, notification, projection, identity, audit; the reverse proxy"
 bash "$HERE/stack.sh" services-up
 phase_done
 
@@ -36,8 +36,9 @@ phase "demo accounts (one per role; passwords generated once into $WEIQUAN_RUN_D
 "$WEIQUAN_ROOT/.venv/bin/python" -m identity demo-accounts "$WEIQUAN_RUN_DIR/demo-accounts.txt"
 phase_done
 
-phase "demo data (Chinese demo cases through the intake API; mediation rooms, roster and sessions)"
+phase "demo data (Chinese demo cases through the intake API, with notes, contacts, consent and a voided test call; mediation rooms, roster and sessions; the legal-aid panel and applications)"
 "$WEIQUAN_ROOT/.venv/bin/python" "$HERE/demo_data.py"
+"$WEIQUAN_ROOT/.venv/bin/python" "$HERE/demo_legal_aid.py"
 phase_done
 
 bash "$HERE/welcome.sh"

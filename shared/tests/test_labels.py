@@ -12,6 +12,13 @@ from weiquan_shared.events.casework import (
     ContactOutcome,
     VoidReason,
 )
+from weiquan_shared.events.legal_aid import (
+    ApplicationSource,
+    ClosureReason,
+    DeclineReason,
+    LegalAidMatter,
+    StepKind,
+)
 from weiquan_shared.events.triage import ReviewResolution
 
 
@@ -29,6 +36,11 @@ from weiquan_shared.events.triage import ReviewResolution
         (ConsentScope, labels.CONSENT_SCOPES),
         (VoidReason, labels.VOID_REASONS),
         (ReviewResolution, labels.REVIEW_RESOLUTIONS),
+        (LegalAidMatter, labels.LEGAL_AID_MATTERS),
+        (ApplicationSource, labels.LEGAL_AID_SOURCES),
+        (StepKind, labels.LEGAL_AID_STEPS),
+        (ClosureReason, labels.LEGAL_AID_CLOSURES),
+        (DeclineReason, labels.LEGAL_AID_DECLINE_REASONS),
     ],
 )
 def test_every_code_of_the_events_has_exactly_one_chinese_name(codes, table) -> None:

@@ -10,13 +10,13 @@ from weiquan_shared.settings import SERVICE_PORTS
 
 def test_each_role_gets_its_own_pages_only() -> None:
     hrefs = {role: [page.href for page in pages_for(role)] for role in Role}
-    queues, search = "/projection/queues", "/intake/search"
-    assert hrefs[Role.OPERATOR] == [queues, "/intake/operator", search]
-    assert hrefs[Role.WALK_IN_CLERK] == [queues, "/intake/walk-in", search]
+    queues, search, calculator = "/projection/queues", "/intake/search", "/mediation/calculator"
+    assert hrefs[Role.OPERATOR] == [queues, "/intake/operator", search, calculator]
+    assert hrefs[Role.WALK_IN_CLERK] == [queues, "/intake/walk-in", search, calculator]
     assert hrefs[Role.TRIAGE_OFFICER] == [queues, "/triage/override", search]
     supervisor = [queues, search, "/mediation/workbench", "/projection/dashboard"]
     assert hrefs[Role.SUPERVISOR] == supervisor
-    assert hrefs[Role.MEDIATOR] == [queues, search, "/mediation/workbench"]
+    assert hrefs[Role.MEDIATOR] == [queues, search, "/mediation/workbench", calculator]
     assert hrefs[Role.ADMIN] == [
         "/audit/records",
         "/intake/docs",
@@ -26,11 +26,12 @@ def test_each_role_gets_its_own_pages_only() -> None:
         "/audit/docs",
         "/mediation/docs",
         "/notification/docs",
+        "/legal-aid/docs",
     ]
-    # Their queues and finding a case for everyone working cases; their own services bring
-    # the rest. A lawyer works no union case file.
-    assert hrefs[Role.LEGAL_AID_OFFICER] == [queues, search]
-    assert hrefs[Role.LAWYER] == []
+    # Their queues and finding a case for everyone working cases; legal aid brings the
+    # officer's queue and the lawyers' own cases (a lawyer works no union case file).
+    assert hrefs[Role.LEGAL_AID_OFFICER] == [queues, search, calculator, "/legal-aid/queue"]
+    assert hrefs[Role.LAWYER] == ["/legal-aid/my-cases"]
 
 
 def test_every_page_belongs_to_a_proxied_service_and_has_roles() -> None:

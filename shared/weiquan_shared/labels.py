@@ -260,6 +260,134 @@ AUDIT_ACTIONS = {
     "mediation.session_cancelled": "取消调解安排",
     "mediation.session_record_viewed": "查看调解笔录",
     "mediation.expired": "调解期限届满",
+    "pii.looked_up": "服务调取个人信息",
+    "agreement.generated": "生成调解协议书",
+    "agreement.downloaded": "下载调解协议书",
+    "mediation.agreement_reached": "登记调解协议",
+    "mediation.failed": "登记调解不成",
+    "mediation.withdrawn": "登记撤回调解申请",
+    "mediation.confirmation_requested": "登记申请司法确认",
+    "mediation.confirmation_decided": "登记司法确认裁定",
+    "mediation.payment_order_applied": "登记申请支付令",
+    "mediation.instalment_paid": "登记分期付款",
+    "mediation.closed": "调解结案",
+}
+# Mediation's outcomes (the agreement, confirmation, payment order, fulfilment).
+AGREEMENT_ITEMS = {
+    "wages": "劳动报酬（工资）",
+    "compensation": "经济补偿",
+    "damages": "赔偿金",
+    "other": "其他",
+}
+COURT_BASES = {
+    "invited": "邀请调解组织先行调解的人民法院",
+    "party_domicile": "当事人住所地基层人民法院",
+    "subject_matter": "标的物所在地基层人民法院",
+    "organisation_seat": "调解组织所在地基层人民法院",
+}
+CONFIRMATION_RULINGS = {
+    "confirmed": "裁定确认有效",
+    "rejected": "裁定驳回申请",
+    "withdrawn": "申请人撤回",
+}
+FAILURE_REASONS = {
+    "employer_refused": "用人单位拒绝调解或不接受方案",
+    "workers_refused": "职工不接受调解方案",
+    "employer_absent": "用人单位经通知未到场",
+    "no_common_ground": "双方分歧较大，未能达成一致",
+    "other": "其他原因",
+}
+NEXT_STEPS = {
+    "arbitration": "申请劳动人事争议仲裁",
+    "legal_aid": "申请法律援助",
+    "litigation": "向人民法院起诉",
+    "labour_inspection": "向劳动保障监察投诉",
+}
+WITHDRAWN_BY = {"workers": "职工", "employer": "用人单位", "union": "工会"}
+WITHDRAWAL_REASONS = {
+    "settled_privately": "双方自行和解",
+    "claim_dropped": "放弃请求",
+    "going_to_arbitration": "另行申请仲裁",
+    "going_to_court": "另行向法院起诉",
+    "other": "其他原因",
+}
+PAYMENT_EVIDENCE = {
+    "bank_transfer": "银行转账凭证",
+    "cash_receipt": "现金收据",
+    "court_execution": "法院执行款",
+    "other": "其他凭证",
+}
+MEDIATION_RESULTS = {
+    "fulfilled": "协议履行完毕",
+    "agreement": "达成协议",
+    "failed": "调解不成",
+    "withdrawn": "撤回申请",
+    "expired": "逾期未达成协议",
+    "merged": "并入群体调解",
+    "handed_on": "转其他途径",
+    "voided": "案件作废",
+}
+# Why a mediator downloads the 调解协议书 (mediation's outcomes API takes these codes).
+AGREEMENT_DOWNLOAD_REASONS = {
+    "case_handling": "办理案件需要",
+    "legal_proceedings": "仲裁或诉讼需要",
+    "supervision": "督导检查",
+}
+# Legal aid (services/legal_aid; events.legal_aid).
+LEGAL_AID_MATTERS = {
+    "labour_remuneration": "追索劳动报酬",
+    "work_injury": "工伤赔偿",
+    "social_insurance": "社会保险待遇",
+    "employment_relationship": "确认劳动关系",
+    "economic_compensation": "经济补偿、赔偿金",
+    "other_labour": "其他劳动争议",
+}
+LEGAL_AID_SOURCES = {"triage": "分流转入", "mediation": "调解不成转入", "walk_in": "窗口申请"}
+LEGAL_AID_STATUSES = {
+    "awaiting_confirmation": "调解不成，待确认是否申请",
+    "received": "已受理，待审查",
+    "documents_requested": "已一次性告知补正材料",
+    "provisional": "先行援助中",
+    "granted": "已决定援助，待指派律师",
+    "assigned": "已指派律师，办理中",
+    "closed": "已结案",
+}
+LEGAL_AID_STEPS = {
+    "arbitration_filed": "申请劳动仲裁",
+    "arbitration_accepted": "仲裁委受理",
+    "arbitration_rejected": "仲裁委不予受理",
+    "hearing": "开庭审理",
+    "award_extended": "仲裁延期审理",
+    "award": "仲裁裁决",
+    "settlement": "达成和解或调解",
+    "litigation_filed": "提起诉讼",
+    "judgment": "法院判决",
+    "enforcement_applied": "申请强制执行",
+    "enforcement_concluded": "执行完毕",
+}
+LEGAL_AID_CLOSURES = {
+    "concluded_award": "仲裁裁决结案",
+    "concluded_settlement": "和解调解结案",
+    "concluded_judgment": "判决结案",
+    "concluded_enforcement": "执行完毕结案",
+    "withdrawn_documents": "未补正材料视为撤回",
+    "withdrawn_by_worker": "职工撤回申请",
+    "denied": "不予法律援助",
+    "declined_by_worker": "职工不申请法律援助",
+    "voided": "案件作废",
+    "terminated": "终止法律援助",
+}
+LEGAL_AID_DECLINE_REASONS = {
+    "conflict_of_interest": "存在利益冲突",
+    "capacity": "承办案件已满",
+    "expertise": "非擅长领域",
+    "unavailable": "无法按期承办",
+    "other": "其他原因",
+}
+# Why aid was refused (reason codes of legal_aid.denied), as the worker is told.
+LEGAL_AID_DENIAL_REASONS = {
+    "out_of_scope": "申请事项不属于法律援助法第三十一条或工会法律援助的援助范围",
+    "income_above_standard": "家庭人均月收入高于当地法律援助经济困难标准",
 }
 AUDIT_OUTCOMES = {"success": "成功", "denied": "被拒绝", "failed": "失败"}
 # Why a person read personal data (the reason code chosen on the page that reveals it).
@@ -370,4 +498,12 @@ def all_labels() -> dict[str, Any]:
         "no_show_parties": NO_SHOW_PARTIES,
         "assignment_sources": ASSIGNMENT_SOURCES,
         "agreement_items": AGREEMENT_ITEMS,
+        "court_bases": COURT_BASES,
+        "confirmation_rulings": CONFIRMATION_RULINGS,
+        "failure_reasons": FAILURE_REASONS,
+        "next_steps": NEXT_STEPS,
+        "withdrawn_by": WITHDRAWN_BY,
+        "withdrawal_reasons": WITHDRAWAL_REASONS,
+        "payment_evidence": PAYMENT_EVIDENCE,
+        "agreement_download_reasons": AGREEMENT_DOWNLOAD_REASONS,
     }

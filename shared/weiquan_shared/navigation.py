@@ -63,6 +63,17 @@ PAGES: tuple[Page, ...] = (
     _page("mediation", "/workbench", "调解工作台", Role.MEDIATOR, Role.SUPERVISOR),
     _page("projection", "/dashboard", "督导看板", Role.SUPERVISOR),
     _page("audit", "/records", "审计记录", Role.ADMIN),
+    _page(
+        "mediation",
+        "/calculator",
+        "权益计算器",
+        Role.MEDIATOR,
+        Role.OPERATOR,
+        Role.WALK_IN_CLERK,
+        Role.LEGAL_AID_OFFICER,
+    ),
+    _page("legal_aid", "/queue", "法律援助待办", Role.LEGAL_AID_OFFICER),
+    _page("legal_aid", "/my-cases", "我承办的案件", Role.LAWYER),
     _page("intake", "/docs", "受理服务接口文档", Role.ADMIN),
     _page("triage", "/docs", "分流服务接口文档", Role.ADMIN),
     _page("projection", "/docs", "统计服务接口文档", Role.ADMIN),
@@ -70,6 +81,7 @@ PAGES: tuple[Page, ...] = (
     _page("audit", "/docs", "审计服务接口文档", Role.ADMIN),
     _page("mediation", "/docs", "调解服务接口文档", Role.ADMIN),
     _page("notification", "/docs", "通知服务接口文档", Role.ADMIN),
+    _page("legal_aid", "/docs", "法律援助服务接口文档", Role.ADMIN),
 )
 
 

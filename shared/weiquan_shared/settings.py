@@ -18,6 +18,7 @@ SERVICE_PORTS: dict[str, int] = {
     "identity": 8107,
     "audit": 8108,
     "mediation": 8103,
+    "legal_aid": 8104,
 }
 
 # CPU priority (Unix niceness) by service. People wait on the front door (an operator on
@@ -29,6 +30,7 @@ SERVICE_NICENESS: dict[str, int] = {
     "audit": 10,
     "mediation": 5,
     "notification": 5,
+    "legal_aid": 5,
 }
 
 

@@ -20,7 +20,16 @@ from tests.support.stack import Deployment
 
 # Every service with a consumer or in the page path; identity issues no token here (the load
 # signs in with the tests' issuer) but counts in the footprint.
-SERVICES = ("intake", "triage", "projection", "identity", "audit", "mediation", "notification")
+SERVICES = (
+    "intake",
+    "triage",
+    "projection",
+    "identity",
+    "audit",
+    "mediation",
+    "notification",
+    "legal_aid",
+)
 
 
 async def dashboard_arrivals(

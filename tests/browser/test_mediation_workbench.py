@@ -147,4 +147,67 @@ def test_schedule_clock_and_session_record(deployment: Deployment) -> None:
         assert "约定下周续调" in page.inner_text("#record-text")
         assert "已预约" not in page.inner_text("#session-status")
         page.screenshot(path=str(ARTIFACTS / "mediation-workbench-session.png"), full_page=True)
+
+        # The outcome: the workbench opens the calculator's agreement draft with this
+        # mediation's workers; an agreement in two instalments (as the draft records it,
+        # here through the API), then on the workbench's forms: a court that did not invite
+        # the room refused beside its form, the inviting court's confirmation (submitted
+        # from the keyboard), the ruling, the first instalment paid; the PDF, not generated
+        # yet (that needs intake's lookup), is refused beside the download form.
+        page.goto(f"/workbench#case/{number}")
+        page.wait_for_selector("#agreement-draft:not([hidden])")
+        page.click("#calculator-link")
+        page.wait_for_function(
+            "document.getElementById('agreement_result').textContent.includes('本案共3名职工')"
+        )
+        assert page.input_value("#mediation_number") == number
+        agreed = httpx.post(
+            f"{url}/api/v1/mediations/{number}/agreement",
+            json={
+                "items": [
+                    {"worker_ref": w.worker_ref, "item": "wages", "amount": "6000.00"}
+                    for w in case.workers
+                ],
+                "effective_on": today.isoformat(),
+                "instalments": [
+                    {"due_on": today.isoformat(), "amount": "9000.00"},
+                    {"due_on": (today + timedelta(days=30)).isoformat(), "amount": "9000.00"},
+                ],
+            },
+            headers=mediator("mediator-chen", Organisation.UNION, "陈调解"),
+            timeout=10,
+        )
+        assert agreed.status_code == 201, agreed.text
+        page.goto(f"/workbench#case/{number}")
+        page.wait_for_selector("#confirmation-form:not([hidden])")
+        assert "18,000.00 元" in page.inner_text("#outcome-summary")
+        assert page.is_hidden("#failure-form") and page.is_hidden("#agreement-draft")
+        assert page.input_value("#court_name") == "深圳市南山区人民法院"
+        page.fill("#court_name", "深圳市福田区人民法院")
+        page.click("#confirmation-form button[type=submit]")
+        page.wait_for_function(
+            "document.getElementById('confirmation-result').className === 'error'"
+        )
+        assert "深圳市南山区人民法院" in page.inner_text("#confirmation-result")
+        page.fill("#court_name", "深圳市南山区人民法院")
+        page.press("#court_name", "Enter")
+        page.wait_for_selector("#ruling-form:not([hidden])")
+        assert page.is_hidden("#confirmation-form")
+        page.select_option("#ruling", "confirmed")
+        page.fill("#ruling_number", f"（{today.year}）粤0305民特7号")
+        page.click("#ruling-form button[type=submit]")
+        page.wait_for_function(
+            "document.getElementById('outcome-result').textContent.includes('裁定')"
+        )
+        assert "裁定确认有效" in page.inner_text("#outcome-summary")
+        assert page.input_value("#pay_amount") == "9000.00"
+        page.click("#payment-form button[type=submit]")
+        page.wait_for_function(
+            "document.getElementById('outcome-instalments').textContent.includes('已付')"
+        )
+        assert "9,000.00 元" in page.inner_text("#outcome-summary")  # recovered so far
+        page.click("#document-form button[type=submit]")
+        page.wait_for_function("document.getElementById('document-result').className === 'error'")
+        assert page.inner_text("#document-result").strip()
+        page.screenshot(path=str(ARTIFACTS / "mediation-workbench-outcome.png"), full_page=True)
     assert today >= day_of_session

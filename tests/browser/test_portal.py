@@ -51,6 +51,7 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
             "audit",
             "mediation",
             "notification",
+            "legal_aid",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         accounts_file = run_dir / "demo-accounts.txt"
@@ -172,6 +173,12 @@ PAGE_READY = {
     "/projection/queues": (
         "() => /^\\d+$/.test(document.getElementById('count-mine').textContent)"
         " && document.querySelector('#items thead tr') !== null"
+    ),
+    "/mediation/calculator": "() => document.getElementById('end').hidden === false",
+    "/legal-aid/queue": "() => document.getElementById('today').textContent.includes('今天')",
+    "/legal-aid/my-cases": (
+        "() => document.getElementById('empty').hidden === false"
+        " || document.querySelectorAll('#cases tbody tr').length > 0"
     ),
 }
 

@@ -69,4 +69,10 @@ def test_demo_cases_searches_reveals_and_overrides_are_the_demo_users(
     assert actions[("pii.revealed", "triage_officer")] >= 1
     assert actions[("mediation.session_scheduled", "supervisor")] == booked
     assert actions[("mediation.session_held", "supervisor")] >= 1
+    # The case file has content: notes, call backs, consent, a voided test call.
+    assert actions[("case.note_added", "operator")] >= 1
+    assert actions[("case.contact_recorded", "operator")] >= 1
+    assert actions[("case.consent_recorded", "operator")] >= 1
+    assert actions[("case.voided", "supervisor")] == 1
+    assert "1 test call voided" in loaded.stdout
     assert not [e for e, _ in audits if e.acted_by().kind == "user" and e.acted_by().role is None]

@@ -186,11 +186,26 @@ CASE_READER = allow(*CASE_READERS)
 PERSONAL_DATA_USER = allow(*PERSONAL_DATA)
 # Services that reach workers with their own credentials: the notification service.
 NOTIFIER = allow_services("notification")
+# Services that put the parties on a document: mediation's 调解协议书.
+DOCUMENT_MAKER = allow_services("mediation")
 
 
 class WorkerContact(BaseModel):
     position: int
     mobile: str
+
+
+class PartyOut(BaseModel):
+    position: int
+    worker_ref: str
+    name: str
+    id_number: str | None
+
+
+class PartiesOut(BaseModel):
+    workers: list[PartyOut]
+    employer_name: str
+    employer_credit_code: str | None
 
 
 class ContactsOut(BaseModel):
@@ -310,6 +325,9 @@ def build_routers(
     reading = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[CASE_READER])
     personal = APIRouter(prefix="/api/v1", tags=["intake"], dependencies=[PERSONAL_DATA_USER])
     services = APIRouter(prefix="/api/v1/internal", tags=["services"], dependencies=[NOTIFIER])
+    documents = APIRouter(
+        prefix="/api/v1/internal", tags=["services"], dependencies=[DOCUMENT_MAKER]
+    )
 
     async def register(
         report: CaseReport, response: Response, principal: Principal
@@ -505,4 +523,36 @@ def build_routers(
             wechat_openid=found.wechat_openid,
         )
 
-    return [router, reading, personal, services]
+    @documents.get(
+        "/cases/{case_number}/parties",
+        response_model=PartiesOut,
+        summary="当事人姓名与身份证号（仅供调解服务生成调解协议书时调用，记入审计）",
+        description="调解服务以自身的服务凭证（client_credentials）在调解员生成调解协议书时"
+        "取得职工真实姓名、身份证号及用人单位名称；不缓存，每次调用记入审计"
+        "（purpose 为用途，on_behalf_of 为发起的调解员）。示例：GET /api/v1/internal/cases/"
+        "440305-2026-000123/parties?purpose=mediation_agreement&on_behalf_of=mediator-7",
+        responses={404: {"description": "没有这个案件"}, **_ERRORS},
+    )
+    async def parties(
+        case_number: str,
+        response: Response,
+        service: Annotated[str, DOCUMENT_MAKER],
+        purpose: Annotated[str, Query(min_length=1, max_length=50, pattern=r"^[a-z0-9_./-]+$")],
+        on_behalf_of: Annotated[str, Query(min_length=1, max_length=100)],
+    ) -> PartiesOut:
+        found = await store().parties(service, case_number[:40], purpose, on_behalf_of)
+        if found is None:
+            raise _not_found(case_number[:40])
+        response.headers.update(NO_STORE)
+        return PartiesOut(
+            workers=[
+                PartyOut(
+                    position=w.position, worker_ref=w.worker_ref, name=w.name, id_number=w.id_number
+                )
+                for w in found.workers
+            ],
+            employer_name=found.employer_name,
+            employer_credit_code=found.employer_credit_code,
+        )
+
+    return [router, reading, personal, services, documents]

@@ -97,6 +97,21 @@ class Contacts:
     wechat_openid: str | None  # the OpenID a WeChat case came from
 
 
+@dataclass(frozen=True)
+class Party:
+    position: int
+    worker_ref: str  # as case.reported named the worker
+    name: str
+    id_number: str | None
+
+
+@dataclass(frozen=True)
+class Parties:
+    workers: list[Party]
+    employer_name: str
+    employer_credit_code: str | None
+
+
 # The encrypted columns of case_workers one may reveal (the column is <field>_enc).
 RevealableField = Literal["name", "mobile", "id_number", "occupation"]
 
@@ -419,6 +434,53 @@ class CaseStore:
                 detail=f"workers.mobile x{len(mobiles)}" + (", wechat_openid" if openid else ""),
             )
         return Contacts(mobiles, openid)
+
+    async def parties(
+        self, service: str, number: str, purpose: str, on_behalf_of: str
+    ) -> Parties | None:
+        """The workers' real names and ID numbers (with the ``worker_ref`` other services
+        know them by) and the employer of a case, for a service that must put them on a
+        document (mediation's 调解协议书, generated at a mediator's request); audited as the
+        service, naming the purpose and the person it acts for. None: no such case."""
+        async with unit_of_work(self._pool, self._settings, Actor.system(service)) as uow:
+            case = await uow.conn.fetchrow(
+                "SELECT id, district_code, employer_name, employer_credit_code "
+                "FROM cases WHERE case_number = $1",
+                number,
+            )
+            if case is None:
+                return None
+            rows = await uow.conn.fetch(
+                "SELECT id, position, name_enc, mobile_enc, id_number_enc FROM case_workers "
+                "WHERE case_id = $1 ORDER BY position",
+                case["id"],
+            )
+            decrypt = self._cipher.decrypt
+            workers = []
+            for r in rows:
+                mobile = decrypt(r["mobile_enc"], f"case_workers.mobile:{r['id']}")
+                id_number = (
+                    decrypt(r["id_number_enc"], f"case_workers.id_number:{r['id']}")
+                    if r["id_number_enc"]
+                    else None
+                )
+                workers.append(
+                    Party(
+                        position=r["position"],
+                        worker_ref=self._cipher.blind_index(id_number or mobile, "worker"),
+                        name=decrypt(r["name_enc"], f"case_workers.name:{r['id']}"),
+                        id_number=id_number,
+                    )
+                )
+            uow.audit(
+                "pii.looked_up",
+                case_id=case["id"],
+                case_number=number,
+                district_code=case["district_code"],
+                reason=purpose[:50],
+                detail=f"workers.name, workers.id_number x{len(workers)} for {on_behalf_of[:100]}",
+            )
+        return Parties(workers, case["employer_name"], case["employer_credit_code"])
 
     # ------------------------------------------------------------------ consultations
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from mediation.api import body_labels, build_routers
 from mediation.clocks import DEFAULT_CLOCKS, ClockPolicy
 from mediation.handlers import register_handlers
+from mediation.outcomes_api import build_outcome_routers, overdue_check
 from mediation.rules import DEFAULT_RULES, AssignmentBook
 from mediation.sweeper import run_periodically
 from weiquan_shared.legal_calendar import LegalCalendar
@@ -49,10 +50,13 @@ def create_app() -> tuple[FastAPI, Settings]:
         title="维权 · 调解服务 (mediation)",
         description="诉调对接与五方联动调解：调解案件、指派、调解室与调解员日程、法定期限。",
         migrations=Path(__file__).parent / "migrations",
-        routers=build_routers(runtime, policy, calendar, cipher),
+        routers=[
+            *build_routers(runtime, policy, calendar, cipher),
+            *build_outcome_routers(runtime),
+        ],
         consumer=consumer,
         publishes_events=True,
         field_labels=body_labels(),
-        background=[("mediation-sweep", sweep)],
+        background=[("mediation-sweep", sweep), overdue_check(runtime)],
     )
     return app, settings

@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import AfterValidator
 
 from projection import labels, pages, periods, report, store
+from projection import legal_aid as legal_aid_figures
+from projection import mediation as mediation_figures
 from projection.periods import Period
 from projection.scope import OutOfScope, Scope
 from weiquan_shared.access import allow, page_assets
@@ -215,6 +217,63 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
         async with pool().acquire() as conn:
             return await store.repeat_employers(conn, filters)
 
+    @router.get(
+        "/api/v1/mediations", tags=["dashboard"], summary="调解统计明细（调解案件及其案件）"
+    )
+    async def mediations(
+        principal: Caller,
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        figure: Annotated[
+            Literal["disputes_mediated", "succeeded", "concluded", "money_recovered"],
+            Query(title="统计项"),
+        ] = "disputes_mediated",
+    ) -> list[dict[str, Any]]:
+        """The mediations a dashboard figure counts (a merged mediation counts nowhere)."""
+        chosen = _period(period, since, until)
+        scope = _scope(principal, district)
+        async with pool().acquire() as conn:
+            return await mediation_figures.mediations(
+                conn, scope.districts, chosen.since, chosen.until, figure
+            )
+
+    @router.get(
+        "/api/v1/legal-aid",
+        tags=["dashboard"],
+        summary="法律援助统计明细（申请、援助、办结、满意、追回金额；可按规则筛选）",
+    )
+    async def legal_aid_applications(
+        principal: Caller,
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        figure: Annotated[
+            Literal[
+                "applications",
+                "granted",
+                "denied",
+                "aided",
+                "concluded",
+                "satisfied",
+                "money_recovered",
+            ],
+            Query(title="统计项"),
+        ] = "applications",
+        rule: Annotated[
+            str | None, Query(max_length=60, pattern=r"^[a-z0-9_.]+$", title="决定规则")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """The legal-aid applications a dashboard figure counts."""
+        chosen = _period(period, since, until)
+        scope = _scope(principal, district)
+        async with pool().acquire() as conn:
+            return await legal_aid_figures.applications(
+                conn, scope.districts, chosen.since, chosen.until, figure, rule
+            )
+
     @router.get("/api/v1/consultations", tags=["dashboard"], summary="当场解答的咨询")
     async def consultations(
         principal: Caller,
@@ -385,4 +444,7 @@ async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> repo
             employers=await store.repeat_employers(conn, filters),
             satisfaction=await store.satisfaction(conn, filters),
             answers=await store.satisfaction_cases(conn, filters),
+            mediations=await mediation_figures.mediations(
+                conn, scope.districts, period.since, period.until
+            ),
         )

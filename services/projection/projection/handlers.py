@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projection import store
+from projection import legal_aid, mediation, store
 from projection.domain import FACTS_OF, Facts, facts_of
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
@@ -26,3 +26,5 @@ async def on_events(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None
 def register_handlers(consumer: EventConsumer) -> None:
     """Subscribe to every event projection has facts for (``domain.FACTS_OF``)."""
     consumer.handles_batch(*FACTS_OF)(on_events)
+    mediation.register(consumer)
+    legal_aid.register(consumer)

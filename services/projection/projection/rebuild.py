@@ -39,6 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
+from projection import mediation as mediation_model
 from projection.domain import FACT_COLUMNS, FACTS_OF, Facts, facts_of
 from weiquan_shared.envelope import EventEnvelope, EventPayload, InvalidEvent, decode
 from weiquan_shared.logging import get_logger
@@ -50,7 +51,10 @@ log = get_logger(__name__)
 BATCH_ROWS = 50_000
 YIELD_EVERY = 200  # events decoded between turns of the event loop during a replay
 DERIVED_TABLES = ("case_summary", "case_deadline", "case_rollup")
-READ_MODEL_TABLES = (*FACT_COLUMNS, *DERIVED_TABLES)
+# Mediation's rows are made by its handler's SQL (projection.mediation), replayed in order.
+MEDIATION_TABLES = ("mediation_summary", "mediation_payment")
+READ_MODEL_TABLES = (*FACT_COLUMNS, *DERIVED_TABLES, *MEDIATION_TABLES)
+CONSUMED: tuple[type[EventPayload], ...] = (*FACTS_OF, *mediation_model.HANDLED)
 
 
 class LiveConsumerRunning(RuntimeError):
@@ -71,7 +75,7 @@ class RebuildReport:
 
 
 def consumed_topics(settings: Settings) -> list[str]:
-    return sorted({settings.topic(payload.event_type) for payload in FACTS_OF})
+    return sorted({settings.topic(payload.event_type) for payload in CONSUMED})
 
 
 async def rebuild_required(conn: asyncpg.Connection) -> bool:
@@ -120,6 +124,7 @@ class _Batches:
         self.group = consumer_group
         self.facts = Facts()
         self.inbox: list[tuple[uuid.UUID, str, str]] = []
+        self.mediation: list[tuple[EventEnvelope[Any], EventPayload]] = []
         self.running: asyncio.Task[None] | None = None
 
     async def flush(self, wait: bool = False) -> None:
@@ -194,6 +199,7 @@ async def rebuild(settings: Settings, wait_for_idle_group_s: float = 0) -> Rebui
             finally:
                 gc.enable()
             await batches.flush(wait=True)
+            await mediation_model.apply_all(conn, batches.mediation)
             replayed = time.perf_counter()
             log.info("facts stored", events=report.events, seconds=round(replayed - started, 1))
             for statement in restore_facts:
@@ -316,7 +322,7 @@ def _typed_envelope(payload: type[EventPayload]) -> type[EventEnvelope[Any]]:
 
 _TYPED: dict[tuple[str, bytes | None], type[EventEnvelope[Any]]] = {
     (payload.event_type, str(payload.schema_version).encode()): _typed_envelope(payload)
-    for payload in FACTS_OF
+    for payload in CONSUMED
 }
 
 
@@ -371,6 +377,11 @@ def _apply(
         report.duplicates += 1
         return
     seen.add(envelope.event_id)
+    if isinstance(payload, mediation_model.HANDLED):
+        batches.mediation.append((envelope, payload))
+        batches.inbox.append((envelope.event_id, batches.group, envelope.event_type))
+        report.applied += 1
+        return
     facts = facts_of(envelope, payload)
     for row in facts.rows.get("fact_consultation", ()):
         if row[1] in seen_consultations:

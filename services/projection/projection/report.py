@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -53,12 +53,18 @@ class ReportData:
     consultations: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
     employers: list[dict[str, Any]]
-    satisfaction: dict[str, Any]
-    answers: list[dict[str, Any]]
+    satisfaction: dict[str, Any] = field(default_factory=lambda: dict(NO_ANSWERS))
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    # The mediations of the period (projection.mediation.mediations), with their cases.
+    mediations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _channel(figures: dict[str, Any], key: str, code: str) -> int:
     return next((c["cases"] for c in figures[key] if c["code"] == code), 0)
+
+
+# A scope and period without any answer (the report's data when none were read).
+NO_ANSWERS: dict[str, Any] = {"answers": 0, "satisfied": 0, "rate": None, "by_district": []}
 
 
 def percent(rate: float | None) -> str:
@@ -111,6 +117,14 @@ def summary_paragraph(data: ReportData) -> str:
         parts.append(f"{extra['repeat_employers']}家用人单位短期内被多次投诉，列为重复投诉单位。")
     else:
         parts.append("本期无短期内被多次投诉的用人单位。")
+    m = f.get("mediation")
+    if m and m["disputes_mediated"]:
+        parts.append(
+            f"参与调解劳动争议{m['disputes_mediated']}起，涉及职工{m['workers_covered']}人"
+        )
+        if m["success_rate"] is not None:
+            parts.append(f"，已办结{m['concluded']}起，调解成功率{m['success_rate'] * 100:.1f}%")
+        parts.append(f"，为职工挽回经济损失（已实际支付）{m['money_recovered']:,.2f}元。")
     said_rate = data.satisfaction
     if said_rate["answers"]:
         parts.append(
@@ -119,9 +133,7 @@ def summary_paragraph(data: ReportData) -> str:
         )
     else:
         parts.append("本期尚未收回职工满意度评价。")
-    parts.append(
-        "调解成功率、法律援助办结率、为职工挽回经济损失等数据，待调解和法律援助服务上线后纳入统计。"
-    )
+    parts.append("法律援助办结率与满意率等数据，待法律援助服务上线后纳入统计。")
     return "".join(parts)
 
 
@@ -206,15 +218,32 @@ def workbook(data: ReportData) -> bytes:
         ],
         ["重复投诉用人单位（按信用代码或名称计）", extra["repeat_employers"], "家", "重复投诉单位"],
     ]
-    rate = data.satisfaction
+    m = f["mediation"]
+    rate = "—" if m["success_rate"] is None else f"{m['success_rate'] * 100:.1f}%"
+    days = "—" if m["days_to_resolution"] is None else m["days_to_resolution"]
     rows += [
-        ["职工满意度评价（收回份数）", rate["answers"], "份", "满意度评价"],
-        ["  其中：满意、很满意（4–5分）", rate["satisfied"], "份", "满意度评价"],
-        ["满意率（4–5分份数 ÷ 收回份数）", percent(rate["rate"]), "", "满意度评价"],
+        ["参与调解劳动争议（按调解案件计，合并的不计）", m["disputes_mediated"], "起", "调解案件"],
+        ["  涉及职工", m["workers_covered"], "人", "调解案件"],
+        [
+            f"  调解成功率（达成协议{m['succeeded']}起/已办结{m['concluded']}起）",
+            rate,
+            "",
+            "调解案件",
+        ],
+        ["  协议金额", float(m["money_agreed"]), "元", "调解案件"],
+        ["  为职工挽回经济损失（已实际支付）", float(m["money_recovered"]), "元", "调解案件"],
+        ["  平均办结天数（受理至协议生效、调解不成或撤回）", days, "天", "调解案件"],
+    ]
+    rows += legal_aid_rows(f["legal_aid"])
+    sat = data.satisfaction
+    rows += [
+        ["职工满意度评价（收回份数）", sat["answers"], "份", "满意度评价"],
+        ["  其中：满意、很满意（4–5分）", sat["satisfied"], "份", "满意度评价"],
+        ["满意率（4–5分份数 ÷ 收回份数）", percent(sat["rate"]), "", "满意度评价"],
     ]
     rows += [
         [f"满意率：{d['name']}", percent(d["rate"]), f"{d['answers']}份", "满意度评价"]
-        for d in rate["by_district"]
+        for d in sat["by_district"]
     ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
@@ -329,6 +358,72 @@ def workbook(data: ReportData) -> bytes:
             for e in data.employers
         ),
     )
+    _sheet(
+        book,
+        "调解案件",
+        [
+            "调解案件编号",
+            "区县",
+            "受理日期",
+            "涉及职工（人）",
+            "结果",
+            "协议金额（元）",
+            "已追回（元）",
+            "办结日期",
+            "案件编号",
+        ],
+        (
+            [
+                x["mediation_number"],
+                x["district_name"],
+                x["opened_on"],
+                x["worker_count"],
+                x["result_name"],
+                float(x["amount_agreed"]),
+                float(x["recovered"]),
+                x["resolved_on"],
+                "、".join(x["case_numbers"]),
+            ]
+            for x in data.mediations
+        ),
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def legal_aid_rows(la: dict[str, Any]) -> list[list[Any]]:
+    """The year-end report's legal-aid lines (提供法律援助, 办结率, 满意率, 挽回经济损失)."""
+
+    def pct(rate: float | None) -> str:
+        return "—" if rate is None else f"{rate * 100:.1f}%"
+
+    rows: list[list[Any]] = [
+        ["法律援助申请", la["applications"], "件", "法律援助"],
+        ["  提供法律援助（决定援助或先行援助）", la["aided"], "件", "法律援助"],
+        ["    其中先行援助", la["provisional"], "件", "法律援助法第四十四条"],
+        ["  不予援助", la["denied"], "件", "法律援助"],
+        [
+            "  办结率（办结/提供援助）",
+            pct(la["completion_rate"]),
+            "",
+            f"{la['concluded']}/{la['aided']}",
+        ],
+        [
+            "  满意率（4–5分/已评价）",
+            pct(la["satisfaction_rate"]),
+            "",
+            f"{la['satisfied']}/{la['answered']}",
+        ],
+        ["  裁决、判决支持金额", float(la["money_awarded"]), "元", "按结案计"],
+        ["  为职工挽回经济损失（实际追回）", float(la["money_recovered"]), "元", "按结案计"],
+    ]
+    rows += [
+        [f"  决定援助依据：{r['rule_id']}", r["applications"], "件", "规则"]
+        for r in la["granted_by_rule"]
+    ]
+    rows += [
+        [f"  不予援助依据：{r['rule_id']}", r["applications"], "件", "规则"]
+        for r in la["denied_by_rule"]
+    ]
+    return rows

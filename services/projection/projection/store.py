@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from projection import labels
+from projection import labels, legal_aid, mediation
 from projection.domain import FACT_COLUMNS, Facts
 
 # ---------------------------------------------------------------- writes
@@ -172,12 +172,9 @@ BREAKDOWNS: dict[str, tuple[str, dict[str, str], str]] = {
 
 # Figures the issue asks for that need events no service publishes yet.
 PENDING_FIGURES = [
-    {"name": "参与调解劳动争议件数、调解成功率", "waiting_for": "调解服务（mediation）"},
-    {"name": "提供法律援助件数、办结率", "waiting_for": "法律援助服务（legal_aid）"},
-    {"name": "为职工挽回经济损失（已实际支付金额）", "waiting_for": "调解与法律援助服务的支付记录"},
     {
-        "name": "平均办结时长、90%案件办结时长",
-        "waiting_for": "标志案件办结的事件（调解、法律援助）",
+        "name": "全部案件平均办结时长、90%案件办结时长（调解案件的平均办结天数已单列）",
+        "waiting_for": "法律援助服务的办结事件",
     },
 ]
 
@@ -247,6 +244,8 @@ async def figures(conn: asyncpg.Connection, filters: Filters, today: date) -> di
             "repeat_employer_cases": count("repeat_employer", "yes")[0],
         },
         "consultations_by_channel": _breakdown(cells.get("consultation", {}), labels.CHANNELS),
+        "mediation": await mediation.figures(conn, filters.districts, filters.since, filters.until),
+        "legal_aid": await legal_aid.figures(conn, filters.districts, filters.since, filters.until),
         "pending": PENDING_FIGURES,
     }
     for name, (dim, names, _) in BREAKDOWNS.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
@@ -48,6 +49,33 @@ def figures(employers: int = 0) -> dict[str, Any]:
         "by_industry": [{"code": HOSTILE[1], "name": HOSTILE[1], "cases": 1, "workers": 1}],
         "by_status": breakdown,
         "by_urgency": breakdown,
+        "mediation": {
+            "disputes_mediated": 1,
+            "workers_covered": 12,
+            "concluded": 1,
+            "succeeded": 1,
+            "success_rate": 1.0,
+            "money_agreed": Decimal("60000"),
+            "money_recovered": Decimal("60000"),
+            "days_to_resolution": 9.0,
+        },
+        "legal_aid": {
+            "applications": 3,
+            "granted": 2,
+            "denied": 1,
+            "provisional": 1,
+            "aided": 2,
+            "concluded": 2,
+            "completion_rate": 1.0,
+            "answered": 2,
+            "satisfied": 2,
+            "satisfaction_rate": 1.0,
+            "money_awarded": Decimal("28000"),
+            "money_recovered": Decimal("28000"),
+            "granted_by_rule": [{"rule_id": "matter.art31", "applications": 2}],
+            "denied_by_rule": [{"rule_id": "hardship.440300", "applications": 1}],
+            "by_district": [],
+        },
     }
 
 
@@ -148,3 +176,14 @@ def test_the_report_says_the_satisfaction_rate_and_lists_each_answer() -> None:
         **{**data([], []).__dict__, "satisfaction": {**SATISFACTION, "answers": 0, "rate": None}}
     )
     assert "本期尚未收回职工满意度评价" in report.summary_paragraph(none)
+
+
+def test_the_report_states_legal_aid_figures_instead_of_pending() -> None:
+    book = load_workbook(io.BytesIO(report.workbook(data([], []))))
+    rows = {r[0]: r for r in book["汇总"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["  提供法律援助（决定援助或先行援助）"][1] == 2
+    assert rows["  办结率（办结/提供援助）"][1:4:2] == ("100.0%", "2/2")
+    assert rows["  满意率（4–5分/已评价）"][1] == "100.0%"
+    assert rows["  为职工挽回经济损失（实际追回）"][1] == 28000
+    assert rows["  不予援助依据：hardship.440300"][1] == 1
+    assert not any(str(name).startswith("提供法律援助件数") for name in rows)

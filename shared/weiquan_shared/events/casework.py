@@ -124,7 +124,7 @@ class CaseVoided(EventPayload):
     event_type: ClassVar[str] = "case.voided"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "intake"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "mediation")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "mediation", "legal_aid")
 
     case_id: uuid.UUID
     case_number: str

@@ -20,7 +20,13 @@ class CaseReported(EventPayload):
     event_type: ClassVar[str] = "case.reported"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "intake"
-    consumers: ClassVar[tuple[str, ...]] = ("triage", "projection", "mediation", "notification")
+    consumers: ClassVar[tuple[str, ...]] = (
+        "triage",
+        "projection",
+        "mediation",
+        "notification",
+        "legal_aid",
+    )
 
     case_id: uuid.UUID
     case_number: str = Field(description="Human-readable, e.g. 440305-2026-000123")

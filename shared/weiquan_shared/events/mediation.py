@@ -366,7 +366,7 @@ class MediationFailed(MediationEvent):
     event_type: ClassVar[str] = "mediation.failed"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "legal_aid")
 
     reason: FailureReason
     next_steps: list[NextStep] = Field(description="What the workers are offered")
@@ -397,7 +397,7 @@ class MediationExpired(MediationEvent):
     event_type: ClassVar[str] = "mediation.expired"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification", "legal_aid")
 
     clock: MediationClock
     deemed_failed: bool

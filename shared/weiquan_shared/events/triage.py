@@ -88,7 +88,13 @@ class CaseTriaged(EventPayload):
     event_type: ClassVar[str] = "case.triaged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation", "notification")
+    consumers: ClassVar[tuple[str, ...]] = (
+        "projection",
+        "intake",
+        "mediation",
+        "notification",
+        "legal_aid",
+    )
 
     case_id: uuid.UUID
     case_number: str
@@ -142,7 +148,13 @@ class CaseRetriaged(CaseRetriagedBody):
     event_type: ClassVar[str] = "case.retriaged"
     schema_version: ClassVar[int] = 2
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection", "intake", "mediation", "notification")
+    consumers: ClassVar[tuple[str, ...]] = (
+        "projection",
+        "intake",
+        "mediation",
+        "notification",
+        "legal_aid",
+    )
 
     decision_seq: int = Field(
         ge=2,

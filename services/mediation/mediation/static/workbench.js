@@ -135,7 +135,117 @@ async function loadCase(number) {
   if (!$("reps_on").value) $("reps_on").value = chinaDay(Date.now());
   $("assign-form").hidden = !(state.me && state.me.coordinator) || !running;
   await fillBookingChoices(m);
+  await loadOutcome(m, workers);
 }
+
+// ------------------------------------------------------------------ the outcome
+
+const yuan = (v) => `${Number(v).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2})} 元`;
+const outcomePath = (suffix) => `api/v1/mediations/${encodeURIComponent(state.current.mediation_number)}/${suffix}`;
+
+async function loadOutcome(m, workers) {
+  for (const id of ["outcome-result", "failure-result", "withdrawal-result", "confirmation-result", "ruling-result", "payment-result", "document-result"]) $(id).textContent = "";
+  let o;
+  try { o = await api(outcomePath("outcome")); }
+  catch (error) { $("outcome-section").hidden = true; return; }  // outside the person's districts: nothing to record here
+  $("outcome-section").hidden = false;
+  state.outcome = o;
+  const a = o.agreement;
+  const L = state.labels;
+  const today = chinaDay(Date.now());
+  let html = "";
+  if (a) {
+    const c = a.confirmation;
+    html += `<dl><dt>调解协议</dt><dd>${a.partial ? "部分达成，" : ""}给付总额 ${text(yuan(a.total_amount))}，${text(a.effective_on)}生效</dd>` +
+      `<dt>已实际支付</dt><dd>${text(yuan(a.recovered))}</dd>` +
+      `<dt>司法确认</dt><dd>${c ? `${text(c.court_name)}，${text(c.applied_on)}申请` + (c.ruling ? `；${text(L.confirmation_rulings[c.ruling])}${c.ruling_number ? `（${text(c.ruling_number)}）` : ""}` : "；待裁定")
+        : `尚未申请，申请期限至 ${text(a.confirmation_window.due_on)}（还剩${text(a.confirmation_window.days_left)}日）`}</dd>` +
+      `<dt>调解协议书</dt><dd>${a.document ? "已生成" : "尚未生成"}</dd></dl>` +
+      `<table id="outcome-instalments"><thead><tr><th>分期</th><th>付款期限</th><th>金额</th><th>状态</th></tr></thead><tbody>` +
+      a.instalments.map((i) => `<tr><td>第${i.number}期</td><td>${text(i.due_on)}</td><td>${text(yuan(i.amount))}</td>` +
+        `<td>${Number(i.paid) > 0 ? `已付 ${text(yuan(i.paid))}` : i.overdue ? '<span class="error">逾期未付</span>' : "未付"}</td></tr>`).join("") +
+      `</tbody></table>`;
+  } else if (o.records.length) {
+    html += `<p>${o.records.map((r) => text(r.kind === "failure" ? `调解不成：${L.failure_reasons[r.reason] || r.reason}` : `撤回：${L.withdrawal_reasons[r.reason] || r.reason}`)).join("<br>")}</p>`;
+  } else {
+    html += "<p>尚未登记调解结果。</p>";
+  }
+  if (o.closed) html += `<p><strong>${text(m.status_name)}</strong></p>`;
+  $("outcome-summary").innerHTML = html;
+
+  const open = !o.closed;
+  $("agreement-draft").hidden = !open || Boolean(a);
+  $("calculator-link").href = `calculator?number=${encodeURIComponent(m.mediation_number)}`;
+  $("failure-form").hidden = !open || Boolean(a);
+  $("failure_next").innerHTML = Object.entries(L.next_steps).map(([code, name]) =>
+    `<label class="inline"><input type="checkbox" name="next_steps" value="${text(code)}" ${["arbitration", "legal_aid"].includes(code) ? "checked" : ""}> ${text(name)}</label>`).join("");
+  $("withdrawal-form").hidden = !open || Boolean(a);
+  $("withdrawal_workers").innerHTML = workers.map((w) =>
+    `<label class="inline"><input type="checkbox" name="worker_refs" value="${text(w.worker_ref)}"> ${text(w.label)}</label>`).join("");
+  $("confirmation-form").hidden = !a || Boolean(a.confirmation);
+  if (!$("court_name").value) $("court_name").value = o.invited_court || "";
+  if (m.route_detail === "mediation.court_union_room") $("court_basis").value = "invited";
+  $("ruling-form").hidden = !a || !a.confirmation || Boolean(a.confirmation.ruling);
+  const unpaid = a ? a.instalments.filter((i) => Number(i.paid) === 0) : [];
+  $("payment-form").hidden = !open || !unpaid.length;
+  $("pay_number").innerHTML = unpaid.map((i) => `<option value="${i.number}" data-amount="${text(i.amount)}">第${i.number}期（${text(i.due_on)}，${text(yuan(i.amount))}）</option>`).join("");
+  $("pay_amount").value = unpaid.length ? unpaid[0].amount : "";
+  $("document-form").hidden = !a;
+  $("generate-document").textContent = a && a.document ? "重新生成调解协议书" : "生成调解协议书";
+  for (const id of ["applied_on", "decided_on", "paid_on"]) if (!$(id).value) $(id).value = today;
+}
+
+function outcomeForm(formId, resultId, build, suffix, done) {
+  $(formId).addEventListener("submit", async (e) => {
+    e.preventDefault();
+    let answer;
+    try { answer = await api(outcomePath(typeof suffix === "function" ? suffix() : suffix), {method: "POST", body: build()}); }
+    catch (error) { say(resultId, error.message, false); $(formId).querySelector("select, input").focus(); return; }
+    await loadCase(state.current.mediation_number);
+    say("outcome-result", answer.message || done, true);
+  });
+}
+
+const checked = (id) => Array.from(document.querySelectorAll(`#${id} input:checked`)).map((i) => i.value);
+outcomeForm("failure-form", "failure-result", () => ({reason: $("failure_reason").value, next_steps: checked("failure_next")}), "failure");
+outcomeForm("withdrawal-form", "withdrawal-result", () => {
+  const body = {withdrawn_by: $("withdrawn_by").value, reason: $("withdrawal_reason").value};
+  const refs = checked("withdrawal_workers");
+  if (refs.length) body.worker_refs = refs;
+  return body;
+}, "withdrawal");
+outcomeForm("confirmation-form", "confirmation-result", () => ({
+  court_name: $("court_name").value.trim(), court_basis: $("court_basis").value, intermediate: $("intermediate").checked,
+  applied_on: $("applied_on").value, both_parties: $("both_parties").checked,
+}), "confirmation");
+outcomeForm("ruling-form", "ruling-result", () => {
+  const body = {ruling: $("ruling").value, decided_on: $("decided_on").value};
+  if ($("ruling_number").value.trim()) body.ruling_number = $("ruling_number").value.trim();
+  return body;
+}, "confirmation/ruling");
+outcomeForm("payment-form", "payment-result", () => ({amount: $("pay_amount").value, paid_on: $("paid_on").value, evidence: $("evidence").value}),
+  () => `instalments/${encodeURIComponent($("pay_number").value)}/payment`, "已登记付款");
+$("pay_number").addEventListener("change", () => { $("pay_amount").value = $("pay_number").selectedOptions[0].dataset.amount; });
+
+$("generate-document").addEventListener("click", async () => {
+  try { const answer = await api(outcomePath("agreement/document"), {method: "POST", body: {}}); say("document-result", answer.message, true); }
+  catch (error) { say("document-result", error.message, false); }
+});
+$("document-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const response = await fetch(outcomePath(`agreement/document?reason=${encodeURIComponent($("download_reason").value)}`));
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    say("document-result", body.message || `下载失败（${response.status}）`, false);
+    return;
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `调解协议书-${state.current.mediation_number}.pdf`;
+  link.click();
+  URL.revokeObjectURL(link.href);
+  say("document-result", "已下载（已记入审计）", true);
+});
 
 async function fillBookingChoices(m) {
   if (!state.rooms.length) state.rooms = await api("api/v1/rooms");

@@ -94,6 +94,23 @@ async function refresh() {
     bar(charts.district, d.by_district, "district", false);
     bar(charts.industry, d.by_industry, "industry", true);
     pie(charts.status, d.by_status, "status");
+    const m = d.mediation;
+    $("kpi-mediated").textContent = m.disputes_mediated;
+    $("kpi-mediation-workers").textContent = m.workers_covered;
+    $("kpi-mediation-rate").textContent = m.success_rate === null ? "—" : `${(m.success_rate * 100).toFixed(1)}%（${m.succeeded}/${m.concluded}）`;
+    $("kpi-agreed").textContent = Number(m.money_agreed).toLocaleString("zh-CN");
+    $("kpi-recovered").textContent = Number(m.money_recovered).toLocaleString("zh-CN");
+    $("kpi-mediation-days").textContent = m.days_to_resolution ?? "—";
+    const la = d.legal_aid;
+    const pct = (rate, part, whole) => rate === null ? "—" : `${(rate * 100).toFixed(1)}%（${part}/${whole}）`;
+    $("kpi-la-applications").textContent = la.applications;
+    $("kpi-la-aided").textContent = la.aided;
+    $("kpi-la-denied").textContent = la.denied;
+    $("kpi-la-completion").textContent = pct(la.completion_rate, la.concluded, la.aided);
+    $("kpi-la-satisfaction").textContent = pct(la.satisfaction_rate, la.satisfied, la.answered);
+    $("kpi-la-recovered").textContent = Number(la.money_recovered).toLocaleString("zh-CN");
+    $("kpi-la-rules").textContent = [...la.granted_by_rule.map((r) => `援助 ${r.rule_id}：${r.applications}`), ...la.denied_by_rule.map((r) => `不予 ${r.rule_id}：${r.applications}`)].join("；") || "—";
+    $("kpi-la-districts").textContent = la.by_district.map((x) => `${x.name} ${x.concluded}/${x.aided}`).join("；") || "—";
     $("pending").innerHTML = d.pending.map((p) => `<li>${esc(p.name)}：待${esc(p.waiting_for)}接入后统计</li>`).join("");
     $("export").href = "api/v1/report.xlsx?" + query(scopeParams());
     $("updated").textContent = `${d.period.label} · 更新于 ${new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai"})}`;
@@ -171,3 +188,27 @@ async function loadDrill() {
 for (const id of ["district", "period", "from", "to"]) $(id).addEventListener("change", () => { drill.offset = 0; refresh(); });
 refresh();
 setInterval(refresh, 2000);
+
+// The mediations behind a mediation figure, with their cases (drill-down).
+for (const link of document.querySelectorAll("#mediation a[data-figure]")) {
+  link.addEventListener("click", async (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams(scopeParams());
+    params.set("figure", link.dataset.figure);
+    const response = await fetch("api/v1/mediations?" + params.toString());
+    const list = response.ok ? await response.json() : [];
+    $("mediation-cases").innerHTML = list.map((x) => `<li>${esc(x.mediation_number)}（${esc(x.district_name)}，${esc(x.result_name)}，职工${esc(x.worker_count)}人，已追回${esc(x.recovered)}元）：${x.case_numbers.map(esc).join("、")}</li>`).join("") || "<li>无</li>";
+  });
+}
+
+// The legal-aid applications behind a legal-aid figure (drill-down).
+for (const link of document.querySelectorAll("#legal-aid a[data-figure]")) {
+  link.addEventListener("click", async (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams(scopeParams());
+    params.set("figure", link.dataset.figure);
+    const response = await fetch("api/v1/legal-aid?" + params.toString());
+    const list = response.ok ? await response.json() : [];
+    $("legal-aid-cases").innerHTML = list.map((x) => `<li>${esc(x.application_number)}（${esc(x.district_name)}，${esc(x.closure_name)}，依据${x.decision_rules.map(esc).join("、") || "—"}，追回${esc(x.amount_recovered)}元）：案件${esc(x.case_number || "—")}</li>`).join("") || "<li>无</li>";
+  });
+}

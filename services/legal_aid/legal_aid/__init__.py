@@ -1,0 +1,1 @@
+"""Union legal aid: applications, eligibility as explained rules, clocks, lawyers, progress."""
