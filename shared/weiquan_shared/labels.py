@@ -61,6 +61,21 @@ STATUSES = {
 # Notifications to people (the notification service's delivery log).
 NOTIFICATION_CHANNELS = {"sms": "短信", "wechat": "微信", "email": "电子邮件"}
 NOTIFICATION_STATUSES = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+# What each message template tells (by its name, whatever the channel).
+NOTIFICATION_TEMPLATES = {
+    "case_accepted": "受理通知",
+    "case_routed": "分流通知",
+    "case_routed_mediation": "分流通知（调解）",
+    "case_routed_legal_aid": "分流通知（法律援助）",
+    "case_routed_referral": "分流通知（转介）",
+    "mediation_session_scheduled": "调解时间地点通知",
+    "mediation_session_moved": "调解改期通知",
+    "mediation_session_cancelled": "调解取消通知",
+    "mediation_agreement_reached": "调解协议达成通知",
+    "mediation_instalment_overdue": "协议款项逾期提醒",
+    "mediation_expired": "调解期满告知",
+    "mediation_survey": "满意度调查",
+}
 RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).
 ROLES = {
@@ -169,6 +184,9 @@ MEDIATION_CLOCKS = {
     "statutory_receipt": "法定期限（收到申请之日起15日，调解仲裁法第十四条）",
     "regulation_acceptance": "规章期限（受理之日起15日，可经双方同意延长）",
 }
+# Satisfaction survey scores (notification's survey, projection's satisfaction rate).
+SURVEY_SCORES = {1: "很不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "很满意"}
+
 MEDIATION_CLOSED_RESULTS = {
     "fulfilled": "协议履行完毕",
     "agreement": "达成调解协议",

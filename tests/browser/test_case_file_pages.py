@@ -48,6 +48,9 @@ def site(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
             "triage",
             "projection",
             "identity",
+            # No channel configured: its messages wait, and the case page's 通知记录 shows
+            # them as 待发送.
+            "notification",
             WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(run_dir / "signing-keys.json"),
         )
         yield deployment.start_proxy(run_dir).url
@@ -119,6 +122,16 @@ def test_an_operator_logs_a_call_works_its_case_and_finds_it_again(
     page.wait_for_function(
         "() => document.getElementById('responsible').textContent.includes('李接线')"
     )
+    # 通知记录, fetched from notification: the acceptance SMS to the first worker, waiting
+    # (no channel configured here), its text with the number; no address, no error.
+    page.wait_for_function(
+        "(n) => [...document.querySelectorAll('#deliveries li')]"
+        ".some(li => li.textContent.includes(n) && li.textContent.includes('待发送'))",
+        arg=number,
+    )
+    delivery = page.text_content("#deliveries li") or ""
+    assert "短信 → 职工1：您反映的劳动争议已受理" in delivery and "13912345678" not in delivery
+    assert page.text_content("#deliveries-error") == ""
 
     # A note, typed and sent with the keyboard: an empty one is refused beside the form.
     page.click("#note-form button[type=submit]")

@@ -91,6 +91,9 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
         " && document.querySelector('#kpi-awaiting').textContent === '0'"
     )
     assert kpi(page, "groups") == "1"
+    # No survey answered in this deployment: no rate, said in Chinese.
+    assert kpi(page, "satisfaction") == "—"
+    assert page.text_content("#satisfaction-by-district") == "本期尚未收回评价"
     assert int(kpi(page, "workers")) == 6 + 12
 
     # Live: a new call shows up without reloading the page.

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from notification import store
 from notification.channels.base import Channel
-from notification.rules import render
+from notification.rules import SEND_TIME_SHOWN, render
 from weiquan_shared import labels
 from weiquan_shared.access import allow
 from weiquan_shared.auth import Principal, Role
@@ -71,7 +71,7 @@ def _delivery(row: Any) -> DeliveryOut:
         message_id=row["id"],
         event_type=row["event_type"],
         template_id=row["template_id"],
-        text=render(row["template_id"], row["variables"]),
+        text=render(row["template_id"], {**SEND_TIME_SHOWN, **row["variables"]}),
         recipient_kind=row["recipient_kind"],
         recipient=f"{who}{position + 1}" if position is not None else who,
         recipient_to=row["recipient_masked"],

@@ -3,8 +3,11 @@ the delivery log."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -50,6 +53,9 @@ class NotificationSettings(BaseSettings):
     # Signs the satisfaction survey links (make up generates it); empty: no surveys.
     survey_key: SecretStr = SecretStr("")
     survey_lifetime_s: float = Field(default=14 * 24 * 3600.0, gt=0)
+    # Where a worker's phone reaches notification (the survey link in an SMS): the
+    # proxy's public address in production; the local proxy by default.
+    public_url: str = "http://127.0.0.1:8100/notification"
     workers_per_channel: int = Field(default=2, ge=1, le=16)
     poll_s: float = Field(default=0.5, gt=0)
 
@@ -70,7 +76,6 @@ def create_app() -> tuple[FastAPI, Settings]:
     own = NotificationSettings()
     runtime = Runtime(settings)
     consumer = runtime.consumer()
-    register_handlers(consumer, rule_book())
     channels: list[Channel] = [
         TencentSms(SmsSettings()),
         WeChatTemplateMessages(WeChatSettings()),
@@ -81,6 +86,15 @@ def create_app() -> tuple[FastAPI, Settings]:
     )
     key = own.survey_key.get_secret_value()
     links = SurveyLinks(key.encode(), timedelta(seconds=own.survey_lifetime_s)) if key else None
+    register_handlers(consumer, rule_book(), links)
+    if links is None:
+        log.warning("survey key not configured: closures' surveys are dead-lettered until set")
+
+    def survey_link(variables: Mapping[str, Any]) -> str:
+        assert links is not None  # survey messages exist only when links are configured
+        token = links.token(uuid.UUID(variables["survey_id"]), int(variables["survey_expires"]))
+        return f"{own.public_url}/survey/{token}"
+
     background = []
     for channel in channels:
         if channel.missing:
@@ -98,6 +112,7 @@ def create_app() -> tuple[FastAPI, Settings]:
             own.timing(),
             workers=own.workers_per_channel,
             poll_s=own.poll_s,
+            survey_link=survey_link if links else None,
         )
         background.append((f"sender-{channel.name}", sender.run))
     app = create_service_app(

@@ -1,4 +1,4 @@
-"""The consumer: intake's and triage's events become rows of the outbox toward people.
+"""The consumer: intake's, triage's and mediation's events become rows of the outbox toward people.
 
 Nothing is sent here. A batch's messages are inserted in the batch's transaction (with
 its inbox rows), unique by (event id, recipient, template): a replayed batch inserts
@@ -8,15 +8,33 @@ nothing new, and only the sender (``sender.py``), outside this transaction, send
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from notification import store
-from notification.rules import PlannedMessage, RuleBook, plan
+from notification.rules import (
+    PER_CASE_FIELD,
+    SURVEY_TEMPLATES,
+    PlannedMessage,
+    RuleBook,
+    plan,
+)
+from notification.survey import SurveyLinks, token_hash
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
 from weiquan_shared.events import CaseReported, CaseRetriaged, CaseTriaged
+from weiquan_shared.events.mediation import (
+    MediationAgreementReached,
+    MediationClosed,
+    MediationExpired,
+    MediationInstalmentOverdue,
+    MediationSessionCancelled,
+    MediationSessionMoved,
+    MediationSessionScheduled,
+)
 from weiquan_shared.logging import get_logger
 from weiquan_shared.uow import UnitOfWork
 
@@ -38,7 +56,64 @@ def _plan_for(
     return [(event_id, event_type, case, m) for m in messages]
 
 
-def register_handlers(consumer: EventConsumer, book: RuleBook) -> None:
+class SurveyKeyMissing(RuntimeError):
+    """A closure calls for a survey and no signing key is configured: the event is retried
+    and then dead-lettered with this reason (to be replayed once the key is set), never
+    dropped."""
+
+
+async def _issue_surveys(
+    conn: asyncpg.Connection, links: SurveyLinks | None, planned: list[Planned]
+) -> list[Planned]:
+    """Issue the survey of every survey message planned (one per case and worker, as when
+    a person issues one): its row with the link's hash, in the batch's transaction. A case
+    and worker that already has a survey (issued by hand, or by this event before: a
+    replay) gets no message: once per case and worker."""
+    wanted = {
+        (case["case_id"], m.recipient.ref): case
+        for _, _, case, m in planned
+        if m.rule.template in SURVEY_TEMPLATES
+    }
+    if not wanted:
+        return planned
+    if links is None:
+        raise SurveyKeyMissing("WEIQUAN_NOTIFICATION_SURVEY_KEY is not set")
+    issued: dict[tuple[uuid.UUID, str], dict[str, str]] = {}
+    now = datetime.now(UTC)
+    for (case_id, worker_ref), case in wanted.items():
+        survey_id = uuid.uuid4()
+        token, expires = links.issue(survey_id, now)
+        inserted = await conn.fetchval(
+            "INSERT INTO surveys (id, case_id, case_number, district_code, worker_ref, "
+            "token_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "ON CONFLICT (case_id, worker_ref) DO NOTHING RETURNING id",
+            survey_id,
+            case_id,
+            case["case_number"],
+            case["district_code"],
+            worker_ref,
+            token_hash(token),
+            expires,
+        )
+        if inserted is not None:
+            issued[(case_id, worker_ref)] = {
+                "survey_id": str(survey_id),
+                "survey_expires": str(int(expires.timestamp())),
+            }
+    kept: list[Planned] = []
+    for event_id, event_type, case, m in planned:
+        if m.rule.template not in SURVEY_TEMPLATES:
+            kept.append((event_id, event_type, case, m))
+        elif (key := (case["case_id"], m.recipient.ref)) in issued:
+            with_survey = replace(m, variables={**m.variables, **issued[key]})
+            kept.append((event_id, event_type, case, with_survey))
+    log.info("surveys issued at closure", surveys=len(issued))
+    return kept
+
+
+def register_handlers(
+    consumer: EventConsumer, book: RuleBook, links: SurveyLinks | None = None
+) -> None:
     @consumer.handles_batch(CaseReported)
     async def on_reported(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
         conn = uow.conn
@@ -72,6 +147,7 @@ def register_handlers(consumer: EventConsumer, book: RuleBook) -> None:
             planned += _plan_for(
                 book, row["event_id"], row["event_type"], payload, cases[row["case_id"]]
             )
+        planned = await _issue_surveys(conn, links, planned)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added)
 
@@ -89,5 +165,36 @@ def register_handlers(consumer: EventConsumer, book: RuleBook) -> None:
                 continue
             planned += _plan_for(book, envelope.event_id, envelope.event_type, payload, case)
         await store.wait_for_case(conn, waiting)
+        planned = await _issue_surveys(conn, links, planned)
+        added = await store.insert_messages(conn, planned)
+        log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))
+
+    @consumer.handles_batch(
+        MediationSessionScheduled,
+        MediationSessionMoved,
+        MediationSessionCancelled,
+        MediationAgreementReached,
+        MediationInstalmentOverdue,
+        MediationExpired,
+        MediationClosed,
+    )
+    async def on_mediation(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        """A mediation event names its cases: each case's workers are told (with that
+        case's number), as ``rules.plan`` addresses them; a case not yet known waits."""
+        conn = uow.conn
+        cases = await store.known_cases(conn, [c for _, e in events for c in e.case_ids])
+        planned: list[Planned] = []
+        waiting = []
+        for envelope, event in events:
+            payload = event.model_dump(mode="json")
+            for case_id, number in zip(event.case_ids, event.case_numbers, strict=True):
+                per_case = {**payload, PER_CASE_FIELD: number}
+                case = cases.get(case_id)
+                if case is None:
+                    waiting.append((envelope.event_id, envelope.event_type, case_id, per_case))
+                    continue
+                planned += _plan_for(book, envelope.event_id, envelope.event_type, per_case, case)
+        await store.wait_for_case(conn, waiting)
+        planned = await _issue_surveys(conn, links, planned)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))

@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,15 +34,31 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 Channel = Literal["sms", "wechat", "email"]
 RecipientKind = Literal["worker", "employer", "mediator", "lawyer"]
 # What a rule's conditions may test, computed for each event by ``facts``.
-CONDITION_KEYS = ("case_channel", "route", "route_changed")
+CONDITION_KEYS = ("case_channel", "route", "route_changed", "result")
+# Variables no event carries, filled by the sender at send time: the survey link is a
+# credential (whoever holds it answers), so it is never stored with the message nor shown
+# in the delivery log (``SEND_TIME_SHOWN``).
+SEND_TIME_VARIABLES = frozenset({"link"})
+SEND_TIME_SHOWN = {"link": "（满意度调查链接，仅发给职工本人）"}
+# Templates that carry a survey link: the consumer issues the survey with the message.
+SURVEY_TEMPLATES = frozenset({"sms/mediation_survey", "wechat/mediation_survey"})
+# Dates and times in messages are the workers' local time.
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+# An event naming several cases (mediation) becomes one message set per case: the handler
+# adds that case's number to the payload under this name (``case_numbers`` in the contract).
+PER_CASE_FIELD = "case_number"
 
 
 class Source(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    field: str
+    field: str = Field(description="The event's field; a dotted path for a nested one")
     labels: str | None = None  # a table of weiquan_shared.labels, e.g. ROUTES
     fallback: Source | None = None
+    # date: 12月3日; time: 14:30 (both local time of an aware datetime); yuan: 12,000.50
+    format: Literal["date", "time", "yuan"] | None = None
+    # Free text (a room's name) is cut to this many characters (the last one …).
+    max_length: int | None = Field(default=None, ge=2)
 
 
 class Conditions(BaseModel):
@@ -48,9 +67,12 @@ class Conditions(BaseModel):
     case_channel: list[str] | None = None
     route: list[str] | None = None
     route_changed: bool | None = None
+    result: list[str] | None = None
 
     def hold(self, facts: Mapping[str, Any]) -> bool:
         if self.case_channel is not None and facts.get("case_channel") not in self.case_channel:
+            return False
+        if self.result is not None and facts.get("result") not in self.result:
             return False
         if self.route is not None and facts.get("route") not in self.route:
             return False
@@ -66,6 +88,9 @@ class Rule(BaseModel):
     channel: Channel
     template: str = Field(pattern=r"^(sms|wechat|email)/[a-z0-9_]+$")
     quiet_hours: bool = Field(description="Held back during the recipients' quiet hours")
+    # An SMS longer than one segment (70 characters) goes as a long SMS of 67-character
+    # segments; only a template that cannot fit (a link) says how many it may take.
+    segments: int = Field(default=1, ge=1, le=3)
     when: Conditions = Conditions()
 
 
@@ -86,14 +111,41 @@ class RuleBook(BaseModel):
         }
 
 
+def field_value(payload: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path (``place.room_name``), None when any step is missing."""
+    value: Any = payload
+    for step in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(step)
+    return value
+
+
+def _formatted(kind: str, raw: Any) -> str:
+    if kind == "yuan":
+        return f"{Decimal(str(raw)):,.2f}".removesuffix(".00")
+    if kind == "date" and len(str(raw)) == 10:  # a plain date: 2026-12-03
+        day = date.fromisoformat(str(raw))
+    else:
+        moment = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+        moment = moment.astimezone(LOCAL_ZONE)
+        if kind == "time":
+            return moment.strftime("%H:%M")
+        day = moment.date()
+    return f"{day.month}月{day.day}日"
+
+
 def _value(source: Source, payload: Mapping[str, Any]) -> str:
-    raw = payload.get(source.field)
+    raw = field_value(payload, source.field)
     if raw is None:
         return _value(source.fallback, payload) if source.fallback else ""
     if source.labels:
         table: Mapping[str, str] = getattr(labels, source.labels)
         return table.get(str(raw), str(raw))
-    return str(raw)
+    text = _formatted(source.format, raw) if source.format else str(raw)
+    if source.max_length and len(text) > source.max_length:
+        text = text[: source.max_length - 1] + "…"
+    return text
 
 
 @cache
@@ -132,7 +184,11 @@ def wechat_fields(text: str) -> dict[str, str]:
 
 def facts(event_type: str, payload: Mapping[str, Any], case_channel: str | None) -> dict[str, Any]:
     """What the rules' conditions test, for one event."""
-    found: dict[str, Any] = {"case_channel": case_channel, "route": payload.get("route")}
+    found: dict[str, Any] = {
+        "case_channel": case_channel,
+        "route": payload.get("route"),
+        "result": payload.get("result"),
+    }
     previous = payload.get("previous")
     if isinstance(previous, Mapping):
         found["route_changed"] = (previous.get("route"), previous.get("route_detail")) != (
@@ -140,6 +196,22 @@ def facts(event_type: str, payload: Mapping[str, Any], case_channel: str | None)
             payload.get("route_detail"),
         )
     return found
+
+
+def addressees(event_type: str, payload: Mapping[str, Any]) -> Collection[str] | None:
+    """The workers (worker_refs) an event is for; None: every worker of the case.
+
+    - A session's invitation, move or cancellation: the workers it calls when they are a
+      group's elected representatives (LDA Art. 7, ``parties.representatives_elected``);
+      else every worker of the case.
+    - ``mediation.expired``: the workers it names (``worker_refs``); all when empty.
+    """
+    parties = payload.get("parties")
+    if isinstance(parties, Mapping) and parties.get("representatives_elected"):
+        return set(parties.get("workers") or [])
+    if event_type == "mediation.expired" and payload.get("worker_refs"):
+        return set(payload["worker_refs"])
+    return None
 
 
 @dataclass(frozen=True)
@@ -165,17 +237,20 @@ def plan(
     case_channel: str | None,
     workers: Sequence[str],
 ) -> list[PlannedMessage]:
-    """The messages one event calls for. SMS goes to every worker of the case; WeChat only
-    to the worker who wrote from the official account (the case's first worker)."""
+    """The messages one event calls for, for one case. SMS goes to every worker of the case
+    the event addresses (``addressees``); WeChat only to the worker who wrote from the
+    official account (the case's first worker), if addressed."""
     known = facts(event_type, payload, case_channel)
     variables = book.values(event_type, payload)
+    only = addressees(event_type, payload)
+    addressed = [p for p, ref in enumerate(workers) if only is None or ref in only]
     planned = []
     for rule in book.for_event(event_type):
         if not rule.when.hold(known):
             continue
         if rule.recipient != "worker":
-            continue  # no event of intake or triage names another recipient yet
-        positions = range(len(workers)) if rule.channel == "sms" else range(min(1, len(workers)))
+            continue  # no event consumed yet names another recipient with a contact
+        positions = addressed if rule.channel == "sms" else [p for p in addressed if p == 0]
         for position in positions:
             planned.append(
                 PlannedMessage(

@@ -18,7 +18,7 @@ its own workers, so a slow or failing provider holds back only its own channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +33,7 @@ from notification.channels.base import (
     TransientFailure,
 )
 from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts
-from notification.rules import placeholders, render, wechat_fields
+from notification.rules import SURVEY_TEMPLATES, placeholders, render, wechat_fields
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.envelope import Actor
@@ -84,6 +84,7 @@ class ChannelSender:
         workers: int = 2,
         poll_s: float = 0.5,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        survey_link: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> None:
         self.runtime = runtime
         self.channel = channel
@@ -92,6 +93,8 @@ class ChannelSender:
         self.workers = workers
         self.poll_s = poll_s
         self.clock = clock
+        # Makes a survey message's link from its variables (survey id, expiry) at send time.
+        self.survey_link = survey_link
         self.actor = Actor.system(runtime.settings.service_name)
 
     async def run(self) -> None:
@@ -200,6 +203,10 @@ class ChannelSender:
         contacts = await self.contacts.for_case(row["case_number"], row["template_id"])
         address = _address(row, contacts)
         variables = row["variables"]
+        if row["template_id"] in SURVEY_TEMPLATES:
+            if self.survey_link is None:
+                raise PermanentFailure("survey links are not configured (no signing key)")
+            variables = {**variables, "link": self.survey_link(variables)}
         text = render(row["template_id"], variables)
         return Delivery(
             message_id=row["id"],

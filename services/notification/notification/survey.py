@@ -46,8 +46,13 @@ class SurveyLinks:
 
     def issue(self, survey_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
         expires = int((now + self.lifetime).timestamp())
-        token = f"{survey_id.hex}.{expires}.{self._signature(survey_id, expires)}"
-        return token, datetime.fromtimestamp(expires, UTC)
+        return self.token(survey_id, expires), datetime.fromtimestamp(expires, UTC)
+
+    def token(self, survey_id: uuid.UUID, expires: int) -> str:
+        """The link's token for a survey expiring at ``expires`` (Unix time): the same each
+        time, so a link issued at closure is stored only as its hash and made again by the
+        sender at send time."""
+        return f"{survey_id.hex}.{expires}.{self._signature(survey_id, expires)}"
 
     def check(self, token: str, now: datetime) -> uuid.UUID:
         """The survey a link is for; InvalidLink or ExpiredLink otherwise."""

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import BaseModel
 
 import weiquan_shared.events  # noqa: F401  (registers every contract)
 from notification.channels.sms import SmsSettings
 from notification.rules import (
     CONDITION_KEYS,
+    PER_CASE_FIELD,
+    SEND_TIME_VARIABLES,
     TEMPLATES,
     placeholders,
     plan,
@@ -21,11 +25,13 @@ from notification.rules import (
     template_text,
     wechat_fields,
 )
+from notification.survey import SurveyLinks
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared import labels
 from weiquan_shared.envelope import EventPayload, registered_payloads
 
 SMS_SEGMENT = 70  # characters of one SMS, signature included (Tencent Cloud, Chinese text)
+LONG_SMS_SEGMENT = 67  # characters of each segment of a long SMS
 # The longest case number intake makes: district-year-sequence (6 digits, 7 past a million).
 LONGEST_CASE_NUMBER = "440305-2026-1000000"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -38,31 +44,68 @@ def contracts(event_type: str) -> list[type[EventPayload]]:
     return found
 
 
+# A survey link at its longest: a public address of 40 characters and the signed token.
+LONGEST_LINK = (
+    "https://"
+    + "x" * 32
+    + "/survey/"
+    + SurveyLinks(b"k", timedelta(days=14)).token(uuid.uuid4(), 9_999_999_999)
+)
+# Formatted values at their longest; an instalment's number up to two digits.
+LONGEST_FORMATTED = {"date": "12月31日", "time": "23:59", "yuan": "9,999,999.99"}
+LONGEST_FIELD = {"number": "99"}
+
+
+def contract_has(payload: type[BaseModel], path: str) -> bool:
+    """Whether a contract has the (dotted) field; ``case_number`` of an event naming
+    several cases is the one case's number (from ``case_numbers``)."""
+    fields = payload.model_fields
+    if path == PER_CASE_FIELD and "case_numbers" in fields:
+        return True
+    head, _, rest = path.partition(".")
+    if head not in fields:
+        return False
+    if not rest:
+        return True
+    nested = [
+        t
+        for t in (fields[head].annotation, *get_args(fields[head].annotation))
+        if isinstance(t, type) and issubclass(t, BaseModel)
+    ]
+    return any(contract_has(t, rest) for t in nested)
+
+
 def longest_values(event_type: str) -> dict[str, str]:
-    """Each variable at its longest: label tables at their longest label."""
+    """Each variable at its longest: label tables at their longest label, free text at its
+    cut (unbounded free text only in WeChat templates: 100 characters)."""
     values = {}
     for name, source in rule_book().variables[event_type].items():
         if source.field == "case_number":
             values[name] = LONGEST_CASE_NUMBER
+        elif source.format:
+            values[name] = LONGEST_FORMATTED[source.format]
+        elif source.field in LONGEST_FIELD:
+            values[name] = LONGEST_FIELD[source.field]
+        elif not source.labels:
+            values[name] = "字" * (source.max_length or 100)
         else:
             tables = [source.labels] + ([source.fallback.labels] if source.fallback else [])
             values[name] = max(
                 (label for table in tables if table for label in getattr(labels, table).values()),
                 key=len,
             )
-    return values
+    return {**values, "link": LONGEST_LINK}
 
 
 def test_every_template_variable_is_declared_for_its_event_and_read_from_its_contract() -> None:
     book = rule_book()
     for rule in book.rules:
         declared = book.variables[rule.event]
-        assert set(placeholders(rule.template)) <= set(declared), rule.id
+        assert set(placeholders(rule.template)) <= set(declared) | SEND_TIME_VARIABLES, rule.id
         for payload in contracts(rule.event):
-            fields = payload.model_fields
             for source in declared.values():
-                assert source.field in fields, (rule.event, source.field)
-                assert source.fallback is None or source.fallback.field in fields
+                assert contract_has(payload, source.field), (rule.event, source.field)
+                assert source.fallback is None or contract_has(payload, source.fallback.field)
         for source in declared.values():
             tables = [source.labels, source.fallback.labels if source.fallback else None]
             for table in tables:
@@ -80,13 +123,17 @@ def test_every_template_file_is_used_by_a_rule_and_written_in_chinese() -> None:
 
 
 def test_every_sms_fits_one_segment_with_the_signature_at_its_longest() -> None:
+    """One segment is 70 characters; a long SMS (only a survey link needs one) is cut
+    into segments of 67 (the rest carries the concatenation header)."""
     signature = f"【{SmsSettings().signature}】"
     assert signature.endswith("工会】")
     for rule in rule_book().rules:
         if rule.channel != "sms":
             continue
         text = signature + render(rule.template, longest_values(rule.event))
-        assert len(text) <= SMS_SEGMENT, (rule.template, len(text), text)
+        limit = SMS_SEGMENT if rule.segments == 1 else LONG_SMS_SEGMENT * rule.segments
+        assert len(text) <= limit, (rule.template, len(text), text)
+        assert rule.segments == 1 or "link" in placeholders(rule.template), rule.id
 
 
 def test_the_case_accepted_sms_carries_the_case_number_and_the_signature() -> None:
@@ -207,3 +254,148 @@ def test_the_rate_per_recipient_defers_until_the_oldest_send_leaves_the_window()
     assert rate.next_allowed(1, oldest) is None
     assert rate.next_allowed(2, oldest) == oldest + timedelta(hours=1)
     assert date(2026, 12, 2) == oldest.date()
+
+
+def session_payload(*, workers: list[str], elected: bool, room: str) -> dict[str, object]:
+    place = {
+        "room_id": str(uuid.uuid4()),
+        "room_name": room,
+        "room_kind": "union_room",
+        # 06:30 UTC is 14:30 in Shenzhen; the next day's date there too at 16:30 UTC.
+        "starts_at": "2026-12-09T06:30:00+00:00",
+        "ends_at": "2026-12-09T08:30:00+00:00",
+    }
+    return {
+        "case_number": "440305-2026-000007",
+        "case_numbers": ["440305-2026-000007"],
+        "place": place,
+        "previous": {**place, "starts_at": "2026-12-07T16:30:00+00:00"},
+        "parties": {
+            "workers": workers,
+            "representatives_elected": elected,
+            "employer_representative": True,
+            "mediator_ids": ["m1"],
+            "organisations": ["union"],
+        },
+    }
+
+
+def test_a_session_invitation_gives_the_local_date_time_and_place_to_every_worker() -> None:
+    refs = ["a" * 64, "b" * 64]
+    payload = session_payload(workers=refs, elected=False, room="南山区职工服务中心调解室")
+    planned = plan(
+        rule_book(), "mediation.session_scheduled", payload, case_channel="wechat", workers=refs
+    )
+    got = sorted((m.rule.template, m.recipient.position) for m in planned)
+    assert got == [
+        ("sms/mediation_session_scheduled", 0),
+        ("sms/mediation_session_scheduled", 1),
+        ("wechat/mediation_session_scheduled", 0),
+    ]
+    sms = render("sms/mediation_session_scheduled", planned[0].variables)
+    assert "12月9日14:30在南山区职工服务中心调解室" in sms
+    wechat = wechat_fields(render("wechat/mediation_session_scheduled", planned[0].variables))
+    assert wechat["keyword1"] == "440305-2026-000007"
+
+
+def test_a_group_with_elected_representatives_invites_only_them_and_long_rooms_are_cut() -> None:
+    refs = [f"{n:x}" * 64 for n in range(12)]
+    representatives = refs[3:6]
+    room = "深圳市南山区人民法院—南山区总工会劳动争议诉调对接工作室第二调解室"
+    payload = session_payload(workers=representatives, elected=True, room=room)
+    planned = plan(
+        rule_book(), "mediation.session_moved", payload, case_channel="hotline", workers=refs
+    )
+    assert [m.recipient.position for m in planned] == [3, 4, 5]
+    sms = render("sms/mediation_session_moved", planned[0].variables)
+    assert "12月9日14:30" in sms and room[:19] + "…" in sms
+    # The previous start, 16:30 UTC, was the next day in Shenzhen.
+    assert planned[0].variables["previous_date"] == "12月8日"
+    assert planned[0].variables["previous_time"] == "00:30"
+    everyone = session_payload(workers=refs, elected=False, room=room)
+    assert (
+        len(
+            plan(
+                rule_book(),
+                "mediation.session_cancelled",
+                everyone,
+                case_channel="hotline",
+                workers=refs,
+            )
+        )
+        == 12
+    )
+
+
+def test_expiry_tells_the_workers_it_names_and_offers_arbitration_or_legal_aid() -> None:
+    refs = ["a" * 64, "b" * 64]
+    payload = {"case_number": "440305-2026-000007", "worker_refs": refs[1:]}
+    planned = plan(rule_book(), "mediation.expired", payload, case_channel="hotline", workers=refs)
+    assert [m.recipient.position for m in planned] == [1]
+    text = render(planned[0].rule.template, planned[0].variables)
+    assert "劳动仲裁" in text and "法律援助" in text
+    payload["worker_refs"] = []
+    assert (
+        len(plan(rule_book(), "mediation.expired", payload, case_channel="hotline", workers=refs))
+        == 2
+    )
+
+
+def test_an_overdue_instalment_says_which_and_that_the_union_follows_up() -> None:
+    payload = {"case_number": "440305-2026-000007", "number": 2, "due_on": "2027-01-15"}
+    planned = plan(
+        rule_book(),
+        "mediation.instalment_overdue",
+        payload,
+        case_channel="hotline",
+        workers=["a" * 64],
+    )
+    text = render(planned[0].rule.template, planned[0].variables)
+    assert "第2期（1月15日到期）" in text and "工会正在跟进" in text
+    agreed = {"case_number": "440305-2026-000007", "effective_on": "2026-12-20"}
+    planned = plan(
+        rule_book(),
+        "mediation.agreement_reached",
+        agreed,
+        case_channel="hotline",
+        workers=["a" * 64],
+    )
+    assert "已达成调解协议，12月20日生效" in render(planned[0].rule.template, planned[0].variables)
+
+
+@pytest.mark.parametrize(
+    ("result", "surveyed"),
+    [
+        ("fulfilled", True),
+        ("agreement", True),
+        ("failed", True),
+        ("withdrawn", True),
+        ("expired", True),
+        ("merged", False),
+        ("handed_on", False),
+        ("voided", False),
+    ],
+)
+def test_a_closure_that_ended_the_dispute_surveys_the_workers(result: str, surveyed: bool) -> None:
+    payload = {"case_number": "440305-2026-000007", "result": result}
+    planned = plan(
+        rule_book(),
+        "mediation.closed",
+        payload,
+        case_channel="wechat",
+        workers=["a" * 64, "b" * 64],
+    )
+    expected = (
+        [("sms/mediation_survey", 0), ("sms/mediation_survey", 1), ("wechat/mediation_survey", 0)]
+        if surveyed
+        else []
+    )
+    assert sorted((m.rule.template, m.recipient.position) for m in planned) == expected
+    if surveyed:
+        text = render("sms/mediation_survey", {**planned[0].variables, "link": "https://x/s/t"})
+        assert text.endswith("https://x/s/t") and "440305-2026-000007" in text
+
+
+def test_every_template_has_a_chinese_name_for_the_case_timeline() -> None:
+    names = {rule.template.partition("/")[2] for rule in rule_book().rules}
+    assert names <= set(labels.NOTIFICATION_TEMPLATES), names - set(labels.NOTIFICATION_TEMPLATES)

@@ -128,8 +128,10 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
             await conn.execute(store.NO_JIT)
             figures = await store.figures(conn, filters, today)
             recent = await store.list_cases(conn, filters, limit=20)
+            satisfaction = await store.satisfaction(conn, filters)
         return {
             **figures,
+            "satisfaction": satisfaction,
             "period": {"from": chosen.since, "to": chosen.until, "label": chosen.label},
             "today": today,
             "recent_cases": recent,
@@ -288,6 +290,27 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
             return await store.consultations(conn, filters)
 
     @router.get(
+        "/api/v1/satisfaction/answers",
+        tags=["dashboard"],
+        summary="满意度评价明细（满意率背后的案件）",
+    )
+    async def satisfaction_answers(
+        principal: Caller,
+        district: DistrictParam = None,
+        period: PeriodParam = None,
+        since: FromParam = None,
+        until: ToParam = None,
+        satisfied: Annotated[
+            bool | None, Query(description="true：满意（4–5分）；false：其余")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """期间内收回的每份满意度评价及其案件编号（按评价日期），可链接到案件页面。"""
+        chosen = _period(period, since, until)
+        filters = store.Filters(_scope(principal, district).districts, chosen.since, chosen.until)
+        async with pool().acquire() as conn:
+            return await store.satisfaction_cases(conn, filters, satisfied=satisfied)
+
+    @router.get(
         "/api/v1/report.xlsx",
         tags=["report"],
         summary="半年/年度工作报表（Excel）",
@@ -419,6 +442,8 @@ async def _report_data(pool: asyncpg.Pool, scope: Scope, period: Period) -> repo
             consultations=await store.consultations(conn, filters),
             deadlines=await store.deadlines(conn, filters, today),
             employers=await store.repeat_employers(conn, filters),
+            satisfaction=await store.satisfaction(conn, filters),
+            answers=await store.satisfaction_cases(conn, filters),
             mediations=await mediation_figures.mediations(
                 conn, scope.districts, period.since, period.until
             ),

@@ -33,7 +33,10 @@ from weiquan_shared.events import (
     ConsultationRecorded,
     DecisionSnapshot,
     EmployerFlagged,
+    NotificationFailed,
+    NotificationSent,
     StatutoryClock,
+    SurveyAnswered,
 )
 from weiquan_shared.events.triage import CaseReviewResolved, RouteDetail
 from weiquan_shared.redaction import redact_text
@@ -129,6 +132,16 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "next_action_on",
         "author_name",
         "contacted_at",
+    ),
+    "fact_survey": (
+        "event_id",
+        "survey_id",
+        "case_id",
+        "case_number",
+        "district_code",
+        "score",
+        "answered_at",
+        "day",
     ),
     "fact_consultation": (
         "event_id",
@@ -563,6 +576,50 @@ def _review_resolved(envelope: Envelope, resolved: CaseReviewResolved) -> Facts:
     return facts
 
 
+def _survey(envelope: Envelope, answer: SurveyAnswered) -> Facts:
+    """A worker's satisfaction answer: a figure only (no timeline line: the score is the
+    worker's view of the people who work the case, not a step of it)."""
+    facts = Facts()
+    facts.add(
+        "fact_survey",
+        (
+            envelope.event_id,
+            answer.survey_id,
+            answer.case_id,
+            answer.case_number,
+            answer.district_code,
+            answer.score,
+            answer.answered_at,
+            china_day(answer.answered_at),
+        ),
+    )
+    return facts
+
+
+def notification_text(message: NotificationSent | NotificationFailed) -> str:
+    """The timeline's line for a message to a person: what, on which channel, to whom (by
+    kind: the address stays in notification's delivery log, masked)."""
+    name = message.template_id.partition("/")[2]
+    what = labels.NOTIFICATION_TEMPLATES.get(name, name)
+    channel = labels.NOTIFICATION_CHANNELS.get(message.channel, message.channel)
+    who = labels.RECIPIENT_KINDS.get(message.recipient_kind, message.recipient_kind)
+    if isinstance(message, NotificationSent):
+        return f"已向{who}发送{channel}：{what}"
+    return f"{channel}未能送达{who}：{what}（已重试{message.attempts}次，见通知记录）"
+
+
+def _notification(envelope: Envelope, message: NotificationSent | NotificationFailed) -> Facts:
+    """A line on the case's timeline (no figure changes: the case is not re-derived)."""
+    facts = Facts()
+    if message.case_id is not None:
+        at = message.sent_at if isinstance(message, NotificationSent) else message.failed_at
+        text = notification_text(message)
+        facts.add(
+            "case_timeline", (envelope.event_id, message.case_id, envelope.event_type, at, text)
+        )
+    return facts
+
+
 FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseReported: _reported,
     CaseTriaged: _triaged,
@@ -578,6 +635,9 @@ FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseConsentRecorded: _consent,
     CaseVoided: _voided,
     CaseReviewResolved: _review_resolved,
+    SurveyAnswered: _survey,
+    NotificationSent: _notification,
+    NotificationFailed: _notification,
 }
 
 

@@ -232,6 +232,9 @@ def case_page(case_number: str, role: Role) -> str:
 <section aria-labelledby="h-notes"><h2 id="h-notes">备注与联系记录</h2>
 <ol id="notes" class="entries"></ol>
 <p id="notes-error" class="form-error" role="alert"></p>{note}{contact}</section>
+<section aria-labelledby="h-deliveries"><h2 id="h-deliveries">通知记录</h2>
+<ol id="deliveries" class="entries"></ol>
+<p id="deliveries-error" class="form-error" role="alert"></p></section>
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">时间线</h2>
 <ol id="timeline" class="entries"></ol></section>
 </div></div></main>"""

@@ -53,12 +53,23 @@ class ReportData:
     consultations: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
     employers: list[dict[str, Any]]
+    satisfaction: dict[str, Any] = field(default_factory=lambda: dict(NO_ANSWERS))
+    answers: list[dict[str, Any]] = field(default_factory=list)
     # The mediations of the period (projection.mediation.mediations), with their cases.
     mediations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _channel(figures: dict[str, Any], key: str, code: str) -> int:
     return next((c["cases"] for c in figures[key] if c["code"] == code), 0)
+
+
+# A scope and period without any answer (the report's data when none were read).
+NO_ANSWERS: dict[str, Any] = {"answers": 0, "satisfied": 0, "rate": None, "by_district": []}
+
+
+def percent(rate: float | None) -> str:
+    """A rate as a report writes it: 87.5%; — when nothing was answered."""
+    return "—" if rate is None else f"{rate * 100:.1f}".removesuffix(".0") + "%"
 
 
 def summary_paragraph(data: ReportData) -> str:
@@ -114,6 +125,14 @@ def summary_paragraph(data: ReportData) -> str:
         if m["success_rate"] is not None:
             parts.append(f"，已办结{m['concluded']}起，调解成功率{m['success_rate'] * 100:.1f}%")
         parts.append(f"，为职工挽回经济损失（已实际支付）{m['money_recovered']:,.2f}元。")
+    said_rate = data.satisfaction
+    if said_rate["answers"]:
+        parts.append(
+            f"结案后向职工发放满意度调查，收回评价{said_rate['answers']}份，"
+            f"其中“满意”“很满意”{said_rate['satisfied']}份，满意率{percent(said_rate['rate'])}。"
+        )
+    else:
+        parts.append("本期尚未收回职工满意度评价。")
     parts.append("法律援助办结率与满意率等数据，待法律援助服务上线后纳入统计。")
     return "".join(parts)
 
@@ -216,6 +235,16 @@ def workbook(data: ReportData) -> bytes:
         ["  平均办结天数（受理至协议生效、调解不成或撤回）", days, "天", "调解案件"],
     ]
     rows += legal_aid_rows(f["legal_aid"])
+    sat = data.satisfaction
+    rows += [
+        ["职工满意度评价（收回份数）", sat["answers"], "份", "满意度评价"],
+        ["  其中：满意、很满意（4–5分）", sat["satisfied"], "份", "满意度评价"],
+        ["满意率（4–5分份数 ÷ 收回份数）", percent(sat["rate"]), "", "满意度评价"],
+    ]
+    rows += [
+        [f"满意率：{d['name']}", percent(d["rate"]), f"{d['answers']}份", "满意度评价"]
+        for d in sat["by_district"]
+    ]
     rows += [[p["name"], "—", "", f"待接入：{p['waiting_for']}"] for p in PENDING_FIGURES]
     for row in rows:
         _append(overview, row)
@@ -256,6 +285,15 @@ def workbook(data: ReportData) -> bytes:
                 c["topic_name"],
             ]
             for c in data.consultations
+        ),
+    )
+    _sheet(
+        book,
+        "满意度评价",
+        ["案件编号", "区县", "评价日期", "评分", "评价"],
+        (
+            [a["case_number"], a["district_name"], a["answered_day"], a["score"], a["score_name"]]
+            for a in data.answers
         ),
     )
     grouped = sorted(

@@ -654,3 +654,82 @@ async def queue_items(
         ]
         items.append(item)
     return items
+
+
+# ---------------------------------------------------------------- satisfaction
+
+# Satisfaction rate: surveys answered 4 (满意) or 5 (很满意) over all surveys answered, in
+# the period (the answer's local day) and districts; each survey once (distinct survey id,
+# whatever events carried it); a voided case's answers count nowhere.
+SATISFIED_FROM = 4
+_SURVEYS = """
+    FROM fact_survey f
+    WHERE {where} AND NOT EXISTS (SELECT 1 FROM fact_void v WHERE v.case_id = f.case_id)
+"""
+
+
+def _rate(satisfied: int, answers: int) -> float | None:
+    return round(satisfied / answers, 4) if answers else None
+
+
+async def satisfaction(conn: asyncpg.Connection, filters: Filters) -> dict[str, Any]:
+    """The satisfaction rate of the scope and period, and by district."""
+    where, args = filters.rollup_where()
+    rows = await conn.fetch(
+        f"""SELECT district_code, count(DISTINCT survey_id) AS answers,
+                   count(DISTINCT survey_id) FILTER (WHERE score >= {SATISFIED_FROM})
+                       AS satisfied
+            {_SURVEYS.format(where=where)}
+            GROUP BY district_code ORDER BY district_code""",
+        *args,
+    )
+    by_district = [
+        {
+            "code": r["district_code"],
+            "name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
+            "answers": r["answers"],
+            "satisfied": r["satisfied"],
+            "rate": _rate(r["satisfied"], r["answers"]),
+        }
+        for r in rows
+    ]
+    answers = sum(d["answers"] for d in by_district)
+    satisfied = sum(d["satisfied"] for d in by_district)
+    return {
+        "answers": answers,
+        "satisfied": satisfied,
+        "rate": _rate(satisfied, answers),
+        "definition": "评价为“满意”或“很满意”（4–5分）的份数 ÷ 收回的评价份数（每份调查计一次）",
+        "by_district": by_district,
+    }
+
+
+async def satisfaction_cases(
+    conn: asyncpg.Connection, filters: Filters, *, satisfied: bool | None = None
+) -> list[dict[str, Any]]:
+    """The answers behind the rate (one per survey, its first answer), each with its case."""
+    where, args = filters.rollup_where("f.day")
+    where = where.replace("district_code", "f.district_code")
+    if satisfied is not None:
+        where += f" AND f.score {'>=' if satisfied else '<'} {SATISFIED_FROM}"
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT ON (f.survey_id) f.survey_id, f.case_number, f.district_code,
+                   f.score, f.answered_at, f.day
+            {_SURVEYS.format(where=where)}
+            ORDER BY f.survey_id, f.answered_at""",
+        *args,
+    )
+    return sorted(
+        (
+            {
+                "case_number": r["case_number"],
+                "district_code": r["district_code"],
+                "district_name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
+                "score": r["score"],
+                "score_name": labels.SURVEY_SCORES[r["score"]],
+                "answered_day": r["day"],
+            }
+            for r in rows
+        ),
+        key=lambda a: (a["answered_day"], a["case_number"]),
+    )

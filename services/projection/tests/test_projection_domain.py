@@ -6,10 +6,19 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 
+from projection.api import STATIC
 from projection.domain import facts_of
+from projection.pages import case_page
 from projection.store import deadline_state
+from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, new_event
-from weiquan_shared.events import CaseTriaged, StatutoryClock, TriageReason
+from weiquan_shared.events import (
+    CaseTriaged,
+    NotificationFailed,
+    NotificationSent,
+    StatutoryClock,
+    TriageReason,
+)
 
 TODAY = date(2026, 12, 2)
 
@@ -52,3 +61,47 @@ def test_a_decision_on_an_expired_limitation_reads_as_expired_in_the_timeline() 
     [(*_, text)] = facts_of(envelope, triaged).rows["case_timeline"]
     assert "仲裁时效已于2026年06月01日届满（待核实有无中断、中止情形）" in text
     assert not re.search(r"-\d+天", text)
+
+
+def test_a_message_to_a_worker_is_a_timeline_line_without_any_address() -> None:
+    case_id, now = uuid.uuid4(), datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    common = {
+        "message_id": uuid.uuid4(),
+        "case_id": case_id,
+        "case_number": "440305-2026-000184",
+        "district_code": "440305",
+        "caused_by_event_id": uuid.uuid4(),
+        "caused_by_event_type": "mediation.session_scheduled",
+        "template_id": "sms/mediation_session_scheduled",
+        "channel": "sms",
+        "recipient_kind": "worker",
+        "recipient_ref": "a" * 64,
+    }
+    sent = NotificationSent(**common, attempts=1, provider_ref="sid-1", sent_at=now)
+    failed = NotificationFailed(
+        **common, attempts=8, reason="ContactNotFound: 440305-2026-000184", failed_at=now
+    )
+    lines = []
+    for payload in (sent, failed):
+        envelope = new_event(
+            payload, subject=str(case_id), producer="notification", actor=Actor.system("x")
+        )
+        facts = facts_of(envelope, payload)
+        assert facts.cases == set()  # a line only: no figure changes
+        [(_, on_case, event_type, at, text)] = facts.rows["case_timeline"]
+        assert (on_case, event_type, at) == (case_id, payload.event_type, now)
+        lines.append(text)
+    assert lines == [
+        "已向职工发送短信：调解时间地点通知",
+        "短信未能送达职工：调解时间地点通知（已重试8次，见通知记录）",
+    ]
+    no_case = sent.model_copy(update={"case_id": None})
+    envelope = new_event(no_case, subject="x", producer="notification", actor=Actor.system("x"))
+    assert facts_of(envelope, no_case).rows == {}
+
+
+def test_the_case_page_has_the_delivery_log_fetched_from_notification() -> None:
+    page = case_page("440305-2026-000184", Role.MEDIATOR)
+    assert '<h2 id="h-deliveries">通知记录</h2>' in page and 'id="deliveries"' in page
+    script = (STATIC / "case.js").read_text(encoding="utf-8")
+    assert '"/notification/api/v1/cases/" + CASE' in script and "/deliveries" in script

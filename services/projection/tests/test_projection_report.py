@@ -108,7 +108,27 @@ def data(cases: list[dict[str, Any]], employers: list[dict[str, Any]]) -> report
         consultations=[],
         deadlines=[],
         employers=employers,
+        satisfaction=SATISFACTION,
+        answers=[
+            {
+                "case_number": "440305-2026-000001",
+                "district_name": "南山区",
+                "answered_day": date(2026, 11, 3),
+                "score": 5,
+                "score_name": "很满意",
+            }
+        ],
     )
+
+
+SATISFACTION = {
+    "answers": 8,
+    "satisfied": 7,
+    "rate": 0.875,
+    "by_district": [
+        {"code": "440305", "name": "南山区", "answers": 8, "satisfied": 7, "rate": 0.875}
+    ],
+}
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
@@ -141,6 +161,21 @@ def test_ordinary_text_and_numbers_are_written_unchanged() -> None:
     assert report.cell_value("  其中：12351热线") == "  其中：12351热线"
     assert report.cell_value(-3) == -3
     assert report.cell_value(date(2026, 1, 1)) == date(2026, 1, 1)
+
+
+def test_the_report_says_the_satisfaction_rate_and_lists_each_answer() -> None:
+    book = load_workbook(io.BytesIO(report.workbook(data([case(1, "某公司")], []))))
+    overview = [row for row in book["汇总"].iter_rows(values_only=True)]
+    assert ("满意率（4–5分份数 ÷ 收回份数）", "87.5%", None, "满意度评价") in overview
+    assert ("满意率：南山区", "87.5%", "8份", "满意度评价") in overview
+    answers = list(book["满意度评价"].iter_rows(min_row=2, values_only=True))
+    assert [a[0] for a in answers] == ["440305-2026-000001"] and answers[0][3] == 5
+    paragraph = report.summary_paragraph(data([], []))
+    assert "收回评价8份" in paragraph and "满意率87.5%" in paragraph
+    none = report.ReportData(
+        **{**data([], []).__dict__, "satisfaction": {**SATISFACTION, "answers": 0, "rate": None}}
+    )
+    assert "本期尚未收回职工满意度评价" in report.summary_paragraph(none)
 
 
 def test_the_report_states_legal_aid_figures_instead_of_pending() -> None:

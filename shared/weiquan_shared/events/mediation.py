@@ -348,7 +348,7 @@ class MediationAgreementReached(MediationEvent):
     event_type: ClassVar[str] = "mediation.agreement_reached"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     agreement_id: uuid.UUID
     partial: bool = Field(description="Some workers or items are left unresolved")
@@ -478,7 +478,7 @@ class MediationInstalmentOverdue(MediationEvent):
     event_type: ClassVar[str] = "mediation.instalment_overdue"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     agreement_id: uuid.UUID
     instalment_id: uuid.UUID
@@ -498,7 +498,7 @@ class MediationClosed(MediationEvent):
     event_type: ClassVar[str] = "mediation.closed"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     result: ClosedResult
     merged_into: uuid.UUID | None = None

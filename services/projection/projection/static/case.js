@@ -10,6 +10,7 @@
   const PROJECTION = "../api/v1/cases/" + CASE;
   const INTAKE = "/intake/api/v1/cases/" + CASE;
   const TRIAGE = "/triage/api/v1/cases/" + CASE;
+  const NOTIFICATION = "/notification/api/v1/cases/" + CASE;
   const $ = (id) => document.getElementById(id);
 
   function headers() {
@@ -161,6 +162,7 @@
   let quick = 0;
   function refreshSoon() {
     loadNotes();
+    loadDeliveries();
     quick = 12;
   }
   setInterval(() => {
@@ -259,6 +261,35 @@
         li.className = "note";
         li.append("备注：", entry.text || "");
       }
+    });
+  }
+
+  // ------------------------------------------------------------ notification: deliveries
+  // What was sent to whom (by position, the address masked by notification), when, on which
+  // channel, and whether it went; the survey link itself is never shown.
+  async function loadDeliveries() {
+    const result = await call("GET", NOTIFICATION + "/deliveries");
+    const list = $("deliveries");
+    if (!result.ok) {
+      list.textContent = "";
+      $("deliveries-error").textContent = "通知记录暂不可显示：" + problem(result);
+      return;
+    }
+    $("deliveries-error").textContent = "";
+    if (!result.data.length) {
+      list.innerHTML = '<li class="empty">暂无通知记录</li>';
+      return;
+    }
+    put(list, result.data, (li, entry) => {
+      const at = entry.sent_at || entry.failed_at || entry.created_at;
+      const time = document.createElement("time");
+      time.dateTime = at;
+      time.textContent = moment(at);
+      const status = document.createElement("strong");
+      status.textContent = entry.status_name;
+      const to = entry.recipient_to ? `（${entry.recipient_to}）` : "";
+      li.className = "delivery " + entry.status;
+      li.append(time, " ", status, ` ${entry.channel_name} → ${entry.recipient}${to}：`, entry.text);
     });
   }
 
@@ -414,5 +445,6 @@
   loadCase();
   loadParties();
   loadNotes();
+  loadDeliveries();
   loadStaff();
 })();

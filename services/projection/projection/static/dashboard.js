@@ -82,6 +82,13 @@ async function refresh() {
     $("kpi-deadlines").textContent = d.figures.deadlines_at_risk;
     $("kpi-employers").textContent = d.figures.repeat_employers;
     $("kpi-awaiting").textContent = d.totals.awaiting_triage;
+    const rate = (r) => (r === null ? "—" : `${Math.round(r * 1000) / 10}%`);
+    $("kpi-satisfaction").textContent = rate(d.satisfaction.rate);
+    $("kpi-satisfaction-label").textContent = `满意率（收回评价 ${d.satisfaction.answers} 份）`;
+    $("satisfaction-by-district").innerHTML = d.satisfaction.by_district.length
+      ? d.satisfaction.by_district.map((x) => `<li><button type="button" class="link" data-district="${esc(x.code)}">${esc(x.name)}：${rate(x.rate)}（${x.satisfied}/${x.answers} 份）</button></li>`).join("")
+      : "<li>本期尚未收回评价</li>";
+    document.querySelectorAll("#satisfaction-by-district [data-district]").forEach((el) => el.addEventListener("click", () => openDrill({kind: "satisfaction", title: `满意度评价：${el.textContent}`, filters: {district: el.dataset.district}})));
     pie(charts.channel, d.by_channel, "channel");
     bar(charts.category, d.by_category, "category", true);
     bar(charts.district, d.by_district, "district", false);
@@ -126,6 +133,7 @@ const KPI_DRILLS = {
   deadlines: {kind: "deadlines", title: "法定时限即将届满", filters: {}},
   employers: {kind: "employers", title: "重复投诉用人单位", filters: {}},
   consultations: {kind: "consultations", title: "当场解答的咨询", filters: {}},
+  satisfaction: {kind: "satisfaction", title: "收回的满意度评价", filters: {}},
 };
 document.querySelectorAll("[data-drill]").forEach((el) => el.addEventListener("click", () => openDrill(KPI_DRILLS[el.dataset.drill])));
 
@@ -148,25 +156,27 @@ const HEADS = {
   consultations: ["日期", "渠道", "区县", "咨询事项"],
   deadlines: ["案件编号", "区县", "用人单位", "时限", "届满日", "剩余天数"],
   employers: ["用人单位", "区县", "投诉次数", "统计窗口", "涉及案件"],
+  satisfaction: ["案件编号", "区县", "评价日期", "评分"],
 };
 // Every case in every list opens its case page (案件详情).
 const caseLink = (n) => `<a href="cases/${encodeURIComponent(n)}">${esc(n)}</a>`;
 async function loadDrill() {
   const scope = drill.kind === "deadlines" ? ($("district").value ? {district: $("district").value} : {}) : scopeParams();
-  const url = {cases: "api/v1/cases", consultations: "api/v1/consultations", deadlines: "api/v1/deadlines-at-risk", employers: "api/v1/repeat-employers"}[drill.kind];
+  const url = {cases: "api/v1/cases", consultations: "api/v1/consultations", deadlines: "api/v1/deadlines-at-risk", employers: "api/v1/repeat-employers", satisfaction: "api/v1/satisfaction/answers"}[drill.kind];
   const params = {...scope, ...drill.filters, ...(drill.kind === "cases" ? {limit: PAGE, offset: drill.offset} : {})};
   const res = await api(url, params);
   if (!res.ok) return;
   const body = await res.json();
   const rows = drill.kind === "cases" ? body.cases : body.slice(drill.offset, drill.offset + PAGE);
   const total = drill.kind === "cases" ? body.total : body.length;
-  $("drill-title").textContent = `明细：${drill.title}（共 ${total} ${drill.kind === "employers" ? "家" : drill.kind === "consultations" ? "次" : "件"}）`;
+  $("drill-title").textContent = `明细：${drill.title}（共 ${total} ${drill.kind === "employers" ? "家" : drill.kind === "consultations" ? "次" : drill.kind === "satisfaction" ? "份" : "件"}）`;
   $("drill-head").innerHTML = "<tr>" + HEADS[drill.kind].map((h) => `<th>${h}</th>`).join("") + "</tr>";
   const render = {
     cases: (c) => [caseLink(c.case_number), esc(c.report_day), esc(c.district_name), esc(c.channel_name), esc(c.employer_name), c.worker_count, esc(c.category_name), esc(c.status_name)],
     consultations: (c) => [esc(c.occurred_at.slice(0, 10)), esc(c.channel_name), esc(c.district_name), esc(c.topic_name)],
     deadlines: (d) => [caseLink(d.case_number), esc(d.district_name), esc(d.employer_name), esc(d.kind_name), esc(d.due_on), d.days_left],
     employers: (e) => [esc(e.employer_name), esc(e.district_name), e.case_count, `${e.window_days}日`, e.case_numbers.map(caseLink).join("、")],
+    satisfaction: (a) => [caseLink(a.case_number), esc(a.district_name), esc(a.answered_day), `${a.score}分（${esc(a.score_name)}）`],
   }[drill.kind];
   $("drill-body").innerHTML = rows.length ? rows.map((r) => "<tr>" + render(r).map((v) => `<td>${v}</td>`).join("") + "</tr>").join("")
     : `<tr><td colspan="8" class="empty">暂无数据</td></tr>`;
