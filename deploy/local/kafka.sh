@@ -65,9 +65,10 @@ cmd_run() {
     write_properties
     format_once
     # exec: supervisord must signal (and see the death of) the JVM itself, not a shell.
-    # Heap sized for a 2-core dev box; G1 with short pauses as Kafka's own scripts use;
+    # Heap sized for a 2-core dev box (starting small: idle memory is budgeted, the heap
+    # grows under load); G1 with short pauses as Kafka's own scripts use;
     # ExitOnOutOfMemoryError so supervisord restarts a broken JVM instead of leaving it.
-    exec java -Xms256m -Xmx512m \
+    exec java -Xms128m -Xmx512m \
         -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true \
         -Dlog4j2.configurationFile="$LOG4J" \

@@ -146,7 +146,7 @@ def run(bench: Bench) -> None:
     # Highest sustained rate: each step must be served at ≥95% of the offered rate and
     # reach the dashboard within 5 s of the last call.
     sustained = 0.0
-    for step, rate in enumerate((200, 250, 300, 350, 400, 500, 600, 800, 1000)):
+    for step, rate in enumerate((100, 150, 200, 250, 300, 350, 400, 500, 600, 800, 1000)):
         result = asyncio.run(offer_load(intake, rate, 8, seed=100 + step))
         finished = datetime.now(UTC)
         arrivals = asyncio.run(dashboard_arrivals(deployment, set(result["sent_at"]), 30))
