@@ -66,6 +66,9 @@ class Rule(BaseModel):
     channel: Channel
     template: str = Field(pattern=r"^(sms|wechat|email)/[a-z0-9_]+$")
     quiet_hours: bool = Field(description="Held back during the recipients' quiet hours")
+    # An SMS longer than one segment (the denial's reasons): sent as a concatenated SMS of
+    # at most this many segments (67 characters each, signature included).
+    segments: int = Field(default=1, ge=1, le=3)
     when: Conditions = Conditions()
 
 
@@ -88,8 +91,12 @@ class RuleBook(BaseModel):
 
 def _value(source: Source, payload: Mapping[str, Any]) -> str:
     raw = payload.get(source.field)
-    if raw is None:
+    if raw is None or raw == []:
         return _value(source.fallback, payload) if source.fallback else ""
+    if isinstance(raw, list):  # codes, e.g. a denial's reasons: each labelled, joined
+        return "；".join(
+            _value(Source(field="item", labels=source.labels), {"item": r}) for r in raw
+        )
     if source.labels:
         table: Mapping[str, str] = getattr(labels, source.labels)
         return table.get(str(raw), str(raw))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import get_origin
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,7 @@ from weiquan_shared import labels
 from weiquan_shared.envelope import EventPayload, registered_payloads
 
 SMS_SEGMENT = 70  # characters of one SMS, signature included (Tencent Cloud, Chinese text)
+LONG_SMS_SEGMENT = 67  # each segment of a concatenated SMS (the rest carries the joining header)
 # The longest case number intake makes: district-year-sequence (6 digits, 7 past a million).
 LONGEST_CASE_NUMBER = "440305-2026-1000000"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -44,6 +46,9 @@ def longest_values(event_type: str) -> dict[str, str]:
     for name, source in rule_book().variables[event_type].items():
         if source.field == "case_number":
             values[name] = LONGEST_CASE_NUMBER
+        elif get_origin(contracts(event_type)[0].model_fields[source.field].annotation) is list:
+            # A list of codes: every label, joined (e.g. both reasons of a denial).
+            values[name] = "；".join(getattr(labels, str(source.labels)).values())
         else:
             tables = [source.labels] + ([source.fallback.labels] if source.fallback else [])
             values[name] = max(
@@ -79,14 +84,18 @@ def test_every_template_file_is_used_by_a_rule_and_written_in_chinese() -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in template_text(template))
 
 
-def test_every_sms_fits_one_segment_with_the_signature_at_its_longest() -> None:
+def test_every_sms_fits_its_segments_with_the_signature_at_its_longest() -> None:
+    """One segment (70 characters) unless the rule declares more: then 67 each."""
     signature = f"【{SmsSettings().signature}】"
     assert signature.endswith("工会】")
     for rule in rule_book().rules:
         if rule.channel != "sms":
             continue
         text = signature + render(rule.template, longest_values(rule.event))
-        assert len(text) <= SMS_SEGMENT, (rule.template, len(text), text)
+        limit = SMS_SEGMENT if rule.segments == 1 else LONG_SMS_SEGMENT * rule.segments
+        assert len(text) <= limit, (rule.template, len(text), text)
+        if rule.segments > 1:  # declared no longer than it needs
+            assert len(text) > LONG_SMS_SEGMENT * (rule.segments - 1), rule.template
 
 
 def test_the_case_accepted_sms_carries_the_case_number_and_the_signature() -> None:
@@ -173,6 +182,44 @@ def test_a_consultation_tells_nothing_and_a_retriage_only_when_the_route_changed
         "sms/case_routed_legal_aid",
         "wechat/case_routed",
     ]
+
+
+def test_a_denied_application_tells_its_workers_the_reasons_in_chinese_and_the_review() -> None:
+    payload = {
+        "case_number": "440305-2026-000007",
+        "reason_codes": ["out_of_scope", "income_above_standard"],
+        "worker_refs": ["a" * 64],
+    }
+    planned = plan(
+        rule_book(),
+        "legal_aid.denied",
+        payload,
+        case_channel="wechat",
+        workers=["a" * 64, "b" * 64],
+    )
+    got = sorted((m.rule.template, m.recipient.position) for m in planned)
+    assert got == [
+        ("sms/legal_aid_denied", 0),
+        ("sms/legal_aid_denied", 1),
+        ("wechat/legal_aid_denied", 0),
+    ]
+    sms = render("sms/legal_aid_denied", planned[0].variables)
+    assert "440305-2026-000007" in sms and "未获批准" in sms
+    assert labels.LEGAL_AID_DENIAL_REASONS["out_of_scope"] in sms
+    assert labels.LEGAL_AID_DENIAL_REASONS["income_above_standard"] in sms
+    assert "异议" in sms and "区司法局" in sms and "out_of_scope" not in sms
+    one = plan(
+        rule_book(),
+        "legal_aid.denied",
+        {**payload, "reason_codes": ["income_above_standard"]},
+        case_channel="hotline",
+        workers=["a" * 64],
+    )
+    assert [m.rule.template for m in one] == ["sms/legal_aid_denied"]
+    assert one[0].variables["reasons"] == labels.LEGAL_AID_DENIAL_REASONS["income_above_standard"]
+    wechat = wechat_fields(render("wechat/legal_aid_denied", planned[0].variables))
+    assert wechat["keyword1"] == "440305-2026-000007"
+    assert labels.LEGAL_AID_DENIAL_REASONS["out_of_scope"] in wechat["remark"]
 
 
 def test_a_wechat_template_renders_into_its_data_fields() -> None:
