@@ -222,6 +222,16 @@ def test_a_denied_application_tells_its_workers_the_reasons_in_chinese_and_the_r
     assert labels.LEGAL_AID_DENIAL_REASONS["out_of_scope"] in wechat["remark"]
 
 
+def test_a_granted_application_is_told_by_sms_that_a_lawyer_will_call() -> None:
+    payload = {"case_number": "440305-2026-000007", "worker_refs": ["a" * 64]}
+    planned = plan(
+        rule_book(), "legal_aid.granted", payload, case_channel="hotline", workers=["a" * 64]
+    )
+    assert [m.rule.template for m in planned] == ["sms/legal_aid_granted"]
+    text = render("sms/legal_aid_granted", planned[0].variables)
+    assert "440305-2026-000007" in text and "已获批准" in text and "律师" in text
+
+
 def test_a_wechat_template_renders_into_its_data_fields() -> None:
     fields = wechat_fields(render("wechat/case_accepted", {"case_number": "440305-2026-000007"}))
     assert fields["keyword1"] == "440305-2026-000007"
