@@ -75,6 +75,8 @@ NOTIFICATION_TEMPLATES = {
     "mediation_instalment_overdue": "协议款项逾期提醒",
     "mediation_expired": "调解期满告知",
     "mediation_survey": "满意度调查",
+    "legal_aid_denied": "不予法律援助告知",
+    "legal_aid_granted": "法律援助决定通知",
 }
 RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).

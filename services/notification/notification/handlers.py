@@ -1,4 +1,5 @@
-"""The consumer: intake's, triage's and mediation's events become rows of the outbox toward people.
+"""The consumer: intake's, triage's, mediation's and legal aid's (its decisions) events
+become rows of the outbox toward people.
 
 Nothing is sent here. A batch's messages are inserted in the batch's transaction (with
 its inbox rows), unique by (event id, recipient, template): a replayed batch inserts
@@ -25,7 +26,13 @@ from notification.rules import (
 from notification.survey import SurveyLinks, token_hash
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
-from weiquan_shared.events import CaseReported, CaseRetriaged, CaseTriaged
+from weiquan_shared.events import (
+    CaseReported,
+    CaseRetriaged,
+    CaseTriaged,
+    LegalAidDenied,
+    LegalAidGranted,
+)
 from weiquan_shared.events.mediation import (
     MediationAgreementReached,
     MediationClosed,
@@ -151,9 +158,12 @@ def register_handlers(
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added)
 
-    @consumer.handles_batch(CaseTriaged, CaseRetriaged)
+    @consumer.handles_batch(CaseTriaged, CaseRetriaged, LegalAidGranted, LegalAidDenied)
     async def on_decisions(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
         conn = uow.conn
+        # A walk-in's legal-aid decision names no case: intake holds no contact to tell it by
+        # (the officer hands the written decision over at the desk).
+        events = [(envelope, e) for envelope, e in events if e.case_id is not None]
         cases = await store.known_cases(conn, [e.case_id for _, e in events])
         planned: list[Planned] = []
         waiting = []

@@ -88,8 +88,9 @@ class Rule(BaseModel):
     channel: Channel
     template: str = Field(pattern=r"^(sms|wechat|email)/[a-z0-9_]+$")
     quiet_hours: bool = Field(description="Held back during the recipients' quiet hours")
-    # An SMS longer than one segment (70 characters) goes as a long SMS of 67-character
-    # segments; only a template that cannot fit (a link) says how many it may take.
+    # An SMS longer than one segment (70 characters) goes as a concatenated SMS of
+    # 67-character segments (signature included); only a template that cannot fit (a link,
+    # a denial's reasons) says how many it may take.
     segments: int = Field(default=1, ge=1, le=3)
     when: Conditions = Conditions()
 
@@ -137,8 +138,12 @@ def _formatted(kind: str, raw: Any) -> str:
 
 def _value(source: Source, payload: Mapping[str, Any]) -> str:
     raw = field_value(payload, source.field)
-    if raw is None:
+    if raw is None or raw == []:
         return _value(source.fallback, payload) if source.fallback else ""
+    if isinstance(raw, list):  # codes, e.g. a denial's reasons: each labelled, joined
+        return "；".join(
+            _value(Source(field="item", labels=source.labels), {"item": r}) for r in raw
+        )
     if source.labels:
         table: Mapping[str, str] = getattr(labels, source.labels)
         return table.get(str(raw), str(raw))
