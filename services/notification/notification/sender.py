@@ -231,17 +231,7 @@ class ChannelSender:
         )
         uow.emit(
             NotificationSent(
-                message_id=row["id"],
-                case_id=row["case_id"],
-                case_number=row["case_number"],
-                district_code=row["district_code"],
-                caused_by_event_id=row["event_id"],
-                caused_by_event_type=row["event_type"],
-                template_id=row["template_id"],
-                channel=row["channel"],
-                recipient_kind=row["recipient_kind"],
-                recipient_ref=row["recipient_ref"],
-                attempts=attempts,
+                **_message_fields(row, attempts),
                 provider_ref=sent.provider_ref,
                 sent_at=now,
             ),
@@ -269,17 +259,7 @@ class ChannelSender:
         )
         uow.emit(
             NotificationFailed(
-                message_id=row["id"],
-                case_id=row["case_id"],
-                case_number=row["case_number"],
-                district_code=row["district_code"],
-                caused_by_event_id=row["event_id"],
-                caused_by_event_type=row["event_type"],
-                template_id=row["template_id"],
-                channel=row["channel"],
-                recipient_kind=row["recipient_kind"],
-                recipient_ref=row["recipient_ref"],
-                attempts=attempts,
+                **_message_fields(row, attempts),
                 reason=reason,
                 failed_at=now,
             ),
@@ -310,3 +290,20 @@ def _address(row: Any, contacts: CaseContacts) -> str:
             raise PermanentFailure("the case has no WeChat OpenID")
         return contacts.wechat_openid
     raise PermanentFailure(f"no {channel} address is known for a {row['recipient_kind']}")
+
+
+def _message_fields(row: Any, attempts: int) -> dict[str, Any]:
+    """What ``notification.sent`` and ``notification.failed`` both say of a message."""
+    return {
+        "message_id": row["id"],
+        "case_id": row["case_id"],
+        "case_number": row["case_number"],
+        "district_code": row["district_code"],
+        "caused_by_event_id": row["event_id"],
+        "caused_by_event_type": row["event_type"],
+        "template_id": row["template_id"],
+        "channel": row["channel"],
+        "recipient_kind": row["recipient_kind"],
+        "recipient_ref": row["recipient_ref"],
+        "attempts": attempts,
+    }

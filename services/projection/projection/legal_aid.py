@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from projection import labels
+from projection.periods import figure_filter, rate
 from weiquan_shared import labels as shared_labels
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
@@ -147,20 +148,8 @@ APPLIED = "coalesce(a.applied_on, a.first_seen_on)"
 
 def _where(
     districts: tuple[str, ...] | None, since: date | None, until: date | None, day: str
-) -> tuple[str, list[Any]]:
-    clauses, args = ["true"], list[Any]()
-    if districts is not None:
-        args.append(list(districts))
-        clauses.append(f"a.district_code = ANY(${len(args)}::text[])")
-    for op, value in ((">=", since), ("<", until)):
-        if value is not None:
-            args.append(value)
-            clauses.append(f"{day} {op} ${len(args)}")
-    return " AND ".join(clauses), args
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+) -> tuple[str, list[object]]:
+    return figure_filter("true", "a.district_code", districts, since, until, day)
 
 
 async def figures(
@@ -213,10 +202,10 @@ async def figures(
         "provisional": int(row["provisional"]),
         "aided": aided,
         "concluded": concluded,
-        "completion_rate": _rate(concluded, aided),
+        "completion_rate": rate(concluded, aided),
         "answered": answered,
         "satisfied": satisfied,
-        "satisfaction_rate": _rate(satisfied, answered),
+        "satisfaction_rate": rate(satisfied, answered),
         "money_awarded": Decimal(money["awarded"]),
         "money_recovered": Decimal(money["recovered"]),
         "granted_by_rule": [
@@ -236,7 +225,7 @@ async def figures(
                 "applications": int(r["applications"]),
                 "aided": int(r["aided"]),
                 "concluded": int(r["concluded"]),
-                "completion_rate": _rate(int(r["concluded"]), int(r["aided"])),
+                "completion_rate": rate(int(r["concluded"]), int(r["aided"])),
             }
             for r in by_district
         ],

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from projection import labels
+from projection.periods import figure_filter, rate
 from weiquan_shared import labels as shared_labels
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
@@ -159,16 +160,8 @@ def register(consumer: EventConsumer) -> None:
 
 def _where(
     districts: tuple[str, ...] | None, since: date | None, until: date | None, day: str
-) -> tuple[str, list[Any]]:
-    clauses, args = ["NOT m.merged"], list[Any]()
-    if districts is not None:
-        args.append(list(districts))
-        clauses.append(f"m.district_code = ANY(${len(args)}::text[])")
-    for op, value in ((">=", since), ("<", until)):
-        if value is not None:
-            args.append(value)
-            clauses.append(f"{day} {op} ${len(args)}")
-    return " AND ".join(clauses), args
+) -> tuple[str, list[object]]:
+    return figure_filter("NOT m.merged", "m.district_code", districts, since, until, day)
 
 
 OPENED = "coalesce(m.opened_on, m.first_seen_on)"
@@ -207,7 +200,7 @@ async def figures(
         "workers_covered": int(row["workers"]),
         "concluded": concluded,
         "succeeded": succeeded,
-        "success_rate": round(succeeded / concluded, 4) if concluded else None,
+        "success_rate": rate(succeeded, concluded),
         "money_agreed": Decimal(row["agreed"]),
         "money_recovered": Decimal(recovered),
         "days_to_resolution": round(float(row["days"]), 1) if row["days"] is not None else None,

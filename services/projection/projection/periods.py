@@ -76,3 +76,29 @@ def _month_start(year: int, month: int) -> date:
 
 def today() -> date:
     return datetime.now(CHINA).date()
+
+
+def figure_filter(
+    base: str,
+    district_column: str,
+    districts: tuple[str, ...] | None,
+    since: date | None,
+    until: date | None,
+    day: str,
+) -> tuple[str, list[object]]:
+    """A WHERE clause and its arguments for a figure: ``base``, the caller's districts
+    (``None``: all) and the report days [since, until) counted on the ``day`` expression."""
+    clauses, args = [base], list[object]()
+    if districts is not None:
+        args.append(list(districts))
+        clauses.append(f"{district_column} = ANY(${len(args)}::text[])")
+    for op, value in ((">=", since), ("<", until)):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{day} {op} ${len(args)}")
+    return " AND ".join(clauses), args
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A share as the dashboards show it (four decimals); ``None`` when there is no whole."""
+    return round(part / whole, 4) if whole else None

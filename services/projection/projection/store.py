@@ -20,6 +20,7 @@ import asyncpg
 
 from projection import labels, legal_aid, mediation
 from projection.domain import FACT_COLUMNS, Facts
+from projection.periods import rate
 
 # ---------------------------------------------------------------- writes
 
@@ -668,10 +669,6 @@ _SURVEYS = """
 """
 
 
-def _rate(satisfied: int, answers: int) -> float | None:
-    return round(satisfied / answers, 4) if answers else None
-
-
 async def satisfaction(conn: asyncpg.Connection, filters: Filters) -> dict[str, Any]:
     """The satisfaction rate of the scope and period, and by district."""
     where, args = filters.rollup_where()
@@ -689,7 +686,7 @@ async def satisfaction(conn: asyncpg.Connection, filters: Filters) -> dict[str, 
             "name": labels.DISTRICTS.get(r["district_code"], r["district_code"]),
             "answers": r["answers"],
             "satisfied": r["satisfied"],
-            "rate": _rate(r["satisfied"], r["answers"]),
+            "rate": rate(r["satisfied"], r["answers"]),
         }
         for r in rows
     ]
@@ -698,7 +695,7 @@ async def satisfaction(conn: asyncpg.Connection, filters: Filters) -> dict[str, 
     return {
         "answers": answers,
         "satisfied": satisfied,
-        "rate": _rate(satisfied, answers),
+        "rate": rate(satisfied, answers),
         "definition": "评价为“满意”或“很满意”（4–5分）的份数 ÷ 收回的评价份数（每份调查计一次）",
         "by_district": by_district,
     }
