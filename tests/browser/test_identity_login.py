@@ -87,6 +87,7 @@ def test_signing_in_and_out_on_the_chinese_page(
         "我的工作",
         "来访窗口登记",
         "查找案件",
+        "权益计算器",
     ]
     # The queue counts come from projection, which is not here: the portal shows nothing of
     # them, and no error.
