@@ -14,7 +14,7 @@ import pytest
 from tests.integration.test_intake_channels import events
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
-from weiquan_shared.auth import Role
+from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.demo import hotline_call, walk_in_group
 
 pytestmark = pytest.mark.integration
@@ -235,12 +235,23 @@ def test_consent_from_the_case_page_and_its_withdrawal(deployment: Deployment) -
     me = operator()
     number = register(url, hotline_call(random.Random(1604), story=4, district=HOME), me)
     consent = f"{url}/api/v1/cases/{number}/consent"
+    # A court mediator reads no note of a case whose worker has not agreed (PIPL Art. 23).
+    notes = f"{url}/api/v1/cases/{number}/notes"
+    note = httpx.post(notes, json={"text": "职工称下周可带工资条原件来"}, headers=me)
+    assert note.status_code == 201, note.text
+    court = signed_in(Role.MEDIATOR, organisation=Organisation.PEOPLES_COURT)
+    refused = httpx.get(notes, headers=court)
+    assert refused.status_code == 403
+    assert "尚未记录职工同意向人民法院提供" in refused.json()["message"]
     given = httpx.put(
         consent,
         json={"scopes": ["labour_bureau", "court"], "wording_version": "2026-01"},
         headers=me,
     )
     assert given.status_code == 200, given.text
+    assert httpx.get(notes, headers=court).json()[0]["text"] == "职工称下周可带工资条原件来"
+    procurator = signed_in(Role.MEDIATOR, organisation=Organisation.PROCURATORATE)
+    assert httpx.get(notes, headers=procurator).status_code == 403
     assert given.json()["scopes"] == ["court", "labour_bureau"]
     assert httpx.get(f"{url}/api/v1/cases/{number}", headers=me).json()["sharing_consent"] == [
         "court",

@@ -31,6 +31,7 @@ from intake.domain_casework import (
 from weiquan_shared import labels
 from weiquan_shared.access import allow
 from weiquan_shared.auth import Principal, Role
+from weiquan_shared.consent import case_gate
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events.casework import ConsentScope, ContactMethod, ContactOutcome
 from weiquan_shared.navigation import CASE_WORKERS
@@ -155,13 +156,21 @@ def build_casefile_routers(
             "办理案件的工作人员查看记录内容与联系记录，每次查看记入审计（case.notes_read）。"
             "示例：GET /api/v1/cases/440305-2026-000123/notes"
         ),
-        responses={404: _CASE_ERRORS[404]},
+        responses={
+            403: {"description": "工会以外的单位（法院、人社部门、律师事务所）未取得职工单独同意"},
+            404: _CASE_ERRORS[404],
+        },
     )
     async def list_entries(
         case_number: str, principal: Annotated[Principal, CASE_WORKER]
     ) -> list[EntryOut] | JSONResponse:
         try:
-            rows = await store().entries(acting(principal), case_number[:40], principal.districts)
+            rows = await store().entries(
+                acting(principal),
+                case_number[:40],
+                principal.districts,
+                lambda scopes: case_gate(principal, scopes),
+            )
         except CaseFileError as error:
             return _refused(error)
         return [EntryOut.model_validate(row) for row in rows]

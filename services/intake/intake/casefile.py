@@ -10,7 +10,7 @@ signed-in user.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from math import ceil
@@ -27,6 +27,7 @@ from intake.domain_casework import (
     decide_assignment,
     distinct_scopes,
 )
+from weiquan_shared.consent import Gate
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events.casework import (
     CaseAssigned,
@@ -245,19 +246,27 @@ class CaseFileStore:
     # ------------------------------------------------------------------ notes, contacts
 
     async def entries(
-        self, actor: Actor, number: str, districts: Sequence[str]
+        self,
+        actor: Actor,
+        number: str,
+        districts: Sequence[str],
+        gate: Callable[[list[str]], Gate],
     ) -> list[dict[str, Any]]:
         """Every note and contact of the case, newest first, their words decrypted; the
-        read is audited (``case.notes_read``)."""
+        read is audited (``case.notes_read``). Their words may hold personal data, so
+        someone outside the union reads them only with the worker's consent (``gate``)."""
         async with self._uow(actor) as uow:
             case = await uow.conn.fetchrow(
-                "SELECT id, district_code FROM cases "
+                "SELECT id, district_code, sharing_consent FROM cases "
                 "WHERE case_number = $1 AND district_code = ANY($2::text[])",
                 number,
                 list(districts),
             )
             if case is None:
                 raise not_found(number)
+            allowed = gate(list(case["sharing_consent"]))
+            if not allowed.allowed:
+                raise CaseFileError(403, allowed.missing or "未取得职工的单独同意")
             rows = await uow.conn.fetch(
                 "SELECT id, kind, text_enc, method, outcome, next_action_on, author_name, "
                 "written_at FROM case_notes WHERE case_id = $1 "

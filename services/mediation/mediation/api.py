@@ -37,10 +37,11 @@ from mediation.clocks import (
 )
 from mediation.membership import CaseState, distinct_workers
 from mediation.rules import FIVE_PARTY, ORGANISATIONS
-from mediation.visibility import case_gate, may_see_mediation
+from mediation.visibility import may_see_mediation
 from weiquan_shared import labels
 from weiquan_shared.access import allow, page_assets
 from weiquan_shared.auth import Principal, Role, page_with_csrf
+from weiquan_shared.consent import case_gate
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events import (
     MediationAccepted,

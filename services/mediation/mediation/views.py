@@ -12,9 +12,10 @@ import asyncpg
 from mediation import store
 from mediation.clocks import CHINA, days_left
 from mediation.membership import CaseState, distinct_workers, total_claim
-from mediation.visibility import Gate, case_gate, may_see_mediation
+from mediation.visibility import may_see_mediation
 from weiquan_shared import labels
 from weiquan_shared.auth import Principal, Role
+from weiquan_shared.consent import Gate, case_gate
 
 
 def worker_label(worker_ref: str) -> str:

@@ -27,9 +27,10 @@ from mediation.rules import (
     MediatorLoad,
     choose_lead,
 )
-from mediation.visibility import case_gate, may_see_mediation
+from mediation.visibility import may_see_mediation
 
 from weiquan_shared.auth import Organisation, Principal, Role
+from weiquan_shared.consent import case_gate
 from weiquan_shared.envelope import Actor, new_event
 from weiquan_shared.events import (
     CaseGrouped,
