@@ -128,6 +128,7 @@ def test_an_operator_logs_a_call_works_its_case_and_finds_it_again(
         "(n) => [...document.querySelectorAll('#deliveries li')]"
         ".some(li => li.textContent.includes(n) && li.textContent.includes('待发送'))",
         arg=number,
+        timeout=60_000,  # notification records it a moment later; the page reads it again
     )
     delivery = page.text_content("#deliveries li") or ""
     assert "短信 → 职工1：您反映的劳动争议已受理" in delivery and "13912345678" not in delivery

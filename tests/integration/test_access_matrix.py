@@ -53,7 +53,9 @@ USERS = [
     User("m-operator", Role.OPERATOR, CITY),
     User("m-clerk", Role.WALK_IN_CLERK, CITY),
     User("m-triage", Role.TRIAGE_OFFICER, CITY),
-    User("m-mediator", Role.MEDIATOR, (HOME,), Organisation.PEOPLES_COURT),
+    # A union mediator: what a role may reach; what a court mediator may see of a case also
+    # depends on the worker's consent (test_case_file, test_mediation_service).
+    User("m-mediator", Role.MEDIATOR, (HOME,), Organisation.UNION),
     User("m-legal-aid", Role.LEGAL_AID_OFFICER, CITY),
     User("m-lawyer", Role.LAWYER, (HOME,), Organisation.LAW_FIRM),
     User("m-supervisor", Role.SUPERVISOR, CITY),

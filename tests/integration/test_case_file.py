@@ -104,7 +104,8 @@ def test_notes_and_contacts_are_kept_encrypted_and_replayed_by_key(
     no_key = httpx.post(contacts, json={"method": "sms", "outcome": "no_answer"}, headers=me)
     assert no_key.status_code == 201
 
-    entries = httpx.get(notes, headers=signed_in(Role.MEDIATOR, districts=(HOME,))).json()
+    union_mediator = signed_in(Role.MEDIATOR, districts=(HOME,), organisation=Organisation.UNION)
+    entries = httpx.get(notes, headers=union_mediator).json()
     assert [e["kind"] for e in entries] == ["contact", "contact", "note"]
     assert entries[0]["text"] is None and entries[0]["method"] == "sms"
     assert entries[1] | {"id": None, "at": None} == {

@@ -165,10 +165,14 @@
     loadDeliveries();
     quick = 12;
   }
+  // Messages are recorded by notification a moment after the events that cause them: the
+  // delivery log is read again every few seconds too.
   setInterval(() => {
-    if (quick > 0 || Date.now() % 5000 < 800) {
+    const everyFewSeconds = Date.now() % 5000 < 800;
+    if (quick > 0 || everyFewSeconds) {
       quick = Math.max(0, quick - 1);
       if (timelineLength >= 0) loadCase();
+      if (everyFewSeconds) loadDeliveries();
     }
   }, 800);
 
