@@ -156,9 +156,9 @@ def test_review_resolutions_recompute_store_and_publish_the_clocks(
     clock = limitation(settled.json()["clocks"])
     assert clock["due_on"] == before["due_on"] and "limitation_expired" not in clock["review"]
 
-    # One topic, partitioned by case: the order holds within a case only.
-    resolved = events(deployment, "case.review_resolved")
-    assert sorted(e["payload"]["resolution"] for e in resolved) == sorted(
+    # One topic, partitioned by case: the order holds within a case only. The outbox relay
+    # publishes a moment after the answer, so wait for the last resolution to arrive.
+    expected = sorted(
         [
             "start_date_recorded",
             *(["dates_checked"] if left else []),
@@ -166,6 +166,9 @@ def test_review_resolutions_recompute_store_and_publish_the_clocks(
             "limitation_expiry_confirmed",
         ]
     )
+    wait_until(lambda: len(events(deployment, "case.review_resolved")) >= len(expected))
+    resolved = events(deployment, "case.review_resolved")
+    assert sorted(e["payload"]["resolution"] for e in resolved) == expected
     [recorded_event] = [e for e in resolved if e["payload"]["resolution"] == "start_date_recorded"]
     first = recorded_event["payload"]
     assert first["knew_of_infringement_on"] == knew_on.isoformat()
