@@ -221,12 +221,6 @@ SESSION_MOVE_REASONS = {
 }
 NO_SHOW_PARTIES = {"workers": "职工方", "employer": "用人单位方", "both": "双方"}
 ASSIGNMENT_SOURCES = {"rules": "按规则指派", "coordinator": "协调人调整"}
-AGREEMENT_ITEMS = {
-    "wages": "工资",
-    "compensation": "经济补偿",
-    "damages": "赔偿金",
-    "other": "其他",
-}
 
 
 # ---------------------------------------------------------------- audit trail (audit service)

@@ -152,7 +152,8 @@ def test_schedule_clock_and_session_record(deployment: Deployment) -> None:
         # mediation's workers; an agreement in two instalments (as the draft records it,
         # here through the API), then on the workbench's forms: a court that did not invite
         # the room refused beside its form, the inviting court's confirmation (submitted
-        # from the keyboard), the ruling, the first instalment paid; the PDF, not generated
+        # from the keyboard), the ruling, the payment order for the overdue first instalment,
+        # the first instalment paid; the PDF, not generated
         # yet (that needs intake's lookup), is refused beside the download form.
         page.goto(f"/workbench#case/{number}")
         page.wait_for_selector("#agreement-draft:not([hidden])")
@@ -168,9 +169,9 @@ def test_schedule_clock_and_session_record(deployment: Deployment) -> None:
                     {"worker_ref": w.worker_ref, "item": "wages", "amount": "6000.00"}
                     for w in case.workers
                 ],
-                "effective_on": today.isoformat(),
+                "effective_on": (today - timedelta(days=2)).isoformat(),
                 "instalments": [
-                    {"due_on": today.isoformat(), "amount": "9000.00"},
+                    {"due_on": (today - timedelta(days=1)).isoformat(), "amount": "9000.00"},
                     {"due_on": (today + timedelta(days=30)).isoformat(), "amount": "9000.00"},
                 ],
             },
@@ -200,6 +201,17 @@ def test_schedule_clock_and_session_record(deployment: Deployment) -> None:
             "document.getElementById('outcome-result').textContent.includes('裁定')"
         )
         assert "裁定确认有效" in page.inner_text("#outcome-summary")
+        # The first instalment is a day overdue: the payment order may be applied for, at
+        # the inviting court, for the wages outstanding.
+        assert "逾期未付" in page.inner_text("#outcome-instalments")
+        assert "18,000.00 元" in page.inner_text("#payment-order-amount")
+        assert page.input_value("#order_court") == "深圳市南山区人民法院"
+        page.click("#payment-order-form button[type=submit]")
+        page.wait_for_function(
+            "document.getElementById('outcome-result').textContent.includes('支付令')"
+        )
+        assert "前发出支付令" in page.inner_text("#outcome-summary")
+        assert page.is_hidden("#payment-order-form")
         assert page.input_value("#pay_amount") == "9000.00"
         page.click("#payment-form button[type=submit]")
         page.wait_for_function(

@@ -144,7 +144,7 @@ const yuan = (v) => `${Number(v).toLocaleString("zh-CN", {minimumFractionDigits:
 const outcomePath = (suffix) => `api/v1/mediations/${encodeURIComponent(state.current.mediation_number)}/${suffix}`;
 
 async function loadOutcome(m, workers) {
-  for (const id of ["outcome-result", "failure-result", "withdrawal-result", "confirmation-result", "ruling-result", "payment-result", "document-result"]) $(id).textContent = "";
+  for (const id of ["outcome-result", "failure-result", "withdrawal-result", "confirmation-result", "ruling-result", "payment-result", "payment-order-result", "document-result"]) $(id).textContent = "";
   let o;
   try { o = await api(outcomePath("outcome")); }
   catch (error) { $("outcome-section").hidden = true; return; }  // outside the person's districts: nothing to record here
@@ -160,6 +160,7 @@ async function loadOutcome(m, workers) {
       `<dt>已实际支付</dt><dd>${text(yuan(a.recovered))}</dd>` +
       `<dt>司法确认</dt><dd>${c ? `${text(c.court_name)}，${text(c.applied_on)}申请` + (c.ruling ? `；${text(L.confirmation_rulings[c.ruling])}${c.ruling_number ? `（${text(c.ruling_number)}）` : ""}` : "；待裁定")
         : `尚未申请，申请期限至 ${text(a.confirmation_window.due_on)}（还剩${text(a.confirmation_window.days_left)}日）`}</dd>` +
+      `<dt>支付令</dt><dd>${paymentOrderText(a)}</dd>` +
       `<dt>调解协议书</dt><dd>${a.document ? "已生成" : "尚未生成"}</dd></dl>` +
       `<table id="outcome-instalments"><thead><tr><th>分期</th><th>付款期限</th><th>金额</th><th>状态</th></tr></thead><tbody>` +
       a.instalments.map((i) => `<tr><td>第${i.number}期</td><td>${text(i.due_on)}</td><td>${text(yuan(i.amount))}</td>` +
@@ -190,9 +191,25 @@ async function loadOutcome(m, workers) {
   $("payment-form").hidden = !open || !unpaid.length;
   $("pay_number").innerHTML = unpaid.map((i) => `<option value="${i.number}" data-amount="${text(i.amount)}">第${i.number}期（${text(i.due_on)}，${text(yuan(i.amount))}）</option>`).join("");
   $("pay_amount").value = unpaid.length ? unpaid[0].amount : "";
+  const order = a ? a.payment_order_check : null;
+  $("payment-order-form").hidden = !open || !order || !order.eligible;
+  if (order && order.eligible) {
+    $("payment-order-amount").textContent = `可申请金额 ${yuan(order.amount)}（${order.items.map((k) => L.agreement_items[k] || k).join("、")}）`;
+    if (!$("order_court").value) $("order_court").value = o.invited_court || (a.confirmation ? a.confirmation.court_name : "");
+  }
   $("document-form").hidden = !a;
   $("generate-document").textContent = a && a.document ? "重新生成调解协议书" : "生成调解协议书";
-  for (const id of ["applied_on", "decided_on", "paid_on"]) if (!$(id).value) $(id).value = today;
+  for (const id of ["applied_on", "decided_on", "paid_on", "order_applied_on"]) if (!$(id).value) $(id).value = today;
+}
+
+/** The payment order's state in one line: applied (with the court's deadlines), or why not
+ * (yet): the check's reasons come from the rules, in Chinese. */
+function paymentOrderText(a) {
+  const p = a.payment_order;
+  if (p) return text(`${p.court_name}，${p.applied_on}申请，金额 ${yuan(p.amount)}；法院应于${p.acceptance_notice_by}前通知是否受理，${p.order_by}前发出支付令`);
+  const check = a.payment_order_check;
+  if (check.eligible) return "可以申请（见下方表单）";
+  return text(check.reasons.join("；"));
 }
 
 function outcomeForm(formId, resultId, build, suffix, done) {
@@ -225,6 +242,8 @@ outcomeForm("ruling-form", "ruling-result", () => {
 }, "confirmation/ruling");
 outcomeForm("payment-form", "payment-result", () => ({amount: $("pay_amount").value, paid_on: $("paid_on").value, evidence: $("evidence").value}),
   () => `instalments/${encodeURIComponent($("pay_number").value)}/payment`, "已登记付款");
+outcomeForm("payment-order-form", "payment-order-result", () => ({court_name: $("order_court").value.trim(), applied_on: $("order_applied_on").value}),
+  "payment-order", "已登记支付令申请");
 $("pay_number").addEventListener("change", () => { $("pay_amount").value = $("pay_number").selectedOptions[0].dataset.amount; });
 
 $("generate-document").addEventListener("click", async () => {
