@@ -148,6 +148,21 @@ def test_review_resolutions_recompute_store_and_publish_the_clocks(
         and "limitation_expired" not in clock["review"]
     )
     assert clock["note"].startswith("时效中断")
+    # An officer's later override recomputes the clocks from the case's facts, the
+    # interruption among them: the limitation still counts from it.
+    moved = httpx.post(
+        f"{url}/api/v1/cases/{expired.case_number}/override",
+        json={"route": "mediation", "reason": "职工同意先行调解"},
+        headers=signed_in(Role.TRIAGE_OFFICER, districts=("440305",)),
+    )
+    assert moved.status_code == 200, moved.text
+    [after_override] = query(
+        deployment,
+        "SELECT clock FROM clocks c JOIN cases USING (case_id) "
+        "WHERE case_number = $1 AND kind = 'arbitration_limitation'",
+        expired.case_number,
+    )
+    assert json.loads(after_override["clock"])["starts_on"] == interrupted_on.isoformat()
 
     # A confirmed expiry settles the limitation's code and keeps its dates.
     before = limitation(triaged[confirmed.case_number]["clocks"])

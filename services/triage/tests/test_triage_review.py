@@ -75,6 +75,25 @@ def test_an_interruption_restarts_an_expired_limitation() -> None:
     assert after.clocks[0].note.startswith("时效中断")
 
 
+def test_a_recorded_interruption_survives_a_later_recomputation() -> None:
+    """An officer's override or a group recomputes the clocks from the case's facts: the
+    interruption is one of them, so the limitation still counts from it, whatever the new
+    category (a wage claim during employment included)."""
+    restarted_on = TODAY - timedelta(days=3)
+    inputs = ClockInputs(TODAY - timedelta(days=800), None, limitation_restarted_on=restarted_on)
+    for category in ("termination", "wage_arrears"):
+        [limitation, *_] = compute_clocks(
+            inputs,
+            category=category,
+            route="legal_aid",
+            today=TODAY,
+            rules=RULES,
+            calendar=CALENDAR,
+        )
+        assert limitation.starts_on == restarted_on and limitation.note.startswith("时效中断")
+        assert "limitation_expired" not in limitation.review
+
+
 def test_confirming_the_expiry_or_a_suspension_settles_the_code_and_keeps_the_dates() -> None:
     before = clocks(TODAY - timedelta(days=800))
     confirmed = settle(before, "limitation_expiry_confirmed")

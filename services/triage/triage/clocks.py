@@ -46,6 +46,9 @@ class ClockInputs:
 
     knew_on: date | None
     employment_ended_on: date | None
+    # The day an officer recorded the limitation as interrupted (LDA Art. 27 §2): the
+    # limitation counts from it, whatever the category, on every later recomputation.
+    limitation_restarted_on: date | None = None
 
 
 _TITLES: dict[ClockKind, str] = {
@@ -81,6 +84,13 @@ def _limitation(
     inputs: ClockInputs, category: Category, today: date, rules: RuleBook, calendar: LegalCalendar
 ) -> StatutoryClock:
     kind: ClockKind = "arbitration_limitation"
+    restarted = inputs.limitation_restarted_on
+    if restarted is not None:
+        clock = _clock(kind, restarted, today, rules, calendar)
+        clock = clock.model_copy(
+            update={"note": f"时效中断，自{restarted:%Y-%m-%d}重新计算；{clock.note}"}
+        )
+        return _flag_expired(clock, today, rules)
     if category == "wage_arrears" and inputs.employment_ended_on is None:
         return StatutoryClock(
             kind=kind,
@@ -102,7 +112,10 @@ def _limitation(
             review=["start_unknown"],
             note="未记录知道或应当知道权利受侵害的日期，无法计算仲裁时效，请人工核实",
         )
-    clock = _clock(kind, start, today, rules, calendar)
+    return _flag_expired(_clock(kind, start, today, rules, calendar), today, rules)
+
+
+def _flag_expired(clock: StatutoryClock, today: date, rules: RuleBook) -> StatutoryClock:
     if not limitation_expired(clock, today):
         return clock
     handling = rules.handling("limitation.expired", today)

@@ -87,17 +87,14 @@ def resolve(
     if resolution == "limitation_interrupted":
         assert recorded_on is not None
         # Counted from the date recorded whatever the category (an interruption restarts it).
-        restarted = compute_clocks(
-            ClockInputs(recorded_on, None),
-            category="other",
-            route="consultation",
+        by_kind[LIMITATION] = compute_clocks(
+            ClockInputs(None, None, limitation_restarted_on=recorded_on),
+            category=category,
+            route=route,
             today=today,
             rules=rules,
             calendar=calendar,
         )[0]
-        by_kind[LIMITATION] = restarted.model_copy(
-            update={"note": f"时效中断，自{recorded_on:%Y-%m-%d}重新计算；{restarted.note}"}
-        )
         return Resolved(_ordered(by_kind, clocks, []), {})
     if resolution == "limitation_suspended":
         limitation = by_kind.get(LIMITATION)

@@ -178,6 +178,9 @@ def _facts(raw: dict[str, Any]) -> CaseFacts:
         clock_inputs=ClockInputs(
             date.fromisoformat(raw["knew_on"]) if raw["knew_on"] else None,
             date.fromisoformat(raw["employment_ended_on"]) if raw["employment_ended_on"] else None,
+            date.fromisoformat(raw["limitation_restarted_on"])
+            if raw.get("limitation_restarted_on")
+            else None,
         ),
     )
 
@@ -253,6 +256,9 @@ def _facts_json(facts: CaseFacts) -> dict[str, Any]:
         "knew_on": inputs.knew_on.isoformat() if inputs.knew_on else None,
         "employment_ended_on": inputs.employment_ended_on.isoformat()
         if inputs.employment_ended_on
+        else None,
+        "limitation_restarted_on": inputs.limitation_restarted_on.isoformat()
+        if inputs.limitation_restarted_on
         else None,
     }
 
@@ -480,11 +486,15 @@ async def record_review(
                due_on = excluded.due_on""",
         [(case_id, kind, due.get(kind), codes) for kind, codes in confirmed.items()],
     )
-    if resolution == "start_date_recorded" and knew_on is not None:
+    # The date recorded becomes a fact of the case, so a later decision (an officer's
+    # override, a group forming, the daily sweep) counts from it too.
+    fact = {"start_date_recorded": "knew_on", "limitation_interrupted": "limitation_restarted_on"}
+    if resolution in fact and knew_on is not None:
         await conn.execute(
-            "UPDATE cases SET facts = jsonb_set(facts, '{knew_on}', to_jsonb($2::text)) "
+            "UPDATE cases SET facts = jsonb_set(facts, $2::text[], to_jsonb($3::text)) "
             "WHERE case_id = $1",
             case_id,
+            [fact[resolution]],
             knew_on.isoformat(),
         )
 
