@@ -29,4 +29,8 @@ for var in $(compgen -e); do
     esac
 done
 unset WEIQUAN_PG_USER
+# Identity's private signing key: generated (mode 600) on its first start, never committed.
+if [ "$name" = identity ]; then
+    export WEIQUAN_IDENTITY_SIGNING_KEYS_FILE="${WEIQUAN_IDENTITY_SIGNING_KEYS_FILE:-$WEIQUAN_RUN_DIR/identity-signing-keys.json}"
+fi
 exec "$WEIQUAN_ROOT/.venv/bin/python" -m "$name" "$@"

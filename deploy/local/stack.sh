@@ -3,8 +3,8 @@
 #   stack.sh infra-up      install what is missing, init PostgreSQL, start supervisord,
 #                          PostgreSQL and Kafka, and wait until both answer
 #   stack.sh services-up   provision each service's PostgreSQL role and database, start
-#                          intake, triage, projection, identity, audit, mediation, notification, legal_aid and wait for their
-#                          /readyz, then the reverse proxy (nginx) on the one address
+#                          every service (weiquan_shared.settings.SERVICE_PORTS) and wait for
+#                          their /readyz, then the reverse proxy (nginx) on the one address
 #   stack.sh down          stop everything (supervisord included)
 #   stack.sh status        supervisorctl status
 #   stack.sh logs          where the logs are
@@ -15,9 +15,25 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 CONF="$HERE/supervisord.conf"
 SUPERVISORD="$WEIQUAN_ROOT/.venv/bin/supervisord"
 SUPERVISORCTL="$WEIQUAN_ROOT/.venv/bin/supervisorctl"
-# Service name -> HTTP port (the services know their own ports; these must agree).
-declare -A SERVICE_PORTS=([intake]=8101 [triage]=8102 [projection]=8106 [identity]=8107 [audit]=8108 [mediation]=8103 [notification]=8105 [legal_aid]=8104)
-SERVICES=(intake triage projection identity audit mediation notification legal_aid)
+# The services and their HTTP ports, from the one list (deploy/local/services.py reads
+# weiquan_shared.settings.SERVICE_PORTS); supervisord's programs for them are generated too.
+SERVICES_CONF="$WEIQUAN_RUN_DIR/supervisord-services.conf"
+declare -A SERVICE_PORTS=()
+SERVICES=()
+# Needs the virtualenv (install.sh makes it): before it exists there is nothing to list.
+read_services() {
+    [ -x "$WEIQUAN_ROOT/.venv/bin/python" ] || return 0
+    local name port prefix
+    while read -r name port prefix; do
+        SERVICES+=("$name")
+        SERVICE_PORTS[$name]="$port"
+    done < <("$WEIQUAN_ROOT/.venv/bin/python" "$HERE/services.py" list)
+    [ "${#SERVICES[@]}" -gt 0 ] || die "deploy/local/services.py listed no services"
+}
+write_services_conf() {
+    "$WEIQUAN_ROOT/.venv/bin/python" "$HERE/services.py" supervisor "$SERVICES_CONF" \
+        || die "could not write $SERVICES_CONF"
+}
 
 say() { echo "stack: $*"; }
 die() { echo "stack: ERROR: $*" >&2; exit 1; }
@@ -92,7 +108,10 @@ stop_orphans() {
         fi
     fi
     # Services may equally be a developer's own debugging run: only warn.
-    for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m (intake|triage|projection|identity|audit|mediation|notification|legal_aid)\$" || true); do
+    [ "${#SERVICES[@]}" -gt 0 ] || return 0
+    local pattern
+    pattern="$(IFS='|'; echo "${SERVICES[*]}")"
+    for pid in $(pgrep -f "^$WEIQUAN_ROOT/\.venv/bin/python -m ($pattern)\$" || true); do
         # Children of a supervisord (another stack of this clone, e.g. the fault tests') are fine.
         [ "$(ps -o comm= -p "$(ps -o ppid= -p "$pid" | tr -d ' ')" 2>/dev/null)" = supervisord ] && continue
         echo "stack: WARNING: a service runs outside supervisord: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))" >&2
@@ -168,6 +187,7 @@ cmd_infra_up() {
     local t0=$SECONDS
     [ "$(id -u)" -eq 0 ] || die "run as root: PostgreSQL is initialised and supervised as user postgres"
     bash "$HERE/install.sh"
+    read_services
     # install.sh may have just written secrets.env: load it into this shell, which
     # supervisord (and through it every service) inherits.
     . "$HERE/env.sh"
@@ -189,6 +209,7 @@ cmd_infra_up() {
         say "supervisord already running"
     else
         say "starting supervisord"
+        write_services_conf
         # Daemonizes; children inherit this shell's environment (env.sh + secrets).
         # umask 077: supervisord opens its own log before it applies the config's umask.
         (cd "$WEIQUAN_ROOT" && umask 077 && "$SUPERVISORD" -c "$CONF")
@@ -219,6 +240,7 @@ cmd_services_up() {
     done
     # A supervisord started before supervisord.conf changed (a service added, a command
     # changed) still runs the old programs: apply the new config to the services' group.
+    write_services_conf
     sctl update services >/dev/null || die "supervisorctl update services failed (see $WEIQUAN_LOG_DIR/supervisord.log)"
     # Each service's own role and database, made by the provisioning role (weiquan_shared.db).
     "$WEIQUAN_ROOT/.venv/bin/python" -m weiquan_shared.db provision \
@@ -312,6 +334,7 @@ cmd_logs() {
     echo "Follow one with: tail -F $WEIQUAN_LOG_DIR/<name>.log"
 }
 
+[ "${1:-}" = infra-up ] || read_services
 case "${1:-}" in
     infra-up) cmd_infra_up ;;
     services-up) cmd_services_up ;;

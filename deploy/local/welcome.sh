@@ -13,14 +13,23 @@ Weiquan is up. Open one address (sign in, then the navigation bar leads to your 
 Demo accounts (演示账户, one per role; local stack only, from $WEIQUAN_RUN_DIR/demo-accounts.txt):
 TXT
 sed 's/^/  /' "$WEIQUAN_RUN_DIR/demo-accounts.txt"
+# The services from the one list (deploy/local/services.py): "name port prefix" per line.
+prefixes="" ports="" metrics="" identity_port=""
+while read -r name port prefix; do
+    prefixes+="$prefix/  "
+    ports+="$name :$port  "
+    metrics+=":$port/metrics  "
+    [ "$name" = identity ] && identity_port="$port"
+done < <("$WEIQUAN_ROOT/.venv/bin/python" "$(dirname "${BASH_SOURCE[0]}")/services.py" list)
+ports="${ports%  }" metrics="${metrics%  }"
 cat <<TXT
 
 Behind that address (reverse proxy: nginx, $WEIQUAN_RUN_DIR/nginx.conf):
-  /intake/  /triage/  /projection/  /identity/  /audit/  /mediation/  /notification/  /legal-aid/   each service's pages, API and /docs
+  $prefixes each service's pages, API and /docs
 For operations and tests (not for users; each service's own port):
-  services                         intake :8101  triage :8102  projection :8106  identity :8107  audit :8108  mediation :8103  notification :8105  legal_aid :8104
-  metrics                          http://127.0.0.1:8101/metrics  :8102/metrics  :8106/metrics  :8107/metrics  :8108/metrics  :8103/metrics  :8105/metrics  :8104/metrics
-  OIDC discovery                   http://127.0.0.1:8107/.well-known/openid-configuration
+  services                         $ports
+  metrics                          http://127.0.0.1$metrics
+  OIDC discovery                   http://127.0.0.1:$identity_port/.well-known/openid-configuration
   Kafka                            $WEIQUAN_KAFKA_BOOTSTRAP
   PostgreSQL                       $WEIQUAN_PG_HOST:$WEIQUAN_PG_PORT (user $WEIQUAN_PG_USER, password in $WEIQUAN_RUN_DIR/secrets.env)
   logs                             $WEIQUAN_LOG_DIR  (make logs)

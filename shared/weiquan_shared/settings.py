@@ -10,15 +10,17 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Each service's HTTP port on a developer machine (deploy/local, docker-compose.yml).
+# The one list of services: the local stack's programs (deploy/local/services.py), the
+# proxy's routes, the databases provisioned and the benchmark's footprint follow from it.
 SERVICE_PORTS: dict[str, int] = {
     "intake": 8101,
     "triage": 8102,
+    "mediation": 8103,
+    "legal_aid": 8104,
     "notification": 8105,
     "projection": 8106,
     "identity": 8107,
     "audit": 8108,
-    "mediation": 8103,
-    "legal_aid": 8104,
 }
 
 # CPU priority (Unix niceness) by service. People wait on the front door (an operator on

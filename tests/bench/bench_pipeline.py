@@ -17,19 +17,11 @@ from pathlib import Path
 from tests.bench.__main__ import Bench
 from tests.bench.load import offer_load, percentile
 from tests.support.stack import Deployment
+from weiquan_shared.settings import SERVICE_PORTS
 
-# Every service with a consumer or in the page path; identity issues no token here (the load
-# signs in with the tests' issuer) but counts in the footprint.
-SERVICES = (
-    "intake",
-    "triage",
-    "projection",
-    "identity",
-    "audit",
-    "mediation",
-    "notification",
-    "legal_aid",
-)
+# Every service (all have a consumer or are in the page path); identity issues no token here
+# (the load signs in with the tests' issuer) but counts in the footprint.
+SERVICES = tuple(SERVICE_PORTS)
 
 
 async def dashboard_arrivals(
