@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +27,7 @@ from projection.queues import QUEUES, QueueCase, queues_of
 from tests.support.kafka import publish_events, read_topic
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, EventEnvelope, decode, new_event
@@ -40,16 +39,6 @@ NANSHAN, BAOAN = "440305", "440306"
 OFFICER = "triage-officer-nanshan"  # a triage officer of 南山区
 OPERATOR = "operator-city"  # an operator of both districts
 TERMINATION = 2  # demo.STORIES: a dispute whose limitation runs from the date of knowledge
-
-
-def wait_until(check: Callable[[], Any], what: str, timeout_s: float = 90) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 class Pipeline:
@@ -207,8 +196,10 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
         totals = pipeline.get("/api/v1/dashboard")["totals"]
         return totals["cases"] == len(pipeline.cases) and totals["awaiting_triage"] == 0
 
-    wait_until(triaged, "every case triaged in projection")
-    wait_until(lambda: pipeline.get("/api/v1/dashboard")["figures"]["repeat_employers"], "flag")
+    wait_until(triaged, what="every case triaged in projection")
+    wait_until(
+        lambda: pipeline.get("/api/v1/dashboard")["figures"]["repeat_employers"], what="flag"
+    )
 
     # Responsible people, as intake records them (later than any set at registration).
     at = datetime.now(UTC)
@@ -253,7 +244,7 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
             assert counts == {queue: len(want[queue]) for queue in QUEUES}
         return True
 
-    wait_until(lambda: queues_match(set()), "the queues to follow the rules")
+    wait_until(lambda: queues_match(set()), what="the queues to follow the rules")
     mine = pipeline.queue("mine", Role.TRIAGE_OFFICER, **officer)
     assert mine == {risky, others[0], repeat[0]}
     assert risky in pipeline.queue("at_risk", Role.TRIAGE_OFFICER, **officer)
@@ -294,7 +285,7 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
 
     while still := resolved.json()["still_to_review"]:
         flags = list(still)
-        wait_until(lambda: flags_of(unknown) == flags, "the flags still to review")  # noqa: B023
+        wait_until(lambda: flags_of(unknown) == flags, what="the flags still to review")  # noqa: B023
         resolved = httpx.post(
             f"{deployment['triage'].url}/api/v1/cases/{unknown}/review",
             json={"resolution": "dates_checked", "note": "已核对节假日安排"},
@@ -304,7 +295,7 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
         assert resolved.status_code == 200, resolved.text
     wait_until(
         lambda: unknown not in pipeline.queue("review", Role.TRIAGE_OFFICER, **officer),
-        "the resolved case to leave the review queue",
+        what="the resolved case to leave the review queue",
     )
     assert pipeline.counts(Role.TRIAGE_OFFICER, **officer)["review"] == before - 1
     page = pipeline.get(f"/api/v1/cases/{unknown}", Role.TRIAGE_OFFICER, **officer)
@@ -328,7 +319,7 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
         assert response.status_code == 200, response.text
     wait_until(
         lambda: figures(pipeline)["totals"]["cases"] == before_figures["totals"]["cases"] - 2,
-        "the voided cases to leave the figures",
+        what="the voided cases to leave the figures",
     )
     after_figures = figures(pipeline)
     workers = sum(len(body["workers"]) for body in gone.values())
@@ -365,5 +356,5 @@ def test_queues_review_flag_and_a_voided_case_through_the_pipeline(
     assert voided_page["case"]["state_name"] == "已作废"
     assert voided_page["events"][-1]["text"].startswith("案件已作废：测试来电")
     # ... and every queue.
-    wait_until(lambda: queues_match(set(gone)), "the voided cases to leave every queue")
+    wait_until(lambda: queues_match(set(gone)), what="the voided cases to leave every queue")
     assert risky not in pipeline.queue("mine", Role.TRIAGE_OFFICER, **officer)

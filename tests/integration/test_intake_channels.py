@@ -25,6 +25,7 @@ from wechatpy.crypto import WeChatCrypto
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 from weiquan_shared.envelope import decode
@@ -167,7 +168,9 @@ def test_a_reused_key_with_another_body_is_a_conflict_never_a_replay(
         is True
     )
 
-    # Nothing of the refused submissions was stored or announced.
+    # Nothing of the refused submissions was stored or announced (the relay publishes a
+    # moment after each answer: wait for the two accepted ones, then count).
+    wait_until(lambda: len(events(deployment, "case.reported")) >= 2)
     reported = events(deployment, "case.reported")
     assert sorted(p.channel_ref for _, p, _ in reported) == sorted(
         [first_call["call_id"], group["desk_submission_id"]]
@@ -366,6 +369,7 @@ def test_wechat_msg_id_is_deduplicated_per_openid(deployment: Deployment) -> Non
     # Each sender's redelivery still gets its own earlier reply.
     assert first.send("同意", msg_id=first.msg_id) == first_done
     assert second.send("同意", msg_id=second.msg_id) == second_replies[-1]
+    wait_until(lambda: len(events(deployment, "case.reported")) >= len(numbers))
     reported = events(deployment, "case.reported")
     assert sorted(p.case_number for _, p, _ in reported) == sorted(numbers)
     assert len({p.channel_ref for _, p, _ in reported}) == 1  # the same last MsgId

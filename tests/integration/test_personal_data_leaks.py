@@ -16,8 +16,6 @@ import asyncio
 import random
 import re
 import secrets
-import time
-from collections.abc import Callable
 
 import httpx
 import pytest
@@ -27,6 +25,7 @@ from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeW
 from tests.support.kafka import read_topic
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import consultation, hotline_call, walk_in_group, wechat_answers
 
@@ -45,14 +44,6 @@ def dashed_mobile(mobile: str) -> str:
 
 def dashed_id(id_number: str) -> str:
     return f"{id_number[:6]}-{id_number[6:14]}-{id_number[14:]}"
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the pipeline did not get there in time")
-        time.sleep(0.5)
 
 
 def forms(value: str) -> set[str]:

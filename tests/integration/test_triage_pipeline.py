@@ -6,7 +6,6 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from tests.integration.test_walking_skeleton import wait_for_dashboard
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event
@@ -41,13 +41,6 @@ def query(deployment: Deployment, sql: str, *args: Any) -> list[dict[str, Any]]:
             await conn.close()
 
     return asyncio.run(run())
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.5)
 
 
 def test_replayed_case_reported_yields_one_decision(deployment: Deployment) -> None:
@@ -109,7 +102,15 @@ def test_thirty_calls_over_a_week_become_one_critical_group(deployment: Deployme
             assert response.status_code == 201, response.text
             numbers.append(response.json()["case_number"])
 
-    wait_until(lambda: len(events(deployment, "case.triaged")) == CASES)
+    # The upgrades and the flag are published by the outbox relay a moment after the
+    # decisions they rode with: wait for them too before reading the story off Kafka.
+    wait_until(
+        lambda: (
+            len(events(deployment, "case.triaged")) == CASES
+            and len(events(deployment, "case.retriaged")) >= 9
+            and len(events(deployment, "employer.flagged")) >= 1
+        )
+    )
 
     # In triage's database: one group, thirty linked cases, every one critical, flagged.
     groups = query(deployment, "SELECT group_id, case_count, worker_count FROM groups")

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from tests.integration.test_triage_pipeline import events, query, wait_until
+from tests.integration.test_triage_pipeline import events, query
 from tests.support.kafka import produce_raw
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef
