@@ -59,6 +59,10 @@ ALREADY = "您已评价过本次服务，感谢您的支持。每份调查只能
 NO_SURVEY = "您目前没有待评价的满意度调查。如需咨询或登记维权，请拨打 12351 职工服务热线。"
 
 
+# A signature parameter; missing or empty, the signature check refuses it (403).
+Sig = Annotated[str, Query(max_length=64)]
+
+
 class WeChatCallbackSettings(BaseSettings):
     """The official account's server configuration (公众号后台 → 设置与开发 → 基本配置 →
     服务器配置, 明文模式): the token entered there."""
@@ -133,17 +137,20 @@ def build_wechat_router(
             log.warning("wechat callback refused: timestamp out of window")
             raise HTTPException(403, "时间戳超出允许范围：请求可能被重放")
 
-    Sig = Annotated[str, Query(max_length=64)]
-
     @router.get("/wechat/callback", summary="公众号服务器地址验证（微信调用）")
     async def verify(
-        signature: Sig, timestamp: Sig, nonce: Sig, echostr: Annotated[str, Query(max_length=128)]
+        echostr: Annotated[str, Query(max_length=128)],
+        signature: Sig = "",
+        timestamp: Sig = "",
+        nonce: Sig = "",
     ) -> Response:
         checked(signature, timestamp, nonce)
         return Response(echostr, media_type="text/plain")
 
     @router.post("/wechat/callback", summary="公众号消息（微信调用）：职工回复 1–5 评价服务")
-    async def message(signature: Sig, timestamp: Sig, nonce: Sig, request: Request) -> Response:
+    async def message(
+        request: Request, signature: Sig = "", timestamp: Sig = "", nonce: Sig = ""
+    ) -> Response:
         checked(signature, timestamp, nonce)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
