@@ -201,6 +201,15 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
             unsigned = client.post(callback, content=text_message(openid, "1"))
             assert unsigned.status_code == 403
 
+            # Hostile or broken XML, even correctly signed: a 400 with a Chinese message.
+            for body in (
+                '<!DOCTYPE xml [<!ENTITY a "5">]><xml><Content>&a;</Content></xml>',
+                '<?xml version="1.0" encoding="x-unknown"?><xml/>',
+                "<xml><Content>5",
+            ):
+                broken = client.post(callback, params=signed(), content=body)
+                assert broken.status_code == 400 and "微信 XML" in broken.json()["detail"], body
+
             not_a_score = client.post(
                 callback, params=signed(), content=text_message(openid, "律师很好")
             )

@@ -159,7 +159,7 @@ def build_wechat_router(
             raise HTTPException(400, "消息不是有效的微信 XML")
         try:
             root = ET.fromstring(body)
-        except ET.ParseError as exc:
+        except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: encoding="x"
             raise HTTPException(400, "消息不是有效的微信 XML") from exc
         openid, account = _field(root, "FromUserName"), _field(root, "ToUserName")
         if not openid or not account:
