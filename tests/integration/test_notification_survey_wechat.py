@@ -214,8 +214,11 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
                 callback, params=signed(), content=text_message(openid, "律师很好")
             )
             assert "请回复数字 1 到 5" in reply_text(not_a_score, openid)
+            # WeChat adds the sender's OpenID to the query too: it must not reach the log.
             answered = client.post(
-                callback, params=signed(), content=text_message(openid, "5 律师很负责")
+                callback,
+                params={**signed(), "openid": openid},
+                content=text_message(openid, "5 律师很负责"),
             )
             assert "感谢您的评价（5 分：很满意）" in reply_text(answered, openid)
             again = client.post(callback, params=signed(), content=text_message(openid, "1"))
