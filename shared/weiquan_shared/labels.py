@@ -75,6 +75,7 @@ NOTIFICATION_TEMPLATES = {
     "mediation_instalment_overdue": "协议款项逾期提醒",
     "mediation_expired": "调解期满告知",
     "mediation_survey": "满意度调查",
+    "legal_aid_survey": "法律援助满意度调查",
     "legal_aid_denied": "不予法律援助告知",
     "legal_aid_granted": "法律援助决定通知",
 }

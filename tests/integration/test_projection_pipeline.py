@@ -241,4 +241,4 @@ def test_mixed_data_set_figures_match_the_inputs(deployment: Deployment) -> None
     )
     summary = book["工作总结"]["A1"].value
     assert summary.startswith(f"{today().year}年全年，全市共受理劳动争议案件{len(in_year)}件")
-    assert "待法律援助服务上线后纳入统计" in summary
+    assert "本期尚未收回法律援助的职工满意度评价" in summary

@@ -29,7 +29,9 @@ from weiquan_shared.events import (
 pytestmark = pytest.mark.integration
 
 
-def answered(number: str, district: str, score: int) -> tuple[str, Envelope]:
+def answered(
+    number: str, district: str, score: int, about: str | None = None
+) -> tuple[str, Envelope]:
     payload = SurveyAnswered(
         survey_id=uuid.uuid4(),
         case_id=uuid.uuid4(),
@@ -38,6 +40,8 @@ def answered(number: str, district: str, score: int) -> tuple[str, Envelope]:
         score=score,
         has_comment=False,
         answered_at=datetime.now(UTC),
+        about=about,
+        about_id=uuid.uuid4() if about else None,
     )
     envelope = new_event(
         payload,
@@ -74,8 +78,10 @@ def test_satisfaction_is_counted_once_by_district_through_replays_and_a_rebuild(
     url = deployment["projection"].url
     events = [
         answered("440305-2026-000101", "440305", 5),
-        answered("440305-2026-000102", "440305", 4),
+        answered("440305-2026-000102", "440305", 4, about="mediation"),
         answered("440306-2026-000201", "440306", 2),
+        # About legal aid: legal aid's figure (recorded by legal aid), not this one.
+        answered("440305-2026-000109", "440305", 1, about="legal_aid"),
     ]
     # The first answer republished under a new event id (same survey): still one answer.
     kind, first = events[0]

@@ -10,6 +10,11 @@ changes nothing).
   offered, an application for each case of the mediation, *from mediation*, waiting for the
   officer to confirm the worker wants aid.
 - ``case.voided``: the case's open application closes as voided.
+- ``survey.answered`` about legal aid (notification's survey at ``legal_aid.closed``,
+  answered by its link or a WeChat reply): the application's satisfaction, recorded as an
+  officer's entry would be (``legal_aid.satisfaction_recorded``). The first answer stands:
+  an application already holding a satisfaction (the officer's, or another worker's
+  answer) keeps it; answers about a mediation are not legal aid's.
 """
 
 from __future__ import annotations
@@ -30,10 +35,13 @@ from weiquan_shared.events import (
     CaseVoided,
     MediationExpired,
     MediationFailed,
+    SurveyAnswered,
 )
+from weiquan_shared.logging import get_logger
 from weiquan_shared.uow import UnitOfWork
 
 PROVISIONAL_RULE = "route.provisional_legal_aid"
+log = get_logger(__name__)
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -167,3 +175,28 @@ def register_handlers(consumer: EventConsumer, ctx: Context) -> None:
                     today=china_today(),
                     cause=envelope,
                 )
+
+    @consumer.handles_batch(SurveyAnswered)
+    async def on_survey(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        for envelope, answer in events:
+            if answer.about != "legal_aid":
+                continue
+            if answer.about_id is not None:
+                row = await uow.conn.fetchrow(
+                    "SELECT * FROM applications WHERE application_id = $1 FOR UPDATE",
+                    answer.about_id,
+                )
+            else:  # a survey issued by hand names the case only (one application per case)
+                row = await uow.conn.fetchrow(
+                    "SELECT * FROM applications WHERE case_id = $1 FOR UPDATE", answer.case_id
+                )
+            if row is None or row["status"] != "closed" or row["satisfaction"] is not None:
+                log.info(
+                    "survey answer not recorded",
+                    survey_id=str(answer.survey_id),
+                    why="no such closed application"
+                    if row is None or row["status"] != "closed"
+                    else "satisfaction already recorded",
+                )
+                continue
+            await store.record_satisfaction(uow, row, answer.score, cause=envelope)

@@ -768,7 +768,9 @@ async def close(
     )
 
 
-async def record_satisfaction(uow: UnitOfWork, row: asyncpg.Record, satisfaction: int) -> None:
+async def record_satisfaction(
+    uow: UnitOfWork, row: asyncpg.Record, satisfaction: int, cause: Envelope | None = None
+) -> None:
     if row["status"] != "closed":
         raise Refused(409, "结案后才能登记满意度")
     if row["satisfaction"] is not None:
@@ -781,6 +783,7 @@ async def record_satisfaction(uow: UnitOfWork, row: asyncpg.Record, satisfaction
     uow.emit(
         LegalAidSatisfactionRecorded(**names(row), satisfaction=satisfaction, recorded_at=now()),
         subject=str(row["application_id"]),
+        caused_by=cause,
     )
 
 

@@ -26,6 +26,7 @@ from notification.sender import ChannelSender, Timing
 from notification.survey import SurveyLinks
 from notification.survey_api import build_survey_routers
 from notification.timing import QuietHours, RateLimit, RetryPolicy
+from notification.wechat_reply import WeChatCallbackSettings, build_wechat_router
 from weiquan_shared.logging import get_logger
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.service_client import ServiceTokenClient
@@ -113,6 +114,7 @@ def create_app() -> tuple[FastAPI, Settings]:
             workers=own.workers_per_channel,
             poll_s=own.poll_s,
             survey_link=survey_link if links else None,
+            openid_ref=links.openid_ref if links else None,
         )
         background.append((f"sender-{channel.name}", sender.run))
     app = create_service_app(
@@ -124,6 +126,7 @@ def create_app() -> tuple[FastAPI, Settings]:
         routers=[
             *build_routers(runtime.pool, channels),
             *build_survey_routers(runtime, lambda: links),
+            build_wechat_router(runtime, lambda: links, WeChatCallbackSettings()),
         ],
         consumer=consumer,
         publishes_events=True,

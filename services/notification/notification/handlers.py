@@ -1,4 +1,4 @@
-"""The consumer: intake's, triage's, mediation's and legal aid's (its decisions) events
+"""The consumer: intake's, triage's, mediation's and legal aid's (its decisions, its closure) events
 become rows of the outbox toward people.
 
 Nothing is sent here. A batch's messages are inserted in the batch's transaction (with
@@ -30,6 +30,7 @@ from weiquan_shared.events import (
     CaseReported,
     CaseRetriaged,
     CaseTriaged,
+    LegalAidClosed,
     LegalAidDenied,
     LegalAidGranted,
 )
@@ -63,6 +64,14 @@ def _plan_for(
     return [(event_id, event_type, case, m) for m in messages]
 
 
+def survey_about(event_type: str, payload: dict[str, Any]) -> tuple[str, str, str]:
+    """What a closure's survey asks about: ``mediation`` or ``legal_aid``, and the
+    mediation's or application's id and number (carried by ``survey.answered``)."""
+    if event_type.startswith("legal_aid."):
+        return "legal_aid", payload["application_id"], payload["application_number"]
+    return "mediation", payload["mediation_id"], payload["mediation_number"]
+
+
 class SurveyKeyMissing(RuntimeError):
     """A closure calls for a survey and no signing key is configured: the event is retried
     and then dead-lettered with this reason (to be replayed once the key is set), never
@@ -70,15 +79,20 @@ class SurveyKeyMissing(RuntimeError):
 
 
 async def _issue_surveys(
-    conn: asyncpg.Connection, links: SurveyLinks | None, planned: list[Planned]
+    conn: asyncpg.Connection,
+    links: SurveyLinks | None,
+    planned: list[Planned],
+    payloads: dict[uuid.UUID, dict[str, Any]],
 ) -> list[Planned]:
-    """Issue the survey of every survey message planned (one per case and worker, as when
-    a person issues one): its row with the link's hash, in the batch's transaction. A case
-    and worker that already has a survey (issued by hand, or by this event before: a
-    replay) gets no message: once per case and worker."""
+    """Issue the survey of every survey message planned (one per case, worker and subject,
+    as when a person issues one): its row with the link's hash and what it asks about (the
+    mediation or the legal-aid application, from the event's payload in ``payloads`` by
+    event id), in the batch's transaction. A case and worker that already has a survey on
+    that subject (issued by hand, or by this event before: a replay) gets no message: once
+    per case, worker and subject."""
     wanted = {
-        (case["case_id"], m.recipient.ref): case
-        for _, _, case, m in planned
+        (case["case_id"], m.recipient.ref): (case, survey_about(event_type, payloads[event_id]))
+        for event_id, event_type, case, m in planned
         if m.rule.template in SURVEY_TEMPLATES
     }
     if not wanted:
@@ -87,13 +101,14 @@ async def _issue_surveys(
         raise SurveyKeyMissing("WEIQUAN_NOTIFICATION_SURVEY_KEY is not set")
     issued: dict[tuple[uuid.UUID, str], dict[str, str]] = {}
     now = datetime.now(UTC)
-    for (case_id, worker_ref), case in wanted.items():
+    for (case_id, worker_ref), (case, (about, about_id, about_number)) in wanted.items():
         survey_id = uuid.uuid4()
         token, expires = links.issue(survey_id, now)
         inserted = await conn.fetchval(
             "INSERT INTO surveys (id, case_id, case_number, district_code, worker_ref, "
-            "token_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-            "ON CONFLICT (case_id, worker_ref) DO NOTHING RETURNING id",
+            "token_hash, expires_at, about, about_id, about_number) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "ON CONFLICT (case_id, worker_ref, about) DO NOTHING RETURNING id",
             survey_id,
             case_id,
             case["case_number"],
@@ -101,6 +116,9 @@ async def _issue_surveys(
             worker_ref,
             token_hash(token),
             expires,
+            about,
+            uuid.UUID(str(about_id)),
+            about_number,
         )
         if inserted is not None:
             issued[(case_id, worker_ref)] = {
@@ -141,6 +159,7 @@ def register_handlers(
         ids = [e.case_id for _, e in events]
         cases = await store.known_cases(conn, ids)
         planned: list[Planned] = []
+        payloads: dict[uuid.UUID, dict[str, Any]] = {}
         for envelope, event in events:
             planned += _plan_for(
                 book,
@@ -151,31 +170,36 @@ def register_handlers(
             )
         for row in await store.take_waiting(conn, ids):
             payload = row["payload"]
+            payloads[row["event_id"]] = payload
             planned += _plan_for(
                 book, row["event_id"], row["event_type"], payload, cases[row["case_id"]]
             )
-        planned = await _issue_surveys(conn, links, planned)
+        planned = await _issue_surveys(conn, links, planned, payloads)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added)
 
-    @consumer.handles_batch(CaseTriaged, CaseRetriaged, LegalAidGranted, LegalAidDenied)
+    @consumer.handles_batch(
+        CaseTriaged, CaseRetriaged, LegalAidGranted, LegalAidDenied, LegalAidClosed
+    )
     async def on_decisions(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
         conn = uow.conn
-        # A walk-in's legal-aid decision names no case: intake holds no contact to tell it by
-        # (the officer hands the written decision over at the desk).
+        # A walk-in's legal-aid decision or closure names no case: intake holds no contact
+        # to tell it by (the officer hands the written decision over at the desk).
         events = [(envelope, e) for envelope, e in events if e.case_id is not None]
         cases = await store.known_cases(conn, [e.case_id for _, e in events])
         planned: list[Planned] = []
+        payloads: dict[uuid.UUID, dict[str, Any]] = {}
         waiting = []
         for envelope, event in events:
             payload = event.model_dump(mode="json")
+            payloads[envelope.event_id] = payload
             case = cases.get(event.case_id)
             if case is None:
                 waiting.append((envelope.event_id, envelope.event_type, event.case_id, payload))
                 continue
             planned += _plan_for(book, envelope.event_id, envelope.event_type, payload, case)
         await store.wait_for_case(conn, waiting)
-        planned = await _issue_surveys(conn, links, planned)
+        planned = await _issue_surveys(conn, links, planned, payloads)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))
 
@@ -194,9 +218,11 @@ def register_handlers(
         conn = uow.conn
         cases = await store.known_cases(conn, [c for _, e in events for c in e.case_ids])
         planned: list[Planned] = []
+        payloads: dict[uuid.UUID, dict[str, Any]] = {}
         waiting = []
         for envelope, event in events:
             payload = event.model_dump(mode="json")
+            payloads[envelope.event_id] = payload
             for case_id, number in zip(event.case_ids, event.case_numbers, strict=True):
                 per_case = {**payload, PER_CASE_FIELD: number}
                 case = cases.get(case_id)
@@ -205,6 +231,6 @@ def register_handlers(
                     continue
                 planned += _plan_for(book, envelope.event_id, envelope.event_type, per_case, case)
         await store.wait_for_case(conn, waiting)
-        planned = await _issue_surveys(conn, links, planned)
+        planned = await _issue_surveys(conn, links, planned, payloads)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))

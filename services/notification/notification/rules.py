@@ -34,14 +34,21 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 Channel = Literal["sms", "wechat", "email"]
 RecipientKind = Literal["worker", "employer", "mediator", "lawyer"]
 # What a rule's conditions may test, computed for each event by ``facts``.
-CONDITION_KEYS = ("case_channel", "route", "route_changed", "result")
+CONDITION_KEYS = ("case_channel", "route", "route_changed", "result", "reason")
 # Variables no event carries, filled by the sender at send time: the survey link is a
 # credential (whoever holds it answers), so it is never stored with the message nor shown
 # in the delivery log (``SEND_TIME_SHOWN``).
 SEND_TIME_VARIABLES = frozenset({"link"})
 SEND_TIME_SHOWN = {"link": "（满意度调查链接，仅发给职工本人）"}
 # Templates that carry a survey link: the consumer issues the survey with the message.
-SURVEY_TEMPLATES = frozenset({"sms/mediation_survey", "wechat/mediation_survey"})
+SURVEY_TEMPLATES = frozenset(
+    {
+        "sms/mediation_survey",
+        "wechat/mediation_survey",
+        "sms/legal_aid_survey",
+        "wechat/legal_aid_survey",
+    }
+)
 # Dates and times in messages are the workers' local time.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 # An event naming several cases (mediation) becomes one message set per case: the handler
@@ -68,11 +75,14 @@ class Conditions(BaseModel):
     route: list[str] | None = None
     route_changed: bool | None = None
     result: list[str] | None = None
+    reason: list[str] | None = None  # legal_aid.closed's closure reason
 
     def hold(self, facts: Mapping[str, Any]) -> bool:
         if self.case_channel is not None and facts.get("case_channel") not in self.case_channel:
             return False
         if self.result is not None and facts.get("result") not in self.result:
+            return False
+        if self.reason is not None and facts.get("reason") not in self.reason:
             return False
         if self.route is not None and facts.get("route") not in self.route:
             return False
@@ -193,6 +203,7 @@ def facts(event_type: str, payload: Mapping[str, Any], case_channel: str | None)
         "case_channel": case_channel,
         "route": payload.get("route"),
         "result": payload.get("result"),
+        "reason": payload.get("reason"),
     }
     previous = payload.get("previous")
     if isinstance(previous, Mapping):
@@ -210,11 +221,12 @@ def addressees(event_type: str, payload: Mapping[str, Any]) -> Collection[str] |
       group's elected representatives (LDA Art. 7, ``parties.representatives_elected``);
       else every worker of the case.
     - ``mediation.expired``: the workers it names (``worker_refs``); all when empty.
+    - ``legal_aid.closed``: the application's workers (``worker_refs``); all when empty.
     """
     parties = payload.get("parties")
     if isinstance(parties, Mapping) and parties.get("representatives_elected"):
         return set(parties.get("workers") or [])
-    if event_type == "mediation.expired" and payload.get("worker_refs"):
+    if event_type in ("mediation.expired", "legal_aid.closed") and payload.get("worker_refs"):
         return set(payload["worker_refs"])
     return None
 

@@ -18,6 +18,7 @@ its own workers, so a slow or failing provider holds back only its own channel.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,6 +86,7 @@ class ChannelSender:
         poll_s: float = 0.5,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         survey_link: Callable[[Mapping[str, Any]], str] | None = None,
+        openid_ref: Callable[[str], bytes] | None = None,
     ) -> None:
         self.runtime = runtime
         self.channel = channel
@@ -95,6 +97,9 @@ class ChannelSender:
         self.clock = clock
         # Makes a survey message's link from its variables (survey id, expiry) at send time.
         self.survey_link = survey_link
+        # A keyed hash of an OpenID: kept with a survey sent by WeChat, so that the worker's
+        # reply to the official account finds it (the OpenID itself is not kept).
+        self.openid_ref = openid_ref
         self.actor = Actor.system(runtime.settings.service_name)
 
     async def run(self) -> None:
@@ -183,6 +188,16 @@ class ChannelSender:
                 )
             else:
                 await self._sent(uow, row, attempts, sent, masked, now)
+                if (
+                    row["channel"] == "wechat"
+                    and row["template_id"] in SURVEY_TEMPLATES
+                    and self.openid_ref is not None
+                ):
+                    await conn.execute(
+                        "UPDATE surveys SET wechat_ref = $2 WHERE id = $1",
+                        uuid.UUID(row["variables"]["survey_id"]),
+                        self.openid_ref(delivery.address),
+                    )
             return True
 
     def _held_until(self, row: Any, now: datetime) -> datetime | None:

@@ -54,6 +54,13 @@ class SurveyLinks:
         sender at send time."""
         return f"{survey_id.hex}.{expires}.{self._signature(survey_id, expires)}"
 
+    def openid_ref(self, openid: str) -> bytes:
+        """A keyed hash of a WeChat OpenID (HMAC-SHA256 under a key derived from the survey
+        key): what a survey keeps to match a reply to the official account, never the
+        OpenID itself."""
+        derived = hmac.new(self.key, b"wechat-openid", hashlib.sha256).digest()
+        return hmac.new(derived, openid.encode(), hashlib.sha256).digest()
+
     def check(self, token: str, now: datetime) -> uuid.UUID:
         """The survey a link is for; InvalidLink or ExpiredLink otherwise."""
         try:

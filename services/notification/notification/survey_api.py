@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
-from typing import Annotated
+from typing import Annotated, Literal
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Request
@@ -21,6 +21,7 @@ from weiquan_shared.envelope import Actor
 from weiquan_shared.events import SurveyAnswered
 from weiquan_shared.redaction import redact_text
 from weiquan_shared.service import Runtime
+from weiquan_shared.uow import UnitOfWork
 
 SURVEY_ISSUERS = allow(Role.SUPERVISOR, Role.ADMIN, Role.MEDIATOR, Role.LEGAL_AID_OFFICER)
 # The worker answering through the link: not signed in, named by the channel only.
@@ -34,6 +35,9 @@ PAGE_HEADERS = {
 
 class SurveyIn(BaseModel):
     worker: int = Field(default=0, ge=0, le=500, title="职工序号（从 0 开始）")
+    about: Literal["mediation", "legal_aid"] = Field(
+        default="mediation", title="调查对象：mediation 调解，legal_aid 法律援助"
+    )
 
 
 class SurveyOut(BaseModel):
@@ -74,6 +78,47 @@ def _link_problem(exc: Exception) -> HTMLResponse:
     if isinstance(exc, ExpiredLink):
         return _page("链接已过期", "<p>此调查链接已过期，感谢您的关注。</p>", 410)
     return _page("链接无效", "<p>链接不完整或有误，请从短信中完整打开。</p>", 404)
+
+
+async def record_answer(
+    uow: UnitOfWork,
+    survey: asyncpg.Record,
+    score: int,
+    comment: str,
+    now: datetime,
+    answered_by: Literal["link", "wechat"],
+) -> bool:
+    """Record a survey's answer once and publish ``survey.answered``; False when it was
+    already answered (the same single-use rule for the link and for a WeChat reply:
+    ``answered_at`` is set by the statement that checks it is still empty)."""
+    updated = await uow.conn.fetchval(
+        "UPDATE surveys SET answered_at = $2, score = $3, comment = $4, answered_by = $5 "
+        "WHERE id = $1 AND answered_at IS NULL RETURNING id",
+        survey["id"],
+        now,
+        score,
+        comment or None,
+        answered_by,
+    )
+    if updated is None:
+        return False
+    uow.emit(
+        SurveyAnswered(
+            survey_id=survey["id"],
+            case_id=survey["case_id"],
+            case_number=survey["case_number"],
+            district_code=survey["district_code"],
+            score=score,
+            has_comment=bool(comment),
+            answered_at=now,
+            about=survey["about"],
+            about_id=survey["about_id"],
+            about_number=survey["about_number"],
+            answered_by=answered_by,
+        ),
+        subject=str(survey["case_id"]),
+    )
+    return True
 
 
 def build_survey_routers(
@@ -126,8 +171,8 @@ def build_survey_routers(
         async with runtime.unit_of_work(actor) as uow:
             inserted = await uow.conn.fetchval(
                 "INSERT INTO surveys (id, case_id, case_number, district_code, worker_ref, "
-                "token_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                "ON CONFLICT (case_id, worker_ref) DO NOTHING RETURNING id",
+                "token_hash, expires_at, about) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                "ON CONFLICT (case_id, worker_ref, about) DO NOTHING RETURNING id",
                 survey_id,
                 case["case_id"],
                 case_number,
@@ -135,6 +180,7 @@ def build_survey_routers(
                 case["worker_refs"][body.worker],
                 token_hash(token),
                 expires,
+                body.about,
             )
             if inserted is None:
                 raise HTTPException(409, "该职工的满意度调查已发出，不能重复生成")
@@ -143,7 +189,7 @@ def build_survey_routers(
                 case_id=case["case_id"],
                 case_number=case_number,
                 district_code=case["district_code"],
-                detail=f"worker {body.worker}",
+                detail=f"worker {body.worker}, about {body.about}",
             )
         root = request.scope.get("root_path", "")
         return SurveyOut(survey_id=survey_id, link=f"{root}/survey/{token}", expires_at=expires)
@@ -182,28 +228,8 @@ def build_survey_routers(
         comment = redact_text(raw_comment.strip()[:500]) if isinstance(raw_comment, str) else ""
         now = clock()
         async with runtime.unit_of_work(SURVEY_TAKER) as uow:
-            updated = await uow.conn.fetchval(
-                "UPDATE surveys SET answered_at = $2, score = $3, comment = $4 "
-                "WHERE id = $1 AND answered_at IS NULL RETURNING id",
-                opened["id"],
-                now,
-                score,
-                comment or None,
-            )
-            if updated is None:
+            if not await record_answer(uow, opened, score, comment, now, "link"):
                 return _page("您已提交过", "<p>感谢您的评价，此链接已使用。</p>", 410)
-            uow.emit(
-                SurveyAnswered(
-                    survey_id=opened["id"],
-                    case_id=opened["case_id"],
-                    case_number=opened["case_number"],
-                    district_code=opened["district_code"],
-                    score=score,
-                    has_comment=bool(comment),
-                    answered_at=now,
-                ),
-                subject=str(opened["case_id"]),
-            )
         return _page("提交成功", f"<p>感谢您的评价（{score} 分：{SCORES[score]}）。</p>")
 
     return [issuing, answering]

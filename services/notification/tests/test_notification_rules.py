@@ -453,3 +453,49 @@ def test_a_closure_that_ended_the_dispute_surveys_the_workers(result: str, surve
 def test_every_template_has_a_chinese_name_for_the_case_timeline() -> None:
     names = {rule.template.partition("/")[2] for rule in rule_book().rules}
     assert names <= set(labels.NOTIFICATION_TEMPLATES), names - set(labels.NOTIFICATION_TEMPLATES)
+
+
+@pytest.mark.parametrize(
+    ("reason", "surveyed"),
+    [
+        ("concluded_award", True),
+        ("concluded_settlement", True),
+        ("concluded_judgment", True),
+        ("concluded_enforcement", True),
+        ("withdrawn_by_worker", True),
+        ("withdrawn_documents", False),
+        ("denied", False),
+        ("declined_by_worker", False),
+        ("voided", False),
+        ("terminated", False),
+    ],
+)
+def test_a_legal_aid_closure_after_aid_surveys_the_applying_workers(
+    reason: str, surveyed: bool
+) -> None:
+    payload = {"case_number": "440305-2026-000008", "reason": reason, "worker_refs": ["b" * 64]}
+    planned = plan(
+        rule_book(),
+        "legal_aid.closed",
+        payload,
+        case_channel="wechat",
+        workers=["a" * 64, "b" * 64],
+    )
+    # Only the applying worker (the second); WeChat goes to the first worker only.
+    expected = [("sms/legal_aid_survey", 1)] if surveyed else []
+    assert sorted((m.rule.template, m.recipient.position) for m in planned) == expected
+    if surveyed:
+        text = render("sms/legal_aid_survey", {**planned[0].variables, "link": "https://x/s/t"})
+        assert "法律援助已办结" in text and text.endswith("https://x/s/t")
+        everyone = plan(
+            rule_book(),
+            "legal_aid.closed",
+            {**payload, "worker_refs": ["a" * 64, "b" * 64]},
+            case_channel="wechat",
+            workers=["a" * 64, "b" * 64],
+        )
+        wechat = [m for m in everyone if m.rule.channel == "wechat"]
+        assert [m.recipient.position for m in wechat] == [0]
+        assert "回复数字1-5" in render(
+            "wechat/legal_aid_survey", {**wechat[0].variables, "link": "https://x/s/t"}
+        )

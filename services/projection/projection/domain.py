@@ -142,6 +142,7 @@ FACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "score",
         "answered_at",
         "day",
+        "about",
     ),
     "fact_consultation": (
         "event_id",
@@ -578,7 +579,9 @@ def _review_resolved(envelope: Envelope, resolved: CaseReviewResolved) -> Facts:
 
 def _survey(envelope: Envelope, answer: SurveyAnswered) -> Facts:
     """A worker's satisfaction answer: a figure only (no timeline line: the score is the
-    worker's view of the people who work the case, not a step of it)."""
+    worker's view of the people who work the case, not a step of it). An answer about legal
+    aid is kept with its ``about`` but counted in legal aid's figure (legal aid records it
+    as the application's satisfaction), not in the survey figure (mediation's)."""
     facts = Facts()
     facts.add(
         "fact_survey",
@@ -591,6 +594,7 @@ def _survey(envelope: Envelope, answer: SurveyAnswered) -> Facts:
             answer.score,
             answer.answered_at,
             china_day(answer.answered_at),
+            answer.about,
         ),
     )
     return facts

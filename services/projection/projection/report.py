@@ -128,12 +128,20 @@ def summary_paragraph(data: ReportData) -> str:
     said_rate = data.satisfaction
     if said_rate["answers"]:
         parts.append(
-            f"结案后向职工发放满意度调查，收回评价{said_rate['answers']}份，"
+            f"调解结案后向职工发放满意度调查，收回评价{said_rate['answers']}份，"
             f"其中“满意”“很满意”{said_rate['satisfied']}份，满意率{percent(said_rate['rate'])}。"
         )
     else:
-        parts.append("本期尚未收回职工满意度评价。")
-    parts.append("法律援助办结率与满意率等数据，待法律援助服务上线后纳入统计。")
+        parts.append("本期尚未收回调解的职工满意度评价。")
+    la = f.get("legal_aid")
+    if la and la["answered"]:
+        parts.append(
+            f"法律援助结案后收回职工评价{la['answered']}件，"
+            f"其中“满意”“很满意”{la['satisfied']}件，满意率{percent(la['satisfaction_rate'])}"
+            "（目标≥95%）。"
+        )
+    else:
+        parts.append("本期尚未收回法律援助的职工满意度评价。")
     return "".join(parts)
 
 
@@ -237,9 +245,15 @@ def workbook(data: ReportData) -> bytes:
     rows += legal_aid_rows(f["legal_aid"])
     sat = data.satisfaction
     rows += [
-        ["职工满意度评价（收回份数）", sat["answers"], "份", "满意度评价"],
+        ["职工满意度评价（调解，收回份数）", sat["answers"], "份", "满意度评价"],
         ["  其中：满意、很满意（4–5分）", sat["satisfied"], "份", "满意度评价"],
-        ["满意率（4–5分份数 ÷ 收回份数）", percent(sat["rate"]), "", "满意度评价"],
+        ["调解满意率（4–5分份数 ÷ 收回份数）", percent(sat["rate"]), "", "满意度评价"],
+        [
+            "法律援助满意率（4–5分件数 ÷ 已评价件数，目标≥95%）",
+            percent(f["legal_aid"]["satisfaction_rate"]),
+            f"{f['legal_aid']['satisfied']}/{f['legal_aid']['answered']}件",
+            "满意度评价",
+        ],
     ]
     rows += [
         [f"满意率：{d['name']}", percent(d["rate"]), f"{d['answers']}份", "满意度评价"]

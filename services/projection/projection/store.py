@@ -663,9 +663,12 @@ async def queue_items(
 # the period (the answer's local day) and districts; each survey once (distinct survey id,
 # whatever events carried it); a voided case's answers count nowhere.
 SATISFIED_FROM = 4
+# Mediation's surveys (and answers older than ``about``, all mediations'): legal aid's
+# answers count in legal aid's figure (``legal_aid.figures``), recorded by legal aid.
 _SURVEYS = """
     FROM fact_survey f
-    WHERE {where} AND NOT EXISTS (SELECT 1 FROM fact_void v WHERE v.case_id = f.case_id)
+    WHERE {where} AND f.about IS DISTINCT FROM 'legal_aid'
+      AND NOT EXISTS (SELECT 1 FROM fact_void v WHERE v.case_id = f.case_id)
 """
 
 
@@ -696,7 +699,8 @@ async def satisfaction(conn: asyncpg.Connection, filters: Filters) -> dict[str, 
         "answers": answers,
         "satisfied": satisfied,
         "rate": rate(satisfied, answers),
-        "definition": "评价为“满意”或“很满意”（4–5分）的份数 ÷ 收回的评价份数（每份调查计一次）",
+        "definition": "调解结案后的满意度调查：评价为“满意”或“很满意”（4–5分）的份数 ÷ "
+        "收回的评价份数（每份调查计一次）；法律援助的满意率见法律援助（每件申请计一次）",
         "by_district": by_district,
     }
 

@@ -166,16 +166,24 @@ def test_ordinary_text_and_numbers_are_written_unchanged() -> None:
 def test_the_report_says_the_satisfaction_rate_and_lists_each_answer() -> None:
     book = load_workbook(io.BytesIO(report.workbook(data([case(1, "某公司")], []))))
     overview = [row for row in book["汇总"].iter_rows(values_only=True)]
-    assert ("满意率（4–5分份数 ÷ 收回份数）", "87.5%", None, "满意度评价") in overview
+    assert ("调解满意率（4–5分份数 ÷ 收回份数）", "87.5%", None, "满意度评价") in overview
+    # Legal aid's rate beside mediation's (legal aid's figure: one per application).
+    assert (
+        "法律援助满意率（4–5分件数 ÷ 已评价件数，目标≥95%）",
+        "100%",
+        "2/2件",
+        "满意度评价",
+    ) in overview
     assert ("满意率：南山区", "87.5%", "8份", "满意度评价") in overview
     answers = list(book["满意度评价"].iter_rows(min_row=2, values_only=True))
     assert [a[0] for a in answers] == ["440305-2026-000001"] and answers[0][3] == 5
     paragraph = report.summary_paragraph(data([], []))
     assert "收回评价8份" in paragraph and "满意率87.5%" in paragraph
+    assert "法律援助结案后收回职工评价2件" in paragraph and "满意率100%（目标≥95%）" in paragraph
     none = report.ReportData(
         **{**data([], []).__dict__, "satisfaction": {**SATISFACTION, "answers": 0, "rate": None}}
     )
-    assert "本期尚未收回职工满意度评价" in report.summary_paragraph(none)
+    assert "本期尚未收回调解的职工满意度评价" in report.summary_paragraph(none)
 
 
 def test_the_report_states_legal_aid_figures_instead_of_pending() -> None:

@@ -69,15 +69,27 @@ class NotificationFailed(EventPayload):
     failed_at: AwareDatetime
 
 
+SurveyAbout = Literal["mediation", "legal_aid"]
+SurveyChannel = Literal["link", "wechat"]
+
+
 @register
 class SurveyAnswered(EventPayload):
     """A worker answered the satisfaction survey of a case (a 1–5 score) through its
-    signed, single-use link. The optional comment stays in notification, redacted."""
+    signed, single-use link or by replying to the official account. The optional comment
+    stays in notification, redacted.
+
+    ``about`` / ``about_id`` / ``about_number`` (optional, added within v1: older events
+    have none, and a consumer reads a missing ``about`` as the case's mediation) say what
+    the survey asked about: the mediation (its id and number) or the legal-aid application
+    (its id and number) whose closure issued it. Legal aid records the answer as the
+    application's satisfaction.
+    """
 
     event_type: ClassVar[str] = "survey.answered"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "notification"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "legal_aid")
 
     survey_id: uuid.UUID
     case_id: uuid.UUID
@@ -86,3 +98,15 @@ class SurveyAnswered(EventPayload):
     score: int = Field(ge=1, le=5, description="1 很不满意 … 5 很满意")
     has_comment: bool
     answered_at: AwareDatetime
+    about: SurveyAbout | None = Field(
+        default=None, description="What the survey asked about; null: an older event"
+    )
+    about_id: uuid.UUID | None = Field(
+        default=None, description="The mediation's or legal-aid application's id"
+    )
+    about_number: str | None = Field(
+        default=None, max_length=40, description="e.g. TJ-440305-2026-000001, FY-440305-…"
+    )
+    answered_by: SurveyChannel | None = Field(
+        default=None, description="The link's page, or a reply to the official account"
+    )

@@ -84,7 +84,9 @@ async function refresh() {
     $("kpi-awaiting").textContent = d.totals.awaiting_triage;
     const rate = (r) => (r === null ? "—" : `${Math.round(r * 1000) / 10}%`);
     $("kpi-satisfaction").textContent = rate(d.satisfaction.rate);
-    $("kpi-satisfaction-label").textContent = `满意率（收回评价 ${d.satisfaction.answers} 份）`;
+    $("kpi-satisfaction-label").textContent = `调解满意率（收回评价 ${d.satisfaction.answers} 份）`;
+    $("kpi-satisfaction-legal-aid").textContent = rate(d.legal_aid.satisfaction_rate);
+    $("kpi-satisfaction-legal-aid-label").textContent = `法律援助满意率（已评价 ${d.legal_aid.answered} 件，目标≥95%）`;
     $("satisfaction-by-district").innerHTML = d.satisfaction.by_district.length
       ? d.satisfaction.by_district.map((x) => `<li><button type="button" class="link" data-district="${esc(x.code)}">${esc(x.name)}：${rate(x.rate)}（${x.satisfied}/${x.answers} 份）</button></li>`).join("")
       : "<li>本期尚未收回评价</li>";
