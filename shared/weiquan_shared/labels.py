@@ -249,6 +249,7 @@ AUDIT_ACTIONS = {
     "case.contact_recorded": "记录联系职工",
     "case.assigned": "指定承办人",
     "case.consent_recorded": "记录职工单独同意",
+    "case.employer_contact_recorded": "记录用人单位联系人",
     "case.voided": "作废案件",
     "case.review_resolved": "处理人工核实事项",
     "report.downloaded": "下载报表",
