@@ -77,6 +77,9 @@ NOTIFICATION_TEMPLATES = {
     "mediation_survey": "满意度调查",
     "legal_aid_denied": "不予法律援助告知",
     "legal_aid_granted": "法律援助决定通知",
+    "employer_session_scheduled": "调解时间地点通知（用人单位）",
+    "employer_session_moved": "调解改期通知（用人单位）",
+    "employer_reminder_letter": "工会劳动法律监督提示函",
 }
 RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).

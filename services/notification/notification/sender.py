@@ -280,6 +280,14 @@ def _subject(row: Any) -> str:
 
 def _address(row: Any, contacts: CaseContacts) -> str:
     channel = row["channel"]
+    if row["recipient_kind"] == "employer":
+        employer = contacts.employer
+        address = (
+            {"sms": employer.mobile, "email": employer.email}.get(channel) if employer else None
+        )
+        if not address:
+            raise PermanentFailure(f"intake holds no employer {channel} contact for the case")
+        return address
     if channel == "sms":
         mobile = contacts.mobiles.get(row["worker_position"])
         if mobile is None:
