@@ -332,8 +332,12 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
 
     letter, invitation, move = got["employer_email"]
     assert str(letter["Subject"]) == f"工会劳动法律监督提示函（{EMPLOYER}）"
-    body = letter.get_content()
+    body = letter.get_body(preferencelist=("plain",)).get_content()
     assert f"{EMPLOYER}：" in body and "已有3件" in body and "深圳市南山区总工会" in body
+    [pdf] = list(letter.iter_attachments())
+    assert pdf.get_filename() == "工会劳动法律监督提示函.pdf"
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content().startswith(b"%PDF-")
     assert str(invitation["Subject"]) == f"劳动争议调解通知（案件编号 {second}）"
     assert f"{starts.month}月{starts.day}日 14:30在{ROOM}进行" in invitation.get_content()
     assert str(move["Subject"]) == f"劳动争议调解改期通知（案件编号 {second}）"

@@ -33,6 +33,7 @@ from notification.channels.base import (
     TransientFailure,
 )
 from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts
+from notification.letter import PDF_LETTERS, render_pdf
 from notification.rules import SURVEY_TEMPLATES, placeholders, render, wechat_fields
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared.db import DATABASE_UNAVAILABLE
@@ -208,6 +209,10 @@ class ChannelSender:
                 raise PermanentFailure("survey links are not configured (no signing key)")
             variables = {**variables, "link": self.survey_link(variables)}
         text = render(row["template_id"], variables)
+        attachments = []
+        if (filename := PDF_LETTERS.get(row["template_id"])) is not None:
+            # The letter as a PDF of the same text (WeasyPrint: CPU-bound, in a thread).
+            attachments.append((filename, await asyncio.to_thread(render_pdf, text)))
         return Delivery(
             message_id=row["id"],
             template_id=row["template_id"],
@@ -215,6 +220,7 @@ class ChannelSender:
             text=text,
             params=[variables[name] for name in placeholders(row["template_id"])],
             fields=wechat_fields(text) if row["channel"] == "wechat" else {},
+            attachments=attachments,
         )
 
     async def _sent(

@@ -11,6 +11,7 @@ import pytest
 
 from notification.channels.base import PermanentFailure
 from notification.contacts import CaseContacts, EmployerContact, _employer
+from notification.letter import PDF_LETTERS, letter_html, render_pdf
 from notification.rules import employer_ref, plan, render, rule_book
 from notification.sender import _address
 
@@ -123,3 +124,22 @@ def test_intakes_answer_is_read_tolerantly_and_the_right_address_is_chosen() -> 
     assert _address(
         {"channel": "sms", "recipient_kind": "worker", "worker_position": 0}, contacts
     ) == ("+8613800000000")
+
+
+def test_the_letter_is_also_a_pdf_of_the_same_text() -> None:
+    variables = {
+        "employer_name": "深圳市鹏程建筑劳务有限公司",
+        "district": "南山区",
+        "case_count": "3",
+        "window_days": "90",
+        "flagged_on": "2026年12月2日",
+    }
+    text = render("email/employer_reminder_letter", variables)
+    html = letter_html(text)
+    assert "<h1>工会劳动法律监督提示函</h1>" in html
+    assert '<p class="to">深圳市鹏程建筑劳务有限公司：</p>' in html
+    assert '<p class="sign first">深圳市南山区总工会</p><p class="sign">2026年12月2日</p>' in html
+    assert "总工办发〔2021〕9号" in html
+    pdf = render_pdf(text)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+    assert PDF_LETTERS == {"email/employer_reminder_letter": "工会劳动法律监督提示函.pdf"}
