@@ -54,6 +54,12 @@ ROOM = "南山区职工服务中心调解室"
 PUBLIC_URL = "https://12351.example.org/notification"
 # A termination without notice: a claim, no group, no migrant-wage rule: mediation.union.
 STORY = 2
+EMPLOYER_SMS = ["sms/employer_session_scheduled", "sms/employer_session_moved"]
+EMPLOYER_EMAIL = [
+    "email/employer_reminder_letter",
+    "email/employer_session_scheduled",
+    "email/employer_session_moved",
+]
 SMS_TEMPLATE = {provider: ours for ours, provider in SMS_TEMPLATE_IDS.items()}
 WECHAT_TEMPLATE = {provider: ours for ours, provider in WECHAT_TEMPLATE_IDS.items()}
 
@@ -310,10 +316,7 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
         "sms/mediation_agreement_reached",
         "sms/mediation_survey",
     ]
-    assert inbox.templates("employer_sms") == [
-        "sms/employer_session_scheduled",
-        "sms/employer_session_moved",
-    ]
+    assert inbox.templates("employer_sms") == EMPLOYER_SMS
     got = {who: [m for _, m in inbox.got[phone]] for who, phone in inbox.names.items()}
 
     # The case numbers, the session's place and times, the survey link.
@@ -330,17 +333,19 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
     assert employer_sms[0].params == [f"{starts.month}月{starts.day}日", "14:30", ROOM]
     assert employer_sms[1].params == [f"{moved_to.month}月{moved_to.day}日", "10:00", ROOM]
 
+    assert inbox.templates("employer_email") == [
+        f"工会劳动法律监督提示函（{EMPLOYER}）",
+        f"劳动争议调解通知（案件编号 {second}）",
+        f"劳动争议调解改期通知（案件编号 {second}）",
+    ]
     letter, invitation, move = got["employer_email"]
-    assert str(letter["Subject"]) == f"工会劳动法律监督提示函（{EMPLOYER}）"
     body = letter.get_body(preferencelist=("plain",)).get_content()
     assert f"{EMPLOYER}：" in body and "已有3件" in body and "深圳市南山区总工会" in body
     [pdf] = list(letter.iter_attachments())
     assert pdf.get_filename() == "工会劳动法律监督提示函.pdf"
     assert pdf.get_content_type() == "application/pdf"
     assert pdf.get_content().startswith(b"%PDF-")
-    assert str(invitation["Subject"]) == f"劳动争议调解通知（案件编号 {second}）"
     assert f"{starts.month}月{starts.day}日 14:30在{ROOM}进行" in invitation.get_content()
-    assert str(move["Subject"]) == f"劳动争议调解改期通知（案件编号 {second}）"
     assert f"改为{moved_to.month}月{moved_to.day}日 10:00在{ROOM}进行" in move.get_content()
     assert f"原定{starts.month}月{starts.day}日 14:30的调解取消" in move.get_content()
     # The letter is recorded on the latest flagged case with an employer email: the second.
@@ -350,6 +355,14 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
         "WHERE template_id = 'email/employer_reminder_letter'",
     )
     assert rows == [{"case_number": second, "recipient_kind": "employer", "status": "sent"}]
+    # Intake audited each lookup of the employer's contact as notification, with its purpose.
+    employer_lookups = [
+        e["payload"]
+        for e in events(deployment, "audit.recorded")
+        if e["payload"]["action"] == "pii.looked_up" and "employer" in e["payload"]["reason"]
+    ]
+    assert sorted(p["reason"] for p in employer_lookups) == sorted([*EMPLOYER_SMS, *EMPLOYER_EMAIL])
+    assert all("employer_contact" in p["detail"] for p in employer_lookups)
     # The employer's contact never crossed Kafka: its events name the channels only.
     recorded = events(deployment, "case.employer_contact_recorded")
     assert sorted((e["payload"]["recorded_by"], e["payload"]["channels"]) for e in recorded) == [
