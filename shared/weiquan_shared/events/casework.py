@@ -149,7 +149,7 @@ class CaseEmployerContactRecorded(EventPayload):
     event_type: ClassVar[str] = "case.employer_contact_recorded"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "intake"
-    consumers: ClassVar[tuple[str, ...]] = ("notification",)
+    consumers: ClassVar[tuple[str, ...]] = ("notification", "projection")
 
     case_id: uuid.UUID
     case_number: str
