@@ -78,6 +78,9 @@ NOTIFICATION_TEMPLATES = {
     "legal_aid_survey": "法律援助满意度调查",
     "legal_aid_denied": "不予法律援助告知",
     "legal_aid_granted": "法律援助决定通知",
+    "employer_session_scheduled": "调解时间地点通知（用人单位）",
+    "employer_session_moved": "调解改期通知（用人单位）",
+    "employer_reminder_letter": "工会劳动法律监督提示函",
 }
 RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).
@@ -244,6 +247,7 @@ AUDIT_ACTIONS = {
     "case.contact_recorded": "记录联系职工",
     "case.assigned": "指定承办人",
     "case.consent_recorded": "记录职工单独同意",
+    "case.employer_contact_recorded": "记录用人单位联系人",
     "case.voided": "作废案件",
     "case.review_resolved": "处理人工核实事项",
     "report.downloaded": "下载报表",

@@ -80,3 +80,11 @@ def mask_id_number(id_number: str) -> str:
     if len(id_number) < 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_email(email: str) -> str:
+    """li.jingli@pengcheng.cn → l***@pengcheng.cn (the domain says which employer)."""
+    local, at, domain = email.strip().partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"

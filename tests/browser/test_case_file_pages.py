@@ -101,6 +101,8 @@ def test_an_operator_logs_a_call_works_its_case_and_finds_it_again(
     page.fill("#workers-0-id_number", "11010519491231002X")
     page.fill("#employer-name", "深圳市鹏程建筑劳务有限公司")
     page.select_option("#employer-district_code", NANSHAN)
+    page.fill("#employer-contact-name", "李经理")
+    page.fill("#employer-contact-email", "hr@pengcheng.example.cn")
     page.fill("#description", "公司拖欠三个月工资共24000元。")
     page.fill("#demands", "要求支付拖欠工资")
     page.check("#consent-agreed")
@@ -171,6 +173,20 @@ def test_an_operator_logs_a_call_works_its_case_and_finds_it_again(
         "() => document.getElementById('consent').textContent.startsWith('职工同意向人民法院提供')"
     )
     timeline_says(page, "职工同意向人民法院提供案件信息")
+
+    # The employer's contact from the form, masked; corrected here with a mobile added.
+    page.wait_for_function(
+        "() => document.getElementById('employer-contact').textContent.includes('h***@')"
+    )
+    assert "李*理" in (page.text_content("#employer-contact") or "")
+    page.fill("#employer-contact-form-name", "李经理")
+    page.fill("#employer-contact-form-mobile", "139 8765 4321")
+    page.fill("#employer-contact-form-email", "hr@pengcheng.example.cn")
+    page.click("#employer-contact-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('employer-contact').textContent.includes('139****4321')"
+    )
+    assert "13987654321" not in (page.text_content("#employer-contact") or "")
 
     # A masked value shown once, with a reason (asked for first, beside the parties).
     page.click("#parties button.reveal >> nth=1")

@@ -4,6 +4,7 @@ and its 4xx answers in Chinese."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import date, timedelta
@@ -403,3 +404,61 @@ def test_finding_a_case_by_what_people_know(deployment: Deployment) -> None:
     limited = httpx.post(searches, json={"query": "欧阳明月", "reason": "call_back"}, headers=me)
     assert limited.status_code == 429 and "过于频繁" in limited.json()["message"]
     assert find(number)[0]["case_number"] == number  # not limited
+
+
+def test_the_employers_contact_from_the_case_page_sealed_masked_refused_in_chinese(
+    deployment: Deployment,
+) -> None:
+    deployment.start("intake")
+    url = deployment["intake"].url
+    me = operator()
+    number = register(url, hotline_call(random.Random(1615), story=2, district=HOME), me)
+    contact = f"{url}/api/v1/cases/{number}/employer-contact"
+    assert httpx.get(contact, headers=me).json()["recorded"] is False
+    for body, words in (
+        ({"name": "李经理"}, "至少填写用人单位联系人的手机号或电子邮箱"),
+        ({"email": "hr at pengcheng"}, "电子邮箱格式不正确"),
+        ({"mobile": "1391234"}, "手机号"),
+    ):
+        refused = httpx.put(contact, json=body, headers=me)
+        assert refused.status_code == 422, (body, refused.text)
+        assert words in refused.json()["message"], refused.text
+    body = {"name": "李经理", "mobile": "139 1234 0000", "email": "HR@PengCheng.example.cn"}
+    saved = httpx.put(contact, json=body, headers=me)
+    assert saved.status_code == 200, saved.text
+    shown = httpx.get(contact, headers=me).json()
+    assert (shown["name"], shown["mobile"], shown["email"]) == (
+        "李*理",
+        "139****0000",
+        "H***@pengcheng.example.cn",
+    )
+    # Another district's operator finds nothing; a lawyer does not work cases here.
+    assert httpx.get(contact, headers=operator(districts=(OTHER,))).status_code == 404
+    assert httpx.put(contact, json=body, headers=signed_in(Role.LAWYER)).status_code == 403
+    # Sealed at rest; the event names the channels only.
+    stored = query(
+        deployment, "SELECT employer_contact_enc FROM cases WHERE case_number = $1", number
+    )
+    assert b"13912340000" not in stored and b"pengcheng" not in stored
+    [(_, recorded, _)] = events(deployment, "case.employer_contact_recorded")
+    assert recorded.channels == ["mobile", "email"] and recorded.recorded_by == "case_page"
+    # A voided case takes no more changes.
+    voided = httpx.post(
+        f"{url}/api/v1/cases/{number}/void",
+        json={"reason": "test_call"},
+        headers=signed_in(Role.SUPERVISOR),
+    )
+    assert voided.status_code == 200, voided.text
+    late = httpx.put(contact, json=body, headers=me)
+    assert late.status_code == 409 and "已作废" in late.json()["message"]
+
+
+def query(deployment: Deployment, sql: str, *args: object) -> bytes:
+    async def run() -> bytes:
+        conn = await deployment.connect("intake")
+        try:
+            return bytes(await conn.fetchval(sql, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())

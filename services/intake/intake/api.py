@@ -208,9 +208,18 @@ class PartiesOut(BaseModel):
     employer_credit_code: str | None
 
 
+class EmployerContactOut(BaseModel):
+    name: str | None = Field(description="联系人姓名（未记录为 null）")
+    mobile: str | None
+    email: str | None
+
+
 class ContactsOut(BaseModel):
     workers: list[WorkerContact]
     wechat_openid: str | None
+    employer: EmployerContactOut | None = Field(
+        default=None, description="用人单位联系人（未记录为 null）"
+    )
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -502,9 +511,10 @@ def build_routers(
     @services.get(
         "/cases/{case_number}/contacts",
         response_model=ContactsOut,
-        summary="职工联系方式（仅供通知服务在发送时调用，记入审计）",
-        description="通知服务以自身的服务凭证（client_credentials）在发送短信或微信消息时"
-        "取得职工手机号与微信 OpenID；不缓存，每次调用记入审计（purpose 为模板编号）。"
+        summary="职工与用人单位联系人的联系方式（仅供通知服务在发送时调用，记入审计）",
+        description="通知服务以自身的服务凭证（client_credentials）在发送短信、微信消息或邮件时"
+        "取得职工手机号、微信 OpenID 与用人单位联系人（姓名、手机号、电子邮箱）；"
+        "不缓存，每次调用记入审计（purpose 为模板编号）。"
         "示例：GET /api/v1/internal/cases/440305-2026-000123/contacts?purpose=sms/case_accepted",
         responses={404: {"description": "没有这个案件"}, **_ERRORS},
     )
@@ -521,6 +531,11 @@ def build_routers(
         return ContactsOut(
             workers=[WorkerContact(position=p, mobile=m) for p, m in sorted(found.mobiles.items())],
             wechat_openid=found.wechat_openid,
+            employer=EmployerContactOut(
+                name=found.employer.name, mobile=found.employer.mobile, email=found.employer.email
+            )
+            if found.employer
+            else None,
         )
 
     @documents.get(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from intake.api import MobileSearchReason
 from intake.casefile import CaseFileError, CaseFileStore, SearchLimit
-from intake.domain import Text, mobile_index
+from intake.domain import EmployerContactIn, Text, mobile_index
 from intake.domain_casework import (
     AssignmentIn,
     ConsentPut,
@@ -28,6 +28,7 @@ from intake.domain_casework import (
     name_index,
     recognise,
 )
+from intake.employer_contact import EmployerContact
 from weiquan_shared import labels
 from weiquan_shared.access import allow
 from weiquan_shared.auth import Principal, Role
@@ -80,6 +81,15 @@ class ConsentOut(BaseModel):
     case_number: str
     scopes: list[ConsentScope]
     wording_version: str
+
+
+class EmployerContactShown(BaseModel):
+    case_number: str
+    recorded: bool = Field(description="是否已记录用人单位联系人")
+    name: str | None = Field(description="联系人姓名（已脱敏）", examples=["李*"])
+    mobile: str | None = Field(description="手机号（已脱敏）", examples=["139****5678"])
+    email: str | None = Field(description="电子邮箱（已脱敏）", examples=["h***@pengcheng.cn"])
+    recorded_at: datetime | None
 
 
 class VoidedOut(BaseModel):
@@ -294,6 +304,63 @@ def build_casefile_routers(
         return ConsentOut(
             case_number=case_number[:40], scopes=scopes, wording_version=body.wording_version
         )
+
+    def shown(
+        number: str, contact: EmployerContact | None, at: datetime | None
+    ) -> EmployerContactShown:
+        return EmployerContactShown(
+            case_number=number,
+            recorded=contact is not None,
+            name=contact.name if contact else None,
+            mobile=contact.mobile if contact else None,
+            email=contact.email if contact else None,
+            recorded_at=at,
+        )
+
+    @working.get(
+        "/cases/{case_number}/employer-contact",
+        response_model=EmployerContactShown,
+        summary="用人单位联系人（已脱敏）",
+        description="案件页显示的用人单位联系人：姓名、手机号、电子邮箱均已脱敏。"
+        "示例：GET /api/v1/cases/440305-2026-000123/employer-contact",
+        responses={404: _CASE_ERRORS[404]},
+    )
+    async def employer_contact(
+        case_number: str, principal: Annotated[Principal, CASE_WORKER]
+    ) -> EmployerContactShown | JSONResponse:
+        try:
+            found, at = await store().employer_contact(
+                acting(principal), case_number[:40], principal.districts
+            )
+        except CaseFileError as error:
+            return _refused(error)
+        return shown(case_number[:40], found, at)
+
+    @working.put(
+        "/cases/{case_number}/employer-contact",
+        response_model=EmployerContactShown,
+        summary="记录或更正用人单位联系人（加密保存，用于调解通知和提示函）",
+        description=(
+            "联系人姓名、手机号、电子邮箱均可不填，但手机号和电子邮箱至少填一项；每次提交的是"
+            "完整的联系人（替换原记录）。加密保存，答复与页面只显示脱敏后的内容；发布的 "
+            "case.employer_contact_recorded 事件只说明可用的联系方式，不含任何联系人信息。"
+            '示例：{"name": "李经理", "mobile": "139 1234 5678", '
+            '"email": "hr@pengcheng.example.cn"}'
+        ),
+        responses=_CASE_ERRORS,
+    )
+    async def record_employer_contact(
+        case_number: str, body: EmployerContactIn, principal: Annotated[Principal, CASE_WORKER]
+    ) -> EmployerContactShown | JSONResponse:
+        number = case_number[:40]
+        try:
+            at = await store().record_employer_contact(
+                acting(principal), number, principal.districts, body
+            )
+        except CaseFileError as error:
+            return _refused(error)
+        contact = EmployerContact(body.name, body.mobile, body.email).masked()
+        return shown(number, contact, at)
 
     @supervising.post(
         "/cases/{case_number}/void",

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import asyncpg
 
+from intake import employer_contact
+from intake.domain import EmployerContactIn
 from intake.domain_casework import (
     AssignmentIn,
     AssignmentRefused,
@@ -27,6 +29,7 @@ from intake.domain_casework import (
     decide_assignment,
     distinct_scopes,
 )
+from intake.employer_contact import EmployerContact
 from weiquan_shared.consent import Gate
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events.casework import (
@@ -471,6 +474,42 @@ class CaseFileStore:
                 obtained_by="case_page",
             )
         return distinct_scopes(scopes)
+
+    # ------------------------------------------------------------------ employer's contact
+
+    async def employer_contact(
+        self, actor: Actor, number: str, districts: Sequence[str]
+    ) -> tuple[EmployerContact | None, datetime | None]:
+        """The employer's contact person, masked (as the case page shows it)."""
+        async with self._uow(actor) as uow:
+            case = await uow.conn.fetchrow(
+                "SELECT id, employer_contact_enc, employer_contact_at FROM cases "
+                "WHERE case_number = $1 AND district_code = ANY($2::text[])",
+                number,
+                list(districts),
+            )
+            if case is None:
+                raise not_found(number)
+            found = employer_contact.unseal(self._cipher, case["id"], case["employer_contact_enc"])
+        return (found.masked() if found else None), case["employer_contact_at"]
+
+    async def record_employer_contact(
+        self, actor: Actor, number: str, districts: Sequence[str], contact: EmployerContactIn
+    ) -> datetime:
+        """Record (or correct) the employer's contact person from the case page."""
+        async with self._uow(actor) as uow:
+            case = await self._case(uow, number, districts)
+            if case["voided_at"] is not None:
+                raise _voided(number, "修改用人单位联系人")
+            return await employer_contact.record(
+                uow,
+                self._cipher,
+                case["id"],
+                number,
+                case["district_code"],
+                contact,
+                "case_page",
+            )
 
     # ------------------------------------------------------------------ voiding
 

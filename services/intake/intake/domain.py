@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from intake.domain_identifiers import (
@@ -167,6 +170,55 @@ class WorkerIn(BaseModel):
         return value
 
 
+EMAIL_SHAPE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _email(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not EMAIL_SHAPE.fullmatch(value):
+        raise ValueError("电子邮箱格式不正确，应如 hr@pengcheng.example.cn")
+    local, _, domain = value.partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+Email = Annotated[
+    str,
+    Field(title="电子邮箱", max_length=254, examples=["hr@pengcheng.example.cn"]),
+    AfterValidator(_email),
+]
+
+
+class EmployerContactIn(BaseModel):
+    """Whom the union writes to at the employer (联系人): a session's invitation, the union's
+    reminder letter. Every field is optional, but a mobile or an email is needed to reach
+    anyone. Stored encrypted in intake; asked for by notification at send time."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Text | None = Field(default=None, title="联系人姓名", max_length=50, examples=["李经理"])
+    mobile: Mobile | None = Field(default=None, title="联系人手机号")
+    email: Email | None = Field(default=None, title="联系人电子邮箱")
+
+    @field_validator("name", "mobile", "email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> EmployerContactIn:
+        if self.mobile is None and self.email is None:
+            raise ValueError("请至少填写用人单位联系人的手机号或电子邮箱中的一项")
+        return self
+
+    def channels(self) -> list[Literal["mobile", "email"]]:
+        found: list[Literal["mobile", "email"]] = []
+        if self.mobile:
+            found.append("mobile")
+        if self.email:
+            found.append("email")
+        return found
+
+
 class EmployerIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -183,6 +235,12 @@ class EmployerIn(BaseModel):
     address: Text | None = Field(default=None, title="单位地址", max_length=200)
     district_code: DistrictCode
     industry: Text | None = Field(default=None, title="行业", max_length=50, examples=["建筑业"])
+    contact: EmployerContactIn | None = Field(
+        default=None,
+        title="用人单位联系人",
+        description="知道时填写：联系人姓名、手机号、电子邮箱（至少一种联系方式），"
+        "用于通知调解时间地点和工会的提示函",
+    )
 
     @field_validator("credit_code", mode="before")
     @classmethod
@@ -380,6 +438,9 @@ def submission_digest(submission: DisputeIn | ConsultationIn) -> str:
     if isinstance(submission, DisputeIn) and not submission.sharing_consent:
         # Submissions without a separate consent hash as they did before it existed.
         excluded |= {"sharing_consent": True, "sharing_consent_wording_version": True}
+    if isinstance(submission, DisputeIn) and submission.employer.contact is None:
+        # Likewise without an employer's contact.
+        excluded |= {"employer": {"contact"}}
     content = submission.model_dump(exclude=excluded)
     canonical = json.dumps(
         content, default=_canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")

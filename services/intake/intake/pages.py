@@ -106,6 +106,11 @@ def _employer_and_dispute() -> str:
         + field("employer.industry", "行业")
         + "</div>"
         + field("employer.address", "单位地址")
+        + "<div class='row'>"
+        + field("employer.contact.name", "单位联系人", hint="知道时填写")
+        + field("employer.contact.mobile", "联系人手机号", "tel", extra='inputmode="numeric"')
+        + field("employer.contact.email", "联系人电子邮箱", "email")
+        + "</div>"
         + "</fieldset><fieldset><legend>争议事项（劳动争议调解仲裁法第十二条）</legend>"
         + field("description", "事情经过（理由）", "textarea", required=True)
         + field("demands", "诉求事项", "textarea", required=True)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import asyncpg
 
+from intake import employer_contact
 from intake.casefile import SearchLimit, record_consent, within_search_limit
 from intake.domain import (
     CaseReport,
@@ -27,6 +28,7 @@ from intake.domain import (
     submission_digest,
 )
 from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
+from intake.employer_contact import EmployerContact
 from intake.routes import RouteDecision
 from weiquan_shared.envelope import Actor
 from weiquan_shared.events.casework import CaseAssigned
@@ -95,6 +97,7 @@ class Revealed:
 class Contacts:
     mobiles: dict[int, str]  # worker position -> mobile
     wechat_openid: str | None  # the OpenID a WeChat case came from
+    employer: EmployerContact | None = None  # the employer's contact person, when recorded
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,16 @@ class CaseStore:
             case_reported(report, case_id=case_id, number=number, identities=identities),
             subject=str(case_id),
         )
+        if employer.contact is not None:
+            await employer_contact.record(
+                uow,
+                self._cipher,
+                case_id,
+                number,
+                employer.district_code,
+                employer.contact,
+                "intake_form",
+            )
         return Registered(case_id, number, created=True)
 
     async def masked_case(self, number: str, districts: Sequence[str]) -> dict[str, Any] | None:
@@ -405,7 +418,8 @@ class CaseStore:
         purpose. None when there is no such case."""
         async with unit_of_work(self._pool, self._settings, Actor.system(service)) as uow:
             case = await uow.conn.fetchrow(
-                "SELECT id, district_code, wechat_openid_enc FROM cases WHERE case_number = $1",
+                "SELECT id, district_code, wechat_openid_enc, employer_contact_enc FROM cases "
+                "WHERE case_number = $1",
                 number,
             )
             if case is None:
@@ -425,15 +439,20 @@ class CaseStore:
                 if case["wechat_openid_enc"]
                 else None
             )
+            employer = employer_contact.unseal(
+                self._cipher, case["id"], case["employer_contact_enc"]
+            )
             uow.audit(
                 "pii.looked_up",
                 case_id=case["id"],
                 case_number=number,
                 district_code=case["district_code"],
                 reason=purpose[:50],
-                detail=f"workers.mobile x{len(mobiles)}" + (", wechat_openid" if openid else ""),
+                detail=f"workers.mobile x{len(mobiles)}"
+                + (", wechat_openid" if openid else "")
+                + (", employer_contact" if employer else ""),
             )
-        return Contacts(mobiles, openid)
+        return Contacts(mobiles, openid, employer)
 
     async def parties(
         self, service: str, number: str, purpose: str, on_behalf_of: str

@@ -1,4 +1,4 @@
-"""Where a recipient's mobile or OpenID comes from: intake, asked at send time.
+"""Where a recipient's mobile, OpenID or email comes from: intake, asked at send time.
 
 Contact data never crosses Kafka: events name workers by a keyed hash (``worker_ref``).
 Just before a send, the sender asks intake for the case's contacts with this service's
@@ -19,9 +19,31 @@ from weiquan_shared.service_client import ServiceCredentialsError, ServiceTokenC
 
 
 @dataclass(frozen=True)
+class EmployerContact:
+    name: str | None
+    mobile: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
 class CaseContacts:
     mobiles: dict[int, str]
     wechat_openid: str | None
+    employer: EmployerContact | None = None
+
+
+def _employer(found: object) -> EmployerContact | None:
+    """The employer's contact from intake's answer, read tolerantly: absent, null, or any
+    field missing or blank is simply not known (an older intake sends none)."""
+    if not isinstance(found, dict):
+        return None
+
+    def text(key: str) -> str | None:
+        value = found.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    contact = EmployerContact(text("name"), text("mobile"), text("email"))
+    return contact if contact.mobile or contact.email else None
 
 
 class ContactNotFound(Exception):
@@ -59,6 +81,7 @@ class IntakeContacts:
             return CaseContacts(
                 {int(w["position"]): str(w["mobile"]) for w in body["workers"]},
                 body.get("wechat_openid"),
+                _employer(body.get("employer")),
             )
         raise TransientFailure("intake refused the service token twice")
 

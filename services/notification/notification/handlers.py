@@ -9,6 +9,7 @@ nothing new, and only the sender (``sender.py``), outside this transaction, send
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +28,11 @@ from notification.survey import SurveyLinks, token_hash
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
 from weiquan_shared.events import (
+    CaseEmployerContactRecorded,
     CaseReported,
     CaseRetriaged,
     CaseTriaged,
+    EmployerFlagged,
     LegalAidClosed,
     LegalAidDenied,
     LegalAidGranted,
@@ -57,9 +60,15 @@ def _plan_for(
     event_type: str,
     payload: dict[str, Any],
     case: asyncpg.Record,
+    employer_channels: Collection[str] = (),
 ) -> list[Planned]:
     messages = plan(
-        book, event_type, payload, case_channel=case["channel"], workers=case["worker_refs"]
+        book,
+        event_type,
+        payload,
+        case_channel=case["channel"],
+        workers=case["worker_refs"],
+        employer_channels=employer_channels,
     )
     return [(event_id, event_type, case, m) for m in messages]
 
@@ -70,6 +79,20 @@ def survey_about(event_type: str, payload: dict[str, Any]) -> tuple[str, str, st
     if event_type.startswith("legal_aid."):
         return "legal_aid", payload["application_id"], payload["application_number"]
     return "mediation", payload["mediation_id"], payload["mediation_number"]
+
+
+def _employer_once(planned: list[Planned]) -> list[Planned]:
+    """An event naming several cases (a group's mediation) tells their employer once per
+    template: by the first of its cases whose employer contact reaches that channel."""
+    seen: set[tuple[uuid.UUID, str]] = set()
+    kept = []
+    for event_id, event_type, case, m in planned:
+        if m.recipient.kind == "employer":
+            if (event_id, m.rule.template) in seen:
+                continue
+            seen.add((event_id, m.rule.template))
+        kept.append((event_id, event_type, case, m))
+    return kept
 
 
 class SurveyKeyMissing(RuntimeError):
@@ -158,6 +181,7 @@ def register_handlers(
         )
         ids = [e.case_id for _, e in events]
         cases = await store.known_cases(conn, ids)
+        employers = await store.employer_channels(conn, ids)
         planned: list[Planned] = []
         payloads: dict[uuid.UUID, dict[str, Any]] = {}
         for envelope, event in events:
@@ -172,9 +196,14 @@ def register_handlers(
             payload = row["payload"]
             payloads[row["event_id"]] = payload
             planned += _plan_for(
-                book, row["event_id"], row["event_type"], payload, cases[row["case_id"]]
+                book,
+                row["event_id"],
+                row["event_type"],
+                payload,
+                cases[row["case_id"]],
+                employers.get(row["case_id"], ()),
             )
-        planned = await _issue_surveys(conn, links, planned, payloads)
+        planned = await _issue_surveys(conn, links, _employer_once(planned), payloads)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added)
 
@@ -216,7 +245,9 @@ def register_handlers(
         """A mediation event names its cases: each case's workers are told (with that
         case's number), as ``rules.plan`` addresses them; a case not yet known waits."""
         conn = uow.conn
-        cases = await store.known_cases(conn, [c for _, e in events for c in e.case_ids])
+        ids = [c for _, e in events for c in e.case_ids]
+        cases = await store.known_cases(conn, ids)
+        employers = await store.employer_channels(conn, ids)
         planned: list[Planned] = []
         payloads: dict[uuid.UUID, dict[str, Any]] = {}
         waiting = []
@@ -229,8 +260,54 @@ def register_handlers(
                 if case is None:
                     waiting.append((envelope.event_id, envelope.event_type, case_id, per_case))
                     continue
-                planned += _plan_for(book, envelope.event_id, envelope.event_type, per_case, case)
+                planned += _plan_for(
+                    book,
+                    envelope.event_id,
+                    envelope.event_type,
+                    per_case,
+                    case,
+                    employers.get(case_id, ()),
+                )
         await store.wait_for_case(conn, waiting)
-        planned = await _issue_surveys(conn, links, planned, payloads)
+        planned = await _issue_surveys(conn, links, _employer_once(planned), payloads)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))
+
+    @consumer.handles_batch(CaseEmployerContactRecorded)
+    async def on_employer_contact(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        """Intake recorded (or corrected) a case's employer contact: by which channels the
+        employer can be reached now (the contact itself is asked of intake at send time)."""
+        await store.remember_employer_contacts(
+            uow.conn, [(e.case_id, list(e.channels), e.recorded_at) for _, e in events]
+        )
+        log.info("employer contacts recorded", events=len(events))
+
+    @consumer.handles_batch(EmployerFlagged)
+    async def on_flagged(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        """Triage flagged an employer (too many cases in its window): the union's reminder
+        letter (提示函) goes by email, once per flag event, to the employer's contact of the
+        latest of the flagged cases whose employer has an email at intake. None has one:
+        nothing is sent (the letter goes by post, outside this service)."""
+        conn = uow.conn
+        ids = [c for _, e in events for c in e.case_ids]
+        cases = await store.known_cases(conn, ids)
+        employers = await store.employer_channels(conn, ids)
+        planned: list[Planned] = []
+        for envelope, event in events:
+            reachable = [
+                cases[c] for c in event.case_ids if c in cases and "email" in employers.get(c, ())
+            ]
+            if not reachable:
+                log.info(
+                    "reminder letter: no flagged case has an employer email",
+                    event_id=str(envelope.event_id),
+                    cases=len(event.case_ids),
+                )
+                continue
+            latest = max(reachable, key=lambda case: case["reported_at"])
+            payload = {**event.model_dump(mode="json"), PER_CASE_FIELD: latest["case_number"]}
+            planned += _plan_for(
+                book, envelope.event_id, envelope.event_type, payload, latest, ("email",)
+            )
+        added = await store.insert_messages(conn, planned)
+        log.info("messages recorded", events=len(events), messages=added)

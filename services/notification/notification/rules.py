@@ -34,7 +34,14 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 Channel = Literal["sms", "wechat", "email"]
 RecipientKind = Literal["worker", "employer", "mediator", "lawyer"]
 # What a rule's conditions may test, computed for each event by ``facts``.
-CONDITION_KEYS = ("case_channel", "route", "route_changed", "result", "reason")
+CONDITION_KEYS = (
+    "case_channel",
+    "route",
+    "route_changed",
+    "result",
+    "reason",
+    "employer_representative",
+)
 # Variables no event carries, filled by the sender at send time: the survey link is a
 # credential (whoever holds it answers), so it is never stored with the message nor shown
 # in the delivery log (``SEND_TIME_SHOWN``).
@@ -62,8 +69,9 @@ class Source(BaseModel):
     field: str = Field(description="The event's field; a dotted path for a nested one")
     labels: str | None = None  # a table of weiquan_shared.labels, e.g. ROUTES
     fallback: Source | None = None
-    # date: 12月3日; time: 14:30 (both local time of an aware datetime); yuan: 12,000.50
-    format: Literal["date", "time", "yuan"] | None = None
+    # date: 12月3日; long_date: 2026年12月3日 (a letter's); time: 14:30 (all local time of
+    # an aware datetime); yuan: 12,000.50
+    format: Literal["date", "long_date", "time", "yuan"] | None = None
     # Free text (a room's name) is cut to this many characters (the last one …).
     max_length: int | None = Field(default=None, ge=2)
 
@@ -76,8 +84,14 @@ class Conditions(BaseModel):
     route_changed: bool | None = None
     result: list[str] | None = None
     reason: list[str] | None = None  # legal_aid.closed's closure reason
+    employer_representative: bool | None = None
 
     def hold(self, facts: Mapping[str, Any]) -> bool:
+        if (
+            self.employer_representative is not None
+            and facts.get("employer_representative") != self.employer_representative
+        ):
+            return False
         if self.case_channel is not None and facts.get("case_channel") not in self.case_channel:
             return False
         if self.result is not None and facts.get("result") not in self.result:
@@ -143,6 +157,8 @@ def _formatted(kind: str, raw: Any) -> str:
         if kind == "time":
             return moment.strftime("%H:%M")
         day = moment.date()
+    if kind == "long_date":
+        return f"{day.year}年{day.month}月{day.day}日"
     return f"{day.month}月{day.day}日"
 
 
@@ -205,6 +221,9 @@ def facts(event_type: str, payload: Mapping[str, Any], case_channel: str | None)
         "result": payload.get("result"),
         "reason": payload.get("reason"),
     }
+    parties = payload.get("parties")
+    if isinstance(parties, Mapping):
+        found["employer_representative"] = bool(parties.get("employer_representative"))
     previous = payload.get("previous")
     if isinstance(previous, Mapping):
         found["route_changed"] = (previous.get("route"), previous.get("route_detail")) != (
@@ -234,8 +253,18 @@ def addressees(event_type: str, payload: Mapping[str, Any]) -> Collection[str] |
 @dataclass(frozen=True)
 class Recipient:
     kind: RecipientKind
-    ref: str  # a pseudonym: the worker's worker_ref
+    ref: str  # a pseudonym: the worker's worker_ref; ``employer:<case number>``
     position: int | None  # a worker's position in the case (contact lookup)
+
+
+# Which of the employer's contact channels (as intake's ``case.employer_contact_recorded``
+# names them) each message channel needs.
+EMPLOYER_CHANNEL_NEEDS = {"sms": "mobile", "email": "email"}
+
+
+def employer_ref(case_number: str) -> str:
+    """The employer of one case as a recipient (the delivery log's 用人单位)."""
+    return f"employer:{case_number}"
 
 
 @dataclass(frozen=True)
@@ -253,10 +282,13 @@ def plan(
     *,
     case_channel: str | None,
     workers: Sequence[str],
+    employer_channels: Collection[str] = (),
 ) -> list[PlannedMessage]:
     """The messages one event calls for, for one case. SMS goes to every worker of the case
     the event addresses (``addressees``); WeChat only to the worker who wrote from the
-    official account (the case's first worker), if addressed."""
+    official account (the case's first worker), if addressed. A rule for the employer
+    applies when intake holds the employer's contact by that channel
+    (``employer_channels``: mobile for SMS, email for email); employers get no WeChat."""
     known = facts(event_type, payload, case_channel)
     variables = book.values(event_type, payload)
     only = addressees(event_type, payload)
@@ -264,6 +296,12 @@ def plan(
     planned = []
     for rule in book.for_event(event_type):
         if not rule.when.hold(known):
+            continue
+        if rule.recipient == "employer":
+            if EMPLOYER_CHANNEL_NEEDS.get(rule.channel) in employer_channels:
+                number = str(payload.get(PER_CASE_FIELD) or "")
+                recipient = Recipient("employer", employer_ref(number), None)
+                planned.append(PlannedMessage(uuid.uuid4(), rule, recipient, variables))
             continue
         if rule.recipient != "worker":
             continue  # no event consumed yet names another recipient with a contact

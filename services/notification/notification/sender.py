@@ -34,6 +34,7 @@ from notification.channels.base import (
     TransientFailure,
 )
 from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts
+from notification.letter import PDF_LETTERS, render_pdf
 from notification.rules import SURVEY_TEMPLATES, placeholders, render, wechat_fields
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared.db import DATABASE_UNAVAILABLE
@@ -223,6 +224,10 @@ class ChannelSender:
                 raise PermanentFailure("survey links are not configured (no signing key)")
             variables = {**variables, "link": self.survey_link(variables)}
         text = render(row["template_id"], variables)
+        attachments = []
+        if (filename := PDF_LETTERS.get(row["template_id"])) is not None:
+            # The letter as a PDF of the same text (WeasyPrint: CPU-bound, in a thread).
+            attachments.append((filename, await asyncio.to_thread(render_pdf, text)))
         return Delivery(
             message_id=row["id"],
             template_id=row["template_id"],
@@ -230,6 +235,7 @@ class ChannelSender:
             text=text,
             params=[variables[name] for name in placeholders(row["template_id"])],
             fields=wechat_fields(text) if row["channel"] == "wechat" else {},
+            attachments=attachments,
         )
 
     async def _sent(
@@ -295,6 +301,14 @@ def _subject(row: Any) -> str:
 
 def _address(row: Any, contacts: CaseContacts) -> str:
     channel = row["channel"]
+    if row["recipient_kind"] == "employer":
+        employer = contacts.employer
+        address = (
+            {"sms": employer.mobile, "email": employer.email}.get(channel) if employer else None
+        )
+        if not address:
+            raise PermanentFailure(f"intake holds no employer {channel} contact for the case")
+        return address
     if channel == "sms":
         mobile = contacts.mobiles.get(row["worker_position"])
         if mobile is None:

@@ -107,3 +107,27 @@ async def deliveries(
         case_number,
     )
     return district, list(rows)
+
+
+async def remember_employer_contacts(
+    conn: asyncpg.Connection, contacts: Sequence[tuple[uuid.UUID, list[str], Any]]
+) -> None:
+    """(case_id, channels, recorded_at): the latest recording of each case wins (a replayed
+    or late older one changes nothing)."""
+    await conn.executemany(
+        "INSERT INTO employer_contacts (case_id, channels, recorded_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (case_id) DO UPDATE SET channels = excluded.channels, "
+        "recorded_at = excluded.recorded_at "
+        "WHERE employer_contacts.recorded_at < excluded.recorded_at",
+        [(case_id, list(channels), at) for case_id, channels, at in contacts],
+    )
+
+
+async def employer_channels(
+    conn: asyncpg.Connection, case_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    rows = await conn.fetch(
+        "SELECT case_id, channels FROM employer_contacts WHERE case_id = ANY($1::uuid[])",
+        list(case_ids),
+    )
+    return {row["case_id"]: list(row["channels"]) for row in rows}

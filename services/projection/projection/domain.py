@@ -23,6 +23,7 @@ from weiquan_shared.events import (
     CaseConsentRecorded,
     CaseContactRecorded,
     CaseDeadlinesUpdated,
+    CaseEmployerContactRecorded,
     CaseGrouped,
     CaseNoteAdded,
     CaseReported,
@@ -534,6 +535,26 @@ def _consent(envelope: Envelope, consent: CaseConsentRecorded) -> Facts:
     return facts
 
 
+EMPLOYER_CONTACT_CHANNELS = {"mobile": "手机号", "email": "电子邮箱"}
+
+
+def employer_contact_text(recorded: CaseEmployerContactRecorded) -> str:
+    """The contact's values stay in intake: the line says where it was recorded and by
+    which channels the employer can now be reached."""
+    how = labels.CONSENT_OBTAINED_BY[recorded.recorded_by]
+    by = "、".join(EMPLOYER_CONTACT_CHANNELS[c] for c in recorded.channels)
+    return f"记录了用人单位联系人（{how}记录，可通过{by}联系）"
+
+
+def _employer_contact(envelope: Envelope, recorded: CaseEmployerContactRecorded) -> Facts:
+    # Changes no case row: a timeline line only.
+    facts = _timeline(
+        envelope, recorded.case_id, recorded.recorded_at, employer_contact_text(recorded)
+    )
+    facts.cases.clear()
+    return facts
+
+
 def void_text(voided: CaseVoided) -> str:
     text = f"案件已作废：{labels.VOID_REASONS[voided.reason]}"
     if voided.duplicate_of:
@@ -637,6 +658,7 @@ FACTS_OF: dict[type[EventPayload], Callable[[Envelope, Any], Facts]] = {
     CaseContactRecorded: _contact,
     CaseAssigned: _assigned,
     CaseConsentRecorded: _consent,
+    CaseEmployerContactRecorded: _employer_contact,
     CaseVoided: _voided,
     CaseReviewResolved: _review_resolved,
     SurveyAnswered: _survey,

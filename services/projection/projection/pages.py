@@ -147,6 +147,30 @@ def case_page(case_number: str, role: Role) -> str:
         ),
         "保存同意",
     )
+    employer_contact = _form(
+        "employer-contact-form",
+        "记录或更正用人单位联系人（手机号、电子邮箱至少填一项；用于调解通知和提示函）",
+        _field(
+            "employer-contact-form",
+            "name",
+            "联系人姓名",
+            '<input id="<ID>" name="<NAME>" maxlength="50" autocomplete="off">',
+        )
+        + _field(
+            "employer-contact-form",
+            "mobile",
+            "联系人手机号",
+            '<input type="tel" id="<ID>" name="<NAME>" maxlength="40" inputmode="numeric" '
+            'autocomplete="off">',
+        )
+        + _field(
+            "employer-contact-form",
+            "email",
+            "联系人电子邮箱",
+            '<input type="email" id="<ID>" name="<NAME>" maxlength="254" autocomplete="off">',
+        ),
+        "保存联系人",
+    )
     void = (
         _form(
             "void-form",
@@ -224,6 +248,9 @@ def case_page(case_number: str, role: Role) -> str:
 <table id="parties"><thead><tr><th scope="col">序号</th><th scope="col">姓名</th>
 <th scope="col">手机号</th><th scope="col">身份证号</th></tr></thead><tbody></tbody></table>
 <p id="parties-error" class="form-error" role="alert"></p></section>
+<section aria-labelledby="h-employer-contact">
+<h2 id="h-employer-contact">用人单位联系人（已脱敏）</h2><dl id="employer-contact"></dl>
+<p id="employer-contact-error" class="form-error" role="alert"></p>{employer_contact}</section>
 <section aria-labelledby="h-people"><h2 id="h-people">承办人与共享同意</h2>
 <dl><dt>承办人</dt><dd id="responsible"></dd><dt>共享同意</dt><dd id="consent"></dd></dl>
 {assign}{consent}</section>

@@ -134,3 +134,29 @@ class CaseVoided(EventPayload):
         default=None, description="The case number it duplicates (reason duplicate)"
     )
     voided_at: AwareDatetime
+
+
+EmployerContactChannel = Literal["mobile", "email"]
+
+
+@register
+class CaseEmployerContactRecorded(EventPayload):
+    """The employer's contact person (联系人) of a case was recorded or corrected, at
+    registration or from the case page. Carries no value: the name, mobile and email stay
+    encrypted in intake (notification asks for them at send time); the event says only by
+    which channels the employer can now be reached."""
+
+    event_type: ClassVar[str] = "case.employer_contact_recorded"
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str] = "intake"
+    consumers: ClassVar[tuple[str, ...]] = ("notification", "projection")
+
+    case_id: uuid.UUID
+    case_number: str
+    district_code: str = DistrictCode
+    channels: list[EmployerContactChannel] = Field(
+        description="How the employer's contact can be reached now (mobile, email)"
+    )
+    has_name: bool = Field(description="A contact person's name is recorded")
+    recorded_by: Literal["intake_form", "case_page"]
+    recorded_at: AwareDatetime

@@ -192,7 +192,7 @@ class EmployerFlagged(EventPayload):
     event_type: ClassVar[str] = "employer.flagged"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     employer_id: uuid.UUID = Field(description="Stable id of the employer within triage")
     employer: EmployerRef

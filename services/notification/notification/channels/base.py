@@ -11,7 +11,8 @@ from typing import Protocol
 class Delivery:
     """One message to one address, rendered. ``address`` is a mobile, an OpenID or an email
     address, fetched at send time and never stored; ``params`` are the template's variable
-    values in order (an SMS provider's {1}, {2}, …); ``fields`` a WeChat template's data."""
+    values in order (an SMS provider's {1}, {2}, …); ``fields`` a WeChat template's data;
+    ``attachments`` an email's PDF files."""
 
     message_id: uuid.UUID
     template_id: str
@@ -20,6 +21,8 @@ class Delivery:
     params: list[str] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
     subject: str = ""
+    # Files an email carries (file name, PDF bytes): the reminder letter as a PDF.
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ class SmtpEmail:
         domain = s.sender.rpartition("@")[2] or None
         message["Message-ID"] = make_msgid(idstring=delivery.message_id.hex, domain=domain)
         message.set_content(delivery.text)
+        for filename, content in delivery.attachments:
+            message.add_attachment(
+                content, maintype="application", subtype="pdf", filename=filename
+            )
         try:
             await aiosmtplib.send(
                 message,

@@ -162,6 +162,7 @@
   let quick = 0;
   function refreshSoon() {
     loadNotes();
+    loadEmployerContact();
     loadDeliveries();
     quick = 12;
   }
@@ -213,6 +214,21 @@
         }
       }
     });
+  }
+
+  // The employer's contact person, masked by intake (the form replaces it whole).
+  async function loadEmployerContact() {
+    const result = await call("GET", INTAKE + "/employer-contact");
+    if (!result.ok) {
+      $("employer-contact-error").textContent = "用人单位联系人暂不可显示：" + problem(result);
+      return;
+    }
+    $("employer-contact-error").textContent = "";
+    const found = result.data;
+    describe($("employer-contact"), found.recorded
+      ? [["姓名", found.name || "—"], ["手机号", found.mobile || "—"], ["电子邮箱", found.email || "—"],
+         ["记录时间", moment(found.recorded_at)]]
+      : [["联系人", "未记录"]]);
   }
 
   async function reveal(worker, field, slot, button) {
@@ -417,6 +433,18 @@
     done: "共享同意已记录。",
     reset: false,
   });
+  wire("employer-contact-form", {
+    method: "PUT",
+    url: INTAKE + "/employer-contact",
+    check: (f) => (value(f, "mobile") || value(f, "email")
+      ? [] : [["mobile", "手机号和电子邮箱至少填写一项"]]),
+    body: (f) => ({
+      name: orNull(value(f, "name")),
+      mobile: orNull(value(f, "mobile")),
+      email: orNull(value(f, "email")),
+    }),
+    done: "用人单位联系人已保存。",
+  });
   wire("void-form", {
     url: INTAKE + "/void",
     check: (f) => {
@@ -448,6 +476,7 @@
 
   loadCase();
   loadParties();
+  loadEmployerContact();
   loadNotes();
   loadDeliveries();
   loadStaff();
