@@ -77,6 +77,11 @@ NOTIFICATION_TEMPLATES = {
     "mediation_survey": "满意度调查",
     "legal_aid_denied": "不予法律援助告知",
     "legal_aid_granted": "法律援助决定通知",
+    "mediator_assigned": "调解指派通知（调解员）",
+    "mediator_session_reminder": "明日调解提醒（调解员）",
+    "mediator_deadline_at_risk": "期限预警（调解员）",
+    "lawyer_assigned": "法律援助指派通知（律师）",
+    "lawyer_deadline_at_risk": "期限预警（律师）",
 }
 RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).

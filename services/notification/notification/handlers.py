@@ -1,5 +1,6 @@
 """The consumer: intake's, triage's, mediation's and legal aid's (its decisions) events
-become rows of the outbox toward people.
+become rows of the outbox toward people; mediators' and lawyers' assignments and deadlines
+at risk, rows toward staff (``staff.py``).
 
 Nothing is sent here. A batch's messages are inserted in the batch's transaction (with
 its inbox rows), unique by (event id, recipient, template): a replayed batch inserts
@@ -15,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from notification import store
+from notification import staff, store
 from notification.rules import (
     PER_CASE_FIELD,
     SURVEY_TEMPLATES,
@@ -33,8 +34,11 @@ from weiquan_shared.events import (
     LegalAidDenied,
     LegalAidGranted,
 )
+from weiquan_shared.events.legal_aid import LegalAidLawyerAssigned
 from weiquan_shared.events.mediation import (
     MediationAgreementReached,
+    MediationAssigned,
+    MediationCasesChanged,
     MediationClosed,
     MediationExpired,
     MediationInstalmentOverdue,
@@ -42,6 +46,7 @@ from weiquan_shared.events.mediation import (
     MediationSessionMoved,
     MediationSessionScheduled,
 )
+from weiquan_shared.events.triage import CaseDeadlinesUpdated
 from weiquan_shared.logging import get_logger
 from weiquan_shared.uow import UnitOfWork
 
@@ -190,8 +195,21 @@ def register_handlers(
     )
     async def on_mediation(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
         """A mediation event names its cases: each case's workers are told (with that
-        case's number), as ``rules.plan`` addresses them; a case not yet known waits."""
+        case's number), as ``rules.plan`` addresses them; a case not yet known waits.
+        Sessions are remembered for their mediators' reminder the day before, closures
+        end a mediation's responsibility for deadlines (``staff.py``)."""
         conn = uow.conn
+        await staff.remember_sessions(
+            conn,
+            [
+                e
+                for _, e in events
+                if isinstance(
+                    e, MediationSessionScheduled | MediationSessionMoved | MediationSessionCancelled
+                )
+            ],
+        )
+        await staff.close_mediations(conn, [e for _, e in events if isinstance(e, MediationClosed)])
         cases = await store.known_cases(conn, [c for _, e in events for c in e.case_ids])
         planned: list[Planned] = []
         waiting = []
@@ -208,3 +226,30 @@ def register_handlers(
         planned = await _issue_surveys(conn, links, planned)
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added, waiting=len(waiting))
+
+    @consumer.handles_batch(
+        MediationAssigned, MediationCasesChanged, LegalAidLawyerAssigned, CaseDeadlinesUpdated
+    )
+    async def on_staff(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        """Mediators and lawyers: who is responsible for which case is remembered, then an
+        assignment tells its mediator or lawyer, a clock entering its at-risk window tells
+        the case's mediator and lawyer (once per case, clock and due date)."""
+        conn = uow.conn
+        await staff.remember_mediations(
+            conn,
+            [e for _, e in events if isinstance(e, MediationAssigned | MediationCasesChanged)],
+        )
+        await staff.remember_lawyers(
+            conn, [e for _, e in events if isinstance(e, LegalAidLawyerAssigned)]
+        )
+        planned: list[staff.Planned] = []
+        for envelope, event in events:
+            if isinstance(event, MediationAssigned | LegalAidLawyerAssigned):
+                planned += staff.assignment_messages(
+                    book, envelope.event_id, envelope.event_type, event
+                )
+        planned += await staff.deadline_messages(
+            conn, book, [e for _, e in events if isinstance(e, CaseDeadlinesUpdated)]
+        )
+        added = await staff.record(conn, planned)
+        log.info("staff messages recorded", events=len(events), messages=added)

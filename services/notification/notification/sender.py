@@ -32,8 +32,14 @@ from notification.channels.base import (
     Sent,
     TransientFailure,
 )
-from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts
-from notification.rules import SURVEY_TEMPLATES, placeholders, render, wechat_fields
+from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts, StaffContacts
+from notification.rules import (
+    STAFF_KINDS,
+    SURVEY_TEMPLATES,
+    placeholders,
+    render,
+    wechat_fields,
+)
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.envelope import Actor
@@ -85,6 +91,7 @@ class ChannelSender:
         poll_s: float = 0.5,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         survey_link: Callable[[Mapping[str, Any]], str] | None = None,
+        staff: StaffContacts | None = None,
     ) -> None:
         self.runtime = runtime
         self.channel = channel
@@ -95,6 +102,8 @@ class ChannelSender:
         self.clock = clock
         # Makes a survey message's link from its variables (survey id, expiry) at send time.
         self.survey_link = survey_link
+        # Mediators' and lawyers' work addresses (identity).
+        self.staff = staff
         self.actor = Actor.system(runtime.settings.service_name)
 
     async def run(self) -> None:
@@ -200,14 +209,21 @@ class ChannelSender:
         return rate.next_allowed(recent["n"], recent["oldest"])
 
     async def _delivery(self, row: Any) -> Delivery:
-        contacts = await self.contacts.for_case(row["case_number"], row["template_id"])
-        address = _address(row, contacts)
+        if row["recipient_kind"] in STAFF_KINDS:
+            address = await self._staff_address(row)
+        else:
+            contacts = await self.contacts.for_case(row["case_number"], row["template_id"])
+            address = _address(row, contacts)
         variables = row["variables"]
         if row["template_id"] in SURVEY_TEMPLATES:
             if self.survey_link is None:
                 raise PermanentFailure("survey links are not configured (no signing key)")
             variables = {**variables, "link": self.survey_link(variables)}
         text = render(row["template_id"], variables)
+        subject = ""
+        if row["channel"] == "email":  # an email template's first line is its subject
+            subject, _, body = text.partition("\n")
+            text = body.strip()
         return Delivery(
             message_id=row["id"],
             template_id=row["template_id"],
@@ -215,7 +231,20 @@ class ChannelSender:
             text=text,
             params=[variables[name] for name in placeholders(row["template_id"])],
             fields=wechat_fields(text) if row["channel"] == "wechat" else {},
+            subject=subject,
         )
+
+    async def _staff_address(self, row: Any) -> str:
+        """A mediator's or lawyer's work email or mobile, asked of identity now."""
+        if self.staff is None:
+            raise TransientFailure("staff contacts (identity) are not configured")
+        found = await self.staff.for_staff(row["recipient_ref"], row["template_id"])
+        address = found.email if row["channel"] == "email" else found.mobile
+        if row["channel"] not in ("email", "sms") or not address:
+            raise PermanentFailure(
+                f"identity has no work {row['channel']} address for this {row['recipient_kind']}"
+            )
+        return address
 
     async def _sent(
         self, uow: Any, row: Any, attempts: int, sent: Sent, masked: str | None, now: datetime
