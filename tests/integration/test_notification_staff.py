@@ -31,8 +31,8 @@ from tests.support.notification_stack import (
     notification_env,
     sms_server,
     start_backends,
-    wait_until,
 )
+from tests.support.notification_stack import wait_until as _wait_until
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Organisation, Role
@@ -57,6 +57,26 @@ SENDER = "weiquan@szftu.org.cn"
 ROOM = "南山区职工服务中心调解室"
 
 
+def wait_until(check: Any, timeout_s: float = 60, what: str = "") -> None:
+    """Waits; on a timeout, shows notification's log and messages (what went wrong)."""
+    try:
+        _wait_until(check, timeout_s, what)
+    except AssertionError:
+        deployment = _CURRENT["deployment"]
+        if "notification" in deployment.services:
+            print(deployment["notification"].log_text()[-6000:])
+            print(messages(deployment))
+        raise
+
+
+_CURRENT: dict[str, Deployment] = {}
+
+
+@pytest.fixture(autouse=True)
+def _current(deployment: Deployment) -> None:
+    _CURRENT["deployment"] = deployment
+
+
 def add_staff(
     deployment: Deployment, username: str, name: str, role: Role, email: str, mobile: str
 ) -> str:
@@ -75,7 +95,14 @@ def add_staff(
                 districts=["440305"],
                 password_hash="$argon2id$not-used",
             )
-            cipher = PiiCipher.from_settings(PiiSettings())
+            pii = deployment.pii
+            cipher = PiiCipher.from_settings(
+                PiiSettings(
+                    pii_keys=pii["WEIQUAN_PII_KEYS"],
+                    pii_active_key_id=pii["WEIQUAN_PII_ACTIVE_KEY_ID"],
+                    pii_index_key=pii["WEIQUAN_PII_INDEX_KEY"],
+                )
+            )
             await identity_store.set_work_contact(
                 conn, subject, email=email, mobile=mobile, cipher=cipher
             )
@@ -86,13 +113,16 @@ def add_staff(
     return asyncio.run(run())
 
 
-def publish(deployment: Deployment, payload: EventPayload, key: str, producer: str) -> None:
+def publish(
+    deployment: Deployment, payload: EventPayload, key: str, producer: str, times: int = 1
+) -> None:
+    """One event, delivered ``times`` times (a redelivery: the same envelope again)."""
     envelope = new_event(payload, subject=key, producer=producer, actor=Actor.system(producer))
     asyncio.run(
         produce_raw(
             deployment.infra.kafka_bootstrap,
             deployment.settings().topic(payload.event_type),
-            [encode(envelope)],
+            [encode(envelope)] * times,
             key=key.encode(),
         )
     )
@@ -252,8 +282,7 @@ def test_an_assigned_mediator_is_emailed_once_and_a_new_lead_and_deadlines_too(
         case = (uuid.uuid4(), "440305-2026-000101")
         first = assigned(mediation, [case], lead_mediator_id=zhang, lead_mediator_name="张敏")
         key = str(mediation)
-        publish(deployment, first, key, "mediation")
-        publish(deployment, first, key, "mediation")  # the same event again: nothing new
+        publish(deployment, first, key, "mediation", times=2)  # redelivered: nothing new
         wait_until(lambda: len(smtp.messages()) == 1, what="the assignment email")
         [(to, subject, body)] = mails(smtp)
         assert to == "zhang.min@nsftu.org.cn"
@@ -279,7 +308,7 @@ def test_an_assigned_mediator_is_emailed_once_and_a_new_lead_and_deadlines_too(
         # The case's arbitration limitation enters its at-risk window: the lead is told,
         # once per case, clock and due date (the next day's re-evaluation adds nothing).
         due = date(2027, 1, 15)
-        publish(deployment, deadlines(case[0], case[1], due), str(case[0]), "triage")
+        publish(deployment, deadlines(case[0], case[1], due), str(case[0]), "triage", times=2)
         publish(deployment, deadlines(case[0], case[1], due), str(case[0]), "triage")
         wait_until(lambda: len(smtp.messages()) == 3, what="the deadline warning")
         [(to, subject, body)] = [m for m in mails(smtp) if m[1].startswith("期限预警")]
@@ -330,8 +359,7 @@ def test_an_assigned_lawyer_gets_an_email_and_an_sms_and_the_case_deadline(
             within_deadline=True,
             assigned_at=datetime.now(UTC),
         )
-        publish(deployment, event, str(application), "legal_aid")
-        publish(deployment, event, str(application), "legal_aid")
+        publish(deployment, event, str(application), "legal_aid", times=2)
         wait_until(lambda: len(smtp.messages()) == 1 and len(sms.sent) == 1, what="both")
         [(to, subject, body)] = mails(smtp)
         assert to == "huang.wei@pengchenglaw.cn"
