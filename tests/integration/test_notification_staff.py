@@ -36,6 +36,7 @@ from tests.support.notification_stack import wait_until as _wait_until
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Organisation, Role
+from weiquan_shared.db import create_pool
 from weiquan_shared.envelope import Actor, EventPayload, encode, new_event
 from weiquan_shared.events.legal_aid import LegalAidLawyerAssigned
 from weiquan_shared.events.mediation import (
@@ -483,11 +484,14 @@ def test_mediators_are_reminded_the_day_before_a_session_once_at_its_latest_time
         when = ReminderTime(time(9, 0), CHINA)
 
         async def remind(local: datetime) -> int:
-            conn = await deployment.connect("notification")
+            """The daily task's step at a given time, on the service's database (a pool
+            with the service's codecs)."""
+            pool = await create_pool(deployment._own_settings("notification"))
             try:
-                return await enqueue_reminders(conn, rule_book(), when, local)
+                async with pool.acquire() as conn:
+                    return await enqueue_reminders(conn, rule_book(), when, local)
             finally:
-                await conn.close()
+                await pool.close()
 
         assert asyncio.run(remind(datetime(2030, 3, 4, 8, 59, tzinfo=CHINA))) == 0  # too early
         assert asyncio.run(remind(datetime(2030, 3, 4, 9, 0, tzinfo=CHINA))) == 2  # a: both
