@@ -31,8 +31,8 @@ from tests.support.notification_stack import (
     notification_env,
     sms_server,
     start_backends,
+    wait_until,
 )
-from tests.support.notification_stack import wait_until as _wait_until
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Organisation, Role
@@ -56,26 +56,6 @@ pytestmark = pytest.mark.integration
 CHINA = ZoneInfo("Asia/Shanghai")
 SENDER = "weiquan@szftu.org.cn"
 ROOM = "南山区职工服务中心调解室"
-
-
-def wait_until(check: Any, timeout_s: float = 60, what: str = "") -> None:
-    """Waits; on a timeout, shows notification's log and messages (what went wrong)."""
-    try:
-        _wait_until(check, timeout_s, what)
-    except AssertionError:
-        deployment = _CURRENT["deployment"]
-        if "notification" in deployment.services:
-            print(deployment["notification"].log_text()[-6000:])
-            print(messages(deployment))
-        raise
-
-
-_CURRENT: dict[str, Deployment] = {}
-
-
-@pytest.fixture(autouse=True)
-def _current(deployment: Deployment) -> None:
-    _CURRENT["deployment"] = deployment
 
 
 def add_staff(
