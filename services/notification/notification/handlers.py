@@ -209,7 +209,9 @@ def register_handlers(
                 )
             ],
         )
-        await staff.close_mediations(conn, [e for _, e in events if isinstance(e, MediationClosed)])
+        await staff.remember_mediations(
+            conn, [e for _, e in events if isinstance(e, MediationClosed)]
+        )
         cases = await store.known_cases(conn, [c for _, e in events for c in e.case_ids])
         planned: list[Planned] = []
         waiting = []

@@ -78,51 +78,81 @@ def _staff_messages(
 # --- what notification remembers -------------------------------------------------------
 
 
+_UPSERT_MEDIATION = """
+INSERT INTO mediations (mediation_id, mediation_number, district_code, case_ids, case_numbers,
+    cases_told_at, lead_mediator_id, lead_told_at, closed)
+VALUES ($1, $2, $3, $4::uuid[], $5::text[], $6::timestamptz, $7::text,
+    CASE WHEN $7::text IS NULL THEN NULL ELSE $6::timestamptz END, $8)
+ON CONFLICT (mediation_id) DO UPDATE SET
+    case_ids = CASE WHEN EXCLUDED.cases_told_at >= mediations.cases_told_at
+        THEN EXCLUDED.case_ids ELSE mediations.case_ids END,
+    case_numbers = CASE WHEN EXCLUDED.cases_told_at >= mediations.cases_told_at
+        THEN EXCLUDED.case_numbers ELSE mediations.case_numbers END,
+    cases_told_at = greatest(EXCLUDED.cases_told_at, mediations.cases_told_at),
+    lead_mediator_id = CASE WHEN EXCLUDED.lead_mediator_id IS NOT NULL
+        AND (mediations.lead_told_at IS NULL OR EXCLUDED.lead_told_at >= mediations.lead_told_at)
+        THEN EXCLUDED.lead_mediator_id ELSE mediations.lead_mediator_id END,
+    lead_told_at = greatest(EXCLUDED.lead_told_at, mediations.lead_told_at),
+    closed = mediations.closed OR EXCLUDED.closed,
+    updated_at = now()
+"""
+
+
 async def remember_mediations(
-    conn: asyncpg.Connection, events: Sequence[MediationAssigned | MediationCasesChanged]
+    conn: asyncpg.Connection,
+    events: Sequence[MediationAssigned | MediationCasesChanged | MediationClosed],
 ) -> None:
-    """A mediation's cases (assigned, cases_changed) and its lead (assigned), in order."""
+    """A mediation's cases (assigned, cases_changed, closed), its lead (assigned) and
+    whether it ended (closed: no responsible mediator any more, for deadlines); the newest
+    of each wins whatever the order they arrive in."""
     for e in events:
-        lead = e.lead_mediator_id if isinstance(e, MediationAssigned) else None
+        if isinstance(e, MediationAssigned):
+            told, lead = e.assigned_at, e.lead_mediator_id
+        elif isinstance(e, MediationCasesChanged):
+            told, lead = e.changed_at, None
+        else:
+            told, lead = e.closed_at, None
         await conn.execute(
-            "INSERT INTO mediations (mediation_id, mediation_number, district_code, case_ids, "
-            "case_numbers, lead_mediator_id) VALUES ($1, $2, $3, $4::uuid[], $5::text[], $6) "
-            "ON CONFLICT (mediation_id) DO UPDATE SET case_ids = EXCLUDED.case_ids, "
-            "case_numbers = EXCLUDED.case_numbers, "
-            "lead_mediator_id = coalesce(EXCLUDED.lead_mediator_id, mediations.lead_mediator_id), "
-            "updated_at = now()",
+            _UPSERT_MEDIATION,
             e.mediation_id,
             e.mediation_number,
             e.district_code,
             list(e.case_ids),
             list(e.case_numbers),
+            told,
             lead,
+            isinstance(e, MediationClosed),
         )
 
 
-async def close_mediations(conn: asyncpg.Connection, events: Sequence[MediationClosed]) -> None:
-    """A closed mediation has no responsible mediator any more (for deadlines)."""
-    await conn.execute(
-        "UPDATE mediations SET closed = true, updated_at = now() "
-        "WHERE mediation_id = ANY($1::uuid[])",
-        [e.mediation_id for e in events],
-    )
+_UPSERT_SESSION = """
+INSERT INTO sessions (session_id, mediation_id, mediation_number, district_code, case_ids,
+    case_numbers, starts_at, room_name, mediator_ids, told_at, cancelled)
+VALUES ($1, $2, $3, $4, $5::uuid[], $6::text[], $7, $8, $9::text[], $10, $11)
+ON CONFLICT (session_id) DO UPDATE SET
+    starts_at = EXCLUDED.starts_at, room_name = EXCLUDED.room_name,
+    mediator_ids = EXCLUDED.mediator_ids, case_ids = EXCLUDED.case_ids,
+    case_numbers = EXCLUDED.case_numbers, told_at = EXCLUDED.told_at,
+    cancelled = sessions.cancelled OR EXCLUDED.cancelled, updated_at = now()
+WHERE EXCLUDED.told_at >= sessions.told_at OR EXCLUDED.cancelled
+"""
 
 
 async def remember_sessions(
     conn: asyncpg.Connection,
     events: Sequence[MediationSessionScheduled | MediationSessionMoved | MediationSessionCancelled],
 ) -> None:
-    """Each session as last told, in the events' order; cancelled stays cancelled."""
+    """Each session as last told (by the events' own times: a move read before its
+    scheduling keeps the new time); cancelled stays cancelled."""
     for e in events:
+        if isinstance(e, MediationSessionScheduled):
+            told = e.scheduled_at
+        elif isinstance(e, MediationSessionMoved):
+            told = e.moved_at
+        else:
+            told = e.cancelled_at
         await conn.execute(
-            "INSERT INTO sessions (session_id, mediation_id, mediation_number, district_code, "
-            "case_ids, case_numbers, starts_at, room_name, mediator_ids, cancelled) "
-            "VALUES ($1, $2, $3, $4, $5::uuid[], $6::text[], $7, $8, $9::text[], $10) "
-            "ON CONFLICT (session_id) DO UPDATE SET starts_at = EXCLUDED.starts_at, "
-            "room_name = EXCLUDED.room_name, mediator_ids = EXCLUDED.mediator_ids, "
-            "case_ids = EXCLUDED.case_ids, case_numbers = EXCLUDED.case_numbers, "
-            "cancelled = sessions.cancelled OR EXCLUDED.cancelled, updated_at = now()",
+            _UPSERT_SESSION,
             e.session_id,
             e.mediation_id,
             e.mediation_number,
@@ -132,6 +162,7 @@ async def remember_sessions(
             e.place.starts_at,
             e.place.room_name,
             list(e.parties.mediator_ids),
+            told,
             isinstance(e, MediationSessionCancelled),
         )
 
