@@ -474,7 +474,7 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
 
 
 _SERVICE_ONLY = "此接口仅供系统内部服务调用"
-_PEOPLE_REFUSED = "此接口仅供系统内部服务以服务凭证调用，工作人员账户不能调用"
+_PEOPLE_REFUSED = "此接口仅供系统内部服务以服务凭证调用，工作人员账户无权调用"
 
 
 async def _is_persons_token(verifier: TokenVerifier, token: str) -> bool:
