@@ -38,9 +38,11 @@ from tests.support.tokens import signed_in
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.db import create_pool
 from weiquan_shared.envelope import Actor, EventPayload, encode, new_event
+from weiquan_shared.events._common import WorkerRef
 from weiquan_shared.events.legal_aid import LegalAidLawyerAssigned
 from weiquan_shared.events.mediation import (
     MediationAssigned,
+    MediationCasesChanged,
     MediationSessionCancelled,
     MediationSessionMoved,
     MediationSessionScheduled,
@@ -314,6 +316,34 @@ def test_an_assigned_mediator_is_emailed_once_and_a_new_lead_and_deadlines_too(
         # Both re-evaluations read (the inbox holds each event once): still one warning.
         wait_until(lambda: inbox(deployment, "case.deadlines_updated") == 2, what="both read")
         assert len([m for m in mails(smtp) if m[1].startswith("期限预警")]) == 1
+        # A case joins (the group grew); an older change of the case set, read after it,
+        # does not undo it: the joined case's deadline reaches the lead too.
+        joined = (uuid.uuid4(), "440305-2026-000105")
+
+        def cases_changed(cases: list[tuple[uuid.UUID, str]], at: datetime) -> Any:
+            return MediationCasesChanged(
+                mediation_id=mediation,
+                mediation_number="TJ-440305-2026-000031",
+                district_code="440305",
+                case_ids=[c for c, _ in cases],
+                case_numbers=[n for _, n in cases],
+                change="joined",
+                reason="group_grew",
+                changed_case_ids=[joined[0]],
+                changed_case_numbers=[joined[1]],
+                workers=[WorkerRef(worker_ref="c" * 64)],
+                changed_at=at,
+            )
+
+        now = datetime.now(UTC)
+        publish(deployment, cases_changed([case, joined], now), key, "mediation")
+        publish(deployment, cases_changed([case], now - timedelta(hours=1)), key, "mediation")
+        wait_until(lambda: inbox(deployment, "mediation.cases_changed") == 2, what="changes")
+        publish(deployment, deadlines(joined[0], joined[1], due), str(joined[0]), "triage")
+        wait_until(lambda: len(smtp.messages()) == 4, what="the joined case's warning")
+        [warning] = [m for m in mails(smtp) if joined[1] in m[1]]
+        assert warning[0] == "liu.yang@nsftu.org.cn"
+
         # The lead changed back: the mediator is told again (a new assignment).
         back = assigned(
             mediation,
@@ -324,12 +354,13 @@ def test_an_assigned_mediator_is_emailed_once_and_a_new_lead_and_deadlines_too(
             previous_lead_mediator_id=liu,
         )
         publish(deployment, back, key, "mediation")
-        wait_until(lambda: len(smtp.messages()) == 4, what="the third assignment email")
+        wait_until(lambda: len(smtp.messages()) == 5, what="the third assignment email")
         rows = messages(deployment, "recipient_kind = 'mediator'")
-        assert len(rows) == 4 and {r["status"] for r in rows} == {"sent"}
+        assert len(rows) == 5 and {r["status"] for r in rows} == {"sent"}
         assert {r["recipient_masked"] for r in rows} == {"z***@nsftu.org.cn", "l***@nsftu.org.cn"}
+        wait_until(lambda: len(events(deployment, "notification.sent")) == 5, what="events")
         sent = [e["payload"] for e in events(deployment, "notification.sent")]
-        assert {p["recipient_kind"] for p in sent} == {"mediator"} and len(sent) == 4
+        assert {p["recipient_kind"] for p in sent} == {"mediator"}
 
 
 def test_an_assigned_lawyer_gets_an_email_and_an_sms_and_the_case_deadline(
