@@ -474,12 +474,21 @@ def require(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
 
 
 _SERVICE_ONLY = "此接口仅供系统内部服务调用"
+_PEOPLE_REFUSED = "此接口仅供系统内部服务以服务凭证调用，工作人员账户无权调用"
+
+
+async def _is_persons_token(verifier: TokenVerifier, token: str) -> bool:
+    try:
+        await verifier.verify(token)
+    except (AuthenticationError, IssuerUnavailable):
+        return False
+    return True
 
 
 def require_service(*services: str) -> Callable[[Request], Awaitable[str]]:
     """A FastAPI dependency: the calling service's name, from a bearer token identity issued
-    with the client-credentials grant, if it is one of ``services``. A person's token (or a
-    session cookie) is refused: 401 without a valid service token, 403 for another service."""
+    with the client-credentials grant, if it is one of ``services``. No person may call: 403 for a
+    person's valid token or another service's, 401 without a valid token (or a cookie)."""
     allowed = frozenset(services)
 
     async def dependency(request: Request) -> str:
@@ -494,6 +503,11 @@ def require_service(*services: str) -> Callable[[Request], Awaitable[str]]:
         try:
             service = await verifier.verify_service(token)
         except AuthenticationError as exc:
+            # A person's valid token: signed in, but no person may call this (403; a 401
+            # would only send the browser to sign in again).
+            if await _is_persons_token(verifier, token):
+                log.info("person's token on a service route", path=request.url.path)
+                raise HTTPException(status_code=403, detail=_PEOPLE_REFUSED) from exc
             log.info("service token refused", reason=str(exc), path=request.url.path)
             raise _unauthenticated("service token refused") from exc
         except IssuerUnavailable as exc:

@@ -81,6 +81,11 @@ NOTIFICATION_TEMPLATES = {
     "employer_session_scheduled": "调解时间地点通知（用人单位）",
     "employer_session_moved": "调解改期通知（用人单位）",
     "employer_reminder_letter": "工会劳动法律监督提示函",
+    "mediator_assigned": "调解指派通知（调解员）",
+    "mediator_session_reminder": "明日调解提醒（调解员）",
+    "mediator_deadline_at_risk": "期限预警（调解员）",
+    "lawyer_assigned": "法律援助指派通知（律师）",
+    "lawyer_deadline_at_risk": "期限预警（律师）",
 }
 RECIPIENT_KINDS = {"worker": "职工", "employer": "用人单位", "mediator": "调解员", "lawyer": "律师"}
 # Everyone who signs in, by role (weiquan_shared.auth.Role holds the same codes).

@@ -213,6 +213,11 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         "LS-440305-002",
         "LS-440306-001",
     ]
+    # Each names the lawyer's account at identity: notification tells the lawyer by it.
+    assert [p.lawyer_subject for p in mine_only("legal_aid.lawyer_assigned")] == [
+        "sub-LS-440305-002",
+        "sub-LS-440306-001",
+    ]
     assert [p.reason for p in mine_only("legal_aid.lawyer_declined")] == ["expertise"]
     assert [p.step for p in mine_only("legal_aid.step_recorded")] == [s["step"] for s in steps]
     assert (

@@ -483,4 +483,4 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         params={"purpose": "mediation_agreement", "on_behalf_of": "x"},
         headers=mediator,
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 403

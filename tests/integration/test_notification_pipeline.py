@@ -199,7 +199,7 @@ def test_a_channel_without_settings_keeps_its_messages_waiting_and_says_so(
     as_operator = httpx.get(
         contacts, params={"purpose": "sms/case_accepted"}, headers=signed_in(Role.OPERATOR)
     )
-    assert as_operator.status_code == 401 and as_operator.json()["detail"]
+    assert as_operator.status_code == 403 and as_operator.json()["detail"]
     service_auth = {"Authorization": f"Bearer {granted.json()['access_token']}"}
     unknown = httpx.get(contacts, params={"purpose": "sms/case_accepted"}, headers=service_auth)
     assert unknown.status_code == 404

@@ -13,10 +13,12 @@ from identity.api import build_routers
 from identity.domain import LockoutPolicy, Passwords
 from identity.keys import SigningKeys
 from identity.service_clients import ServiceClients
+from identity.staff_contacts import build_staff_contact_router
 from weiquan_shared.auth import AuthSettings, TokenVerifier
+from weiquan_shared.pii import PiiCipher
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.service_client import SERVICE_CLIENTS
-from weiquan_shared.settings import Settings
+from weiquan_shared.settings import PiiSettings, Settings
 
 
 class IdentitySettings(BaseSettings):
@@ -78,9 +80,15 @@ def create_app() -> tuple[FastAPI, Settings]:
         runtime,
         title="维权 · 身份认证服务 (identity)",
         description="工作人员账户、角色与工作范围；登录、访问令牌与刷新令牌；"
-        "OpenID Connect 发现文档与 JWKS，供各服务离线核验令牌。",
+        "OpenID Connect 发现文档与 JWKS，供各服务离线核验令牌；"
+        "工作人员的工作邮箱与手机（加密保存，仅供通知服务调取）。",
         migrations=Path(__file__).parent / "migrations",
-        routers=build_routers(accounts, verifier, clients),
+        routers=[
+            *build_routers(accounts, verifier, clients),
+            build_staff_contact_router(runtime, PiiCipher.from_settings(PiiSettings())),
+        ],
         token_verifier=verifier,
+        # The audit records of staff-contact lookups go out through the outbox.
+        publishes_events=True,
     )
     return app, settings

@@ -18,7 +18,8 @@ from identity.domain import Passwords
 from identity.scopes import districts_of
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.db import prepare_database
-from weiquan_shared.settings import Settings, service_settings
+from weiquan_shared.pii import PiiCipher
+from weiquan_shared.settings import PiiSettings, Settings, service_settings
 
 
 @dataclass(frozen=True)
@@ -28,25 +29,102 @@ class DemoAccount:
     role: Role
     organisation: Organisation
     scope: str
+    # Work contacts (encrypted at rest): where notification writes to mediators and lawyers.
+    email: str | None = None
+    mobile: str | None = None
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("demo-operator", "演示接线员", Role.OPERATOR, Organisation.UNION, "440305"),
-    DemoAccount("demo-clerk", "演示窗口受理员", Role.WALK_IN_CLERK, Organisation.UNION, "440305"),
-    DemoAccount("demo-triage", "演示分流员", Role.TRIAGE_OFFICER, Organisation.UNION, "4403"),
-    DemoAccount("demo-mediator", "演示工会调解员", Role.MEDIATOR, Organisation.UNION, "440305"),
     DemoAccount(
-        "demo-court-mediator", "演示法院调解员", Role.MEDIATOR, Organisation.PEOPLES_COURT, "440305"
+        "demo-operator",
+        "演示接线员",
+        Role.OPERATOR,
+        Organisation.UNION,
+        "440305",
+        "li.na@nsftu.org.cn",
+        "13923450101",
     ),
     DemoAccount(
-        "demo-legal-aid", "演示法律援助专员", Role.LEGAL_AID_OFFICER, Organisation.UNION, "4403"
+        "demo-clerk",
+        "演示窗口受理员",
+        Role.WALK_IN_CLERK,
+        Organisation.UNION,
+        "440305",
+        "chen.jing@nsftu.org.cn",
+        "13923450102",
     ),
-    DemoAccount("demo-lawyer", "演示律师", Role.LAWYER, Organisation.LAW_FIRM, "440305"),
-    DemoAccount("demo-supervisor", "演示市总督导", Role.SUPERVISOR, Organisation.UNION, "4403"),
     DemoAccount(
-        "demo-supervisor-440305", "演示南山区督导", Role.SUPERVISOR, Organisation.UNION, "440305"
+        "demo-triage",
+        "演示分流员",
+        Role.TRIAGE_OFFICER,
+        Organisation.UNION,
+        "4403",
+        "wang.lei@szftu.org.cn",
+        "13923450103",
     ),
-    DemoAccount("demo-admin", "演示系统管理员", Role.ADMIN, Organisation.UNION, "4403"),
+    DemoAccount(
+        "demo-mediator",
+        "演示工会调解员",
+        Role.MEDIATOR,
+        Organisation.UNION,
+        "440305",
+        "zhang.min@nsftu.org.cn",
+        "13923450104",
+    ),
+    DemoAccount(
+        "demo-court-mediator",
+        "演示法院调解员",
+        Role.MEDIATOR,
+        Organisation.PEOPLES_COURT,
+        "440305",
+        "liu.yang@nsfy.gov.cn",
+        "13923450105",
+    ),
+    DemoAccount(
+        "demo-legal-aid",
+        "演示法律援助专员",
+        Role.LEGAL_AID_OFFICER,
+        Organisation.UNION,
+        "4403",
+        "zhao.hui@szftu.org.cn",
+        "13923450106",
+    ),
+    DemoAccount(
+        "demo-lawyer",
+        "演示律师",
+        Role.LAWYER,
+        Organisation.LAW_FIRM,
+        "440305",
+        "huang.wei@pengchenglaw.cn",
+        "13923450107",
+    ),
+    DemoAccount(
+        "demo-supervisor",
+        "演示市总督导",
+        Role.SUPERVISOR,
+        Organisation.UNION,
+        "4403",
+        "sun.li@szftu.org.cn",
+        "13923450108",
+    ),
+    DemoAccount(
+        "demo-supervisor-440305",
+        "演示南山区督导",
+        Role.SUPERVISOR,
+        Organisation.UNION,
+        "440305",
+        "zhou.qiang@nsftu.org.cn",
+        "13923450109",
+    ),
+    DemoAccount(
+        "demo-admin",
+        "演示系统管理员",
+        Role.ADMIN,
+        Organisation.UNION,
+        "4403",
+        "wu.tao@szftu.org.cn",
+        "13923450110",
+    ),
 )
 
 
@@ -90,12 +168,13 @@ async def seed(settings: Settings, path: Path) -> None:
         passwords.setdefault(account.username, secrets.token_urlsafe(12))
     write_private(path, render(passwords))
     hasher = Passwords()
+    cipher = PiiCipher.from_settings(PiiSettings())
     pool = await prepare_database(settings, Path(__file__).parent / "migrations")
     try:
         async with pool.acquire() as conn, conn.transaction():
             for account in DEMO_ACCOUNTS:
                 password_hash = await asyncio.to_thread(hasher.hash, passwords[account.username])
-                await store.upsert_user(
+                user_id = await store.upsert_user(
                     conn,
                     username=account.username,
                     display_name=account.display_name,
@@ -103,6 +182,9 @@ async def seed(settings: Settings, path: Path) -> None:
                     organisation=account.organisation,
                     districts=districts_of(account.scope),
                     password_hash=password_hash,
+                )
+                await store.set_work_contact(
+                    conn, user_id, email=account.email, mobile=account.mobile, cipher=cipher
                 )
     finally:
         await pool.close()

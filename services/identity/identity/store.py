@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
 from identity.domain import Throttle, User
 from weiquan_shared.auth import Organisation, Role
+from weiquan_shared.pii import PiiCipher
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -162,3 +164,57 @@ async def staff_sharing_districts(
         list(roles),
     )
     return [{"subject": str(r["id"]), "name": r["display_name"], "role": r["role"]} for r in rows]
+
+
+async def set_work_contact(
+    conn: asyncpg.Connection,
+    user_id: str,
+    *,
+    email: str | None,
+    mobile: str | None,
+    cipher: PiiCipher,
+) -> None:
+    """A user's work email and mobile, encrypted (None: none on record)."""
+    await conn.execute(
+        "UPDATE users SET work_email_enc = $2, work_mobile_enc = $3, updated_at = now() "
+        "WHERE id = $1",
+        uuid.UUID(user_id),
+        cipher.encrypt(email, f"users.work_email:{user_id}") if email else None,
+        cipher.encrypt(mobile, f"users.work_mobile:{user_id}") if mobile else None,
+    )
+
+
+@dataclass(frozen=True)
+class WorkContact:
+    subject: str
+    name: str
+    role: str
+    districts: tuple[str, ...]
+    email: str | None
+    mobile: str | None
+
+
+async def work_contact(
+    conn: asyncpg.Connection, subject: str, cipher: PiiCipher
+) -> WorkContact | None:
+    """An active user's work contacts, decrypted; None for no such active user."""
+    try:
+        user_id = uuid.UUID(subject)
+    except ValueError:
+        return None
+    row = await conn.fetchrow(
+        "SELECT id, display_name, role, districts, work_email_enc, work_mobile_enc "
+        "FROM users WHERE id = $1 AND NOT disabled",
+        user_id,
+    )
+    if row is None:
+        return None
+    email, mobile = row["work_email_enc"], row["work_mobile_enc"]
+    return WorkContact(
+        subject=str(row["id"]),
+        name=row["display_name"],
+        role=row["role"],
+        districts=tuple(row["districts"]),
+        email=cipher.decrypt(email, f"users.work_email:{row['id']}") if email else None,
+        mobile=cipher.decrypt(mobile, f"users.work_mobile:{row['id']}") if mobile else None,
+    )

@@ -104,7 +104,7 @@ def test_service_routes_take_service_tokens_and_person_routes_person_tokens() ->
 
         assert get("/internal", service_token) == 200
         assert get("/internal", other_token) == 403
-        assert get("/internal", person_token) == 401
+        assert get("/internal", person_token) == 403
         assert client.get("/internal").status_code == 401
         assert get("/cases", person_token) == 200
         assert get("/cases", service_token) == 401

@@ -588,12 +588,15 @@ async def assign_lawyer(
         list(choice.skipped_for_conflict),
     )
     due = row["assign_due_on"]
+    # The lawyer's account at identity: notification asks identity for its work address.
+    subject = await conn.fetchval("SELECT subject FROM lawyers WHERE lawyer_code = $1", lawyer.code)
     uow.emit(
         LegalAidLawyerAssigned(
             **names(row),
             lawyer_code=lawyer.code,
             lawyer_kind=lawyer.kind,
             firm_code=lawyer.firm_code,
+            lawyer_subject=subject,
             skipped_for_conflict=list(choice.skipped_for_conflict),
             provisional=status == "provisional",
             assigned_on=today,

@@ -19,8 +19,9 @@ from notification.channels.base import Channel
 from notification.channels.email import EmailSettings, SmtpEmail
 from notification.channels.sms import SmsSettings, TencentSms
 from notification.channels.wechat import WeChatSettings, WeChatTemplateMessages
-from notification.contacts import IntakeContacts
+from notification.contacts import IntakeContacts, StaffContacts
 from notification.handlers import register_handlers
+from notification.reminders import ReminderTime, SessionReminders
 from notification.rules import rule_book
 from notification.sender import ChannelSender, Timing
 from notification.survey import SurveyLinks
@@ -41,6 +42,12 @@ class NotificationSettings(BaseSettings):
     # Where the workers' contacts are asked for, and where this service gets its token.
     intake_url: str = "http://127.0.0.1:8101"
     token_url: str = "http://127.0.0.1:8107/api/v1/token"
+    # Where mediators' and lawyers' work addresses are asked for (identity).
+    identity_url: str = "http://127.0.0.1:8107"
+    # Mediators are reminded of tomorrow's sessions from this hour (local, reminder_zone).
+    reminder_at: time = time(9, 0)
+    reminder_zone: str = "Asia/Shanghai"
+    reminder_poll_s: float = Field(default=60.0, gt=0)
     # No SMS to workers in these hours (local time of quiet_zone): held, never dropped.
     quiet_start: time = time(21, 0)
     quiet_end: time = time(8, 0)
@@ -82,9 +89,9 @@ def create_app() -> tuple[FastAPI, Settings]:
         WeChatTemplateMessages(WeChatSettings()),
         SmtpEmail(EmailSettings()),
     ]
-    contacts = IntakeContacts(
-        own.intake_url, ServiceTokenClient.for_service(own.token_url, settings.service_name)
-    )
+    credentials = ServiceTokenClient.for_service(own.token_url, settings.service_name)
+    contacts = IntakeContacts(own.intake_url, credentials)
+    staff = StaffContacts(own.identity_url, credentials)
     key = own.survey_key.get_secret_value()
     links = SurveyLinks(key.encode(), timedelta(seconds=own.survey_lifetime_s)) if key else None
     register_handlers(consumer, rule_book(), links)
@@ -96,7 +103,14 @@ def create_app() -> tuple[FastAPI, Settings]:
         token = links.token(uuid.UUID(variables["survey_id"]), int(variables["survey_expires"]))
         return f"{own.public_url}/survey/{token}"
 
-    background = []
+    book = rule_book()
+    reminders = SessionReminders(
+        runtime,
+        book,
+        ReminderTime(own.reminder_at, ZoneInfo(own.reminder_zone)),
+        poll_s=own.reminder_poll_s,
+    )
+    background = [("session-reminders", reminders.run)]
     for channel in channels:
         if channel.missing:
             # Its messages are recorded and wait (GET /api/v1/channels shows them).
@@ -115,12 +129,14 @@ def create_app() -> tuple[FastAPI, Settings]:
             poll_s=own.poll_s,
             survey_link=survey_link if links else None,
             openid_ref=links.openid_ref if links else None,
+            staff=staff,
         )
         background.append((f"sender-{channel.name}", sender.run))
     app = create_service_app(
         runtime,
         title="维权 · 通知服务 (notification)",
         description="按规则向职工发送短信、微信与邮件通知：受理编号、分流去向；"
+        "向调解员、律师发送指派通知、明日调解提醒与期限预警；"
         "每条通知只发一次，夜间不发短信，发送记录可按案件查询。",
         migrations=Path(__file__).parent / "migrations",
         routers=[

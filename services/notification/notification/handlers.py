@@ -1,5 +1,6 @@
-"""The consumer: intake's, triage's, mediation's and legal aid's (its decisions, its closure) events
-become rows of the outbox toward people.
+"""The consumer: intake's, triage's, mediation's and legal aid's (its decisions, its closure)
+events become rows of the outbox toward people: workers, employers, and mediators and
+lawyers (their assignments and deadlines at risk, ``staff.py``).
 
 Nothing is sent here. A batch's messages are inserted in the batch's transaction (with
 its inbox rows), unique by (event id, recipient, template): a replayed batch inserts
@@ -16,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from notification import store
+from notification import staff, store
 from notification.rules import (
     PER_CASE_FIELD,
     SURVEY_TEMPLATES,
@@ -37,8 +38,11 @@ from weiquan_shared.events import (
     LegalAidDenied,
     LegalAidGranted,
 )
+from weiquan_shared.events.legal_aid import LegalAidLawyerAssigned
 from weiquan_shared.events.mediation import (
     MediationAgreementReached,
+    MediationAssigned,
+    MediationCasesChanged,
     MediationClosed,
     MediationExpired,
     MediationInstalmentOverdue,
@@ -46,6 +50,7 @@ from weiquan_shared.events.mediation import (
     MediationSessionMoved,
     MediationSessionScheduled,
 )
+from weiquan_shared.events.triage import CaseDeadlinesUpdated
 from weiquan_shared.logging import get_logger
 from weiquan_shared.uow import UnitOfWork
 
@@ -243,8 +248,23 @@ def register_handlers(
     )
     async def on_mediation(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
         """A mediation event names its cases: each case's workers are told (with that
-        case's number), as ``rules.plan`` addresses them; a case not yet known waits."""
+        case's number), as ``rules.plan`` addresses them; a case not yet known waits.
+        Sessions are remembered for their mediators' reminder the day before, closures
+        end a mediation's responsibility for deadlines (``staff.py``)."""
         conn = uow.conn
+        await staff.remember_sessions(
+            conn,
+            [
+                e
+                for _, e in events
+                if isinstance(
+                    e, MediationSessionScheduled | MediationSessionMoved | MediationSessionCancelled
+                )
+            ],
+        )
+        await staff.remember_mediations(
+            conn, [e for _, e in events if isinstance(e, MediationClosed)]
+        )
         ids = [c for _, e in events for c in e.case_ids]
         cases = await store.known_cases(conn, ids)
         employers = await store.employer_channels(conn, ids)
@@ -311,3 +331,30 @@ def register_handlers(
             )
         added = await store.insert_messages(conn, planned)
         log.info("messages recorded", events=len(events), messages=added)
+
+    @consumer.handles_batch(
+        MediationAssigned, MediationCasesChanged, LegalAidLawyerAssigned, CaseDeadlinesUpdated
+    )
+    async def on_staff(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+        """Mediators and lawyers: who is responsible for which case is remembered, then an
+        assignment tells its mediator or lawyer, a clock entering its at-risk window tells
+        the case's mediator and lawyer (once per case, clock and due date)."""
+        conn = uow.conn
+        await staff.remember_mediations(
+            conn,
+            [e for _, e in events if isinstance(e, MediationAssigned | MediationCasesChanged)],
+        )
+        await staff.remember_lawyers(
+            conn, [e for _, e in events if isinstance(e, LegalAidLawyerAssigned)]
+        )
+        planned: list[staff.Planned] = []
+        for envelope, event in events:
+            if isinstance(event, MediationAssigned | LegalAidLawyerAssigned):
+                planned += staff.assignment_messages(
+                    book, envelope.event_id, envelope.event_type, event
+                )
+        planned += await staff.deadline_messages(
+            conn, book, [e for _, e in events if isinstance(e, CaseDeadlinesUpdated)]
+        )
+        added = await staff.record(conn, planned)
+        log.info("staff messages recorded", events=len(events), messages=added)

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from weiquan_shared import labels
+from weiquan_shared.events.triage import ClockKind
 
 HERE = Path(__file__).parent
 RULES_FILE = HERE / "rules.json"
@@ -61,6 +62,42 @@ LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 # An event naming several cases (mediation) becomes one message set per case: the handler
 # adds that case's number to the payload under this name (``case_numbers`` in the contract).
 PER_CASE_FIELD = "case_number"
+# Staff: their addresses come from identity (work email and mobile), by subject.
+STAFF_KINDS = frozenset({"mediator", "lawyer"})
+
+
+class SessionReminder(BaseModel):
+    """notification's own trigger (no Kafka event): a session starts tomorrow, found by the
+    daily task (``reminders.py``) among the sessions mediation told of."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    session_id: uuid.UUID
+    mediation_number: str
+    case_number: str = Field(description="The mediation's first case")
+    case_numbers: list[str]
+    starts_at: AwareDatetime
+    room_name: str
+
+
+class DeadlineAtRisk(BaseModel):
+    """notification's own trigger: one clock of ``case.deadlines_updated`` that entered its
+    at-risk window (one message set per case, clock and due date)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: uuid.UUID
+    case_number: str
+    clock: ClockKind
+    due_on: date
+    note: str
+
+
+# Triggers notification makes itself, with the model their rules' variables are read from.
+INTERNAL_TRIGGERS: dict[str, type[BaseModel]] = {
+    "notification.session_reminder": SessionReminder,
+    "notification.deadline_at_risk": DeadlineAtRisk,
+}
 
 
 class Source(BaseModel):
@@ -253,7 +290,9 @@ def addressees(event_type: str, payload: Mapping[str, Any]) -> Collection[str] |
 @dataclass(frozen=True)
 class Recipient:
     kind: RecipientKind
-    ref: str  # a pseudonym: the worker's worker_ref; ``employer:<case number>``
+    # A pseudonym: the worker's worker_ref; ``employer:<case number>``; or a staff member's
+    # identity subject.
+    ref: str
     position: int | None  # a worker's position in the case (contact lookup)
 
 
@@ -283,12 +322,15 @@ def plan(
     case_channel: str | None,
     workers: Sequence[str],
     employer_channels: Collection[str] = (),
+    staff: Mapping[str, Sequence[str]] | None = None,
 ) -> list[PlannedMessage]:
     """The messages one event calls for, for one case. SMS goes to every worker of the case
     the event addresses (``addressees``); WeChat only to the worker who wrote from the
     official account (the case's first worker), if addressed. A rule for the employer
     applies when intake holds the employer's contact by that channel
-    (``employer_channels``: mobile for SMS, email for email); employers get no WeChat."""
+    (``employer_channels``: mobile for SMS, email for email); employers get no WeChat. A
+    rule for a mediator or a lawyer goes to each of ``staff[kind]`` (identity subjects, see
+    ``staff_addressees``)."""
     known = facts(event_type, payload, case_channel)
     variables = book.values(event_type, payload)
     only = addressees(event_type, payload)
@@ -303,8 +345,14 @@ def plan(
                 recipient = Recipient("employer", employer_ref(number), None)
                 planned.append(PlannedMessage(uuid.uuid4(), rule, recipient, variables))
             continue
-        if rule.recipient != "worker":
-            continue  # no event consumed yet names another recipient with a contact
+        if rule.recipient in STAFF_KINDS:
+            for subject in dict.fromkeys((staff or {}).get(rule.recipient, ())):
+                planned.append(
+                    PlannedMessage(
+                        uuid.uuid4(), rule, Recipient(rule.recipient, subject, None), variables
+                    )
+                )
+            continue
         positions = addressed if rule.channel == "sms" else [p for p in addressed if p == 0]
         for position in positions:
             planned.append(
@@ -316,3 +364,23 @@ def plan(
                 )
             )
     return planned
+
+
+def staff_addressees(event_type: str, payload: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The staff an event itself names (identity subjects), by recipient kind.
+
+    - ``mediation.assigned``: the lead mediator, unless a coordinator's change kept the
+      same lead (only the organisations changed: nothing new for the mediator);
+    - ``legal_aid.lawyer_assigned``: the lawyer, when the panel entry has an account;
+    - ``notification.session_reminder``: the session's mediators (the task sets them).
+    Deadlines at risk name none: the handler looks up the case's mediator and lawyer.
+    """
+    if event_type == "mediation.assigned":
+        lead = payload.get("lead_mediator_id")
+        if not lead or payload.get("previous_lead_mediator_id") == lead:
+            return {}
+        return {"mediator": [str(lead)]}
+    if event_type == "legal_aid.lawyer_assigned":
+        subject = payload.get("lawyer_subject")
+        return {"lawyer": [str(subject)]} if subject else {}
+    return {}

@@ -33,9 +33,15 @@ from notification.channels.base import (
     Sent,
     TransientFailure,
 )
-from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts
+from notification.contacts import CaseContacts, ContactNotFound, IntakeContacts, StaffContacts
 from notification.letter import PDF_LETTERS, render_pdf
-from notification.rules import SURVEY_TEMPLATES, placeholders, render, wechat_fields
+from notification.rules import (
+    STAFF_KINDS,
+    SURVEY_TEMPLATES,
+    placeholders,
+    render,
+    wechat_fields,
+)
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.envelope import Actor
@@ -88,6 +94,7 @@ class ChannelSender:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         survey_link: Callable[[Mapping[str, Any]], str] | None = None,
         openid_ref: Callable[[str], bytes] | None = None,
+        staff: StaffContacts | None = None,
     ) -> None:
         self.runtime = runtime
         self.channel = channel
@@ -101,6 +108,8 @@ class ChannelSender:
         # A keyed hash of an OpenID: kept with a survey sent by WeChat, so that the worker's
         # reply to the official account finds it (the OpenID itself is not kept).
         self.openid_ref = openid_ref
+        # Mediators' and lawyers' work addresses (identity).
+        self.staff = staff
         self.actor = Actor.system(runtime.settings.service_name)
 
     async def run(self) -> None:
@@ -216,8 +225,11 @@ class ChannelSender:
         return rate.next_allowed(recent["n"], recent["oldest"])
 
     async def _delivery(self, row: Any) -> Delivery:
-        contacts = await self.contacts.for_case(row["case_number"], row["template_id"])
-        address = _address(row, contacts)
+        if row["recipient_kind"] in STAFF_KINDS:
+            address = await self._staff_address(row)
+        else:
+            contacts = await self.contacts.for_case(row["case_number"], row["template_id"])
+            address = _address(row, contacts)
         variables = row["variables"]
         if row["template_id"] in SURVEY_TEMPLATES:
             if self.survey_link is None:
@@ -228,6 +240,10 @@ class ChannelSender:
         if (filename := PDF_LETTERS.get(row["template_id"])) is not None:
             # The letter as a PDF of the same text (WeasyPrint: CPU-bound, in a thread).
             attachments.append((filename, await asyncio.to_thread(render_pdf, text)))
+        subject = ""
+        if row["channel"] == "email":  # an email template's first line is its subject
+            subject, _, body = text.partition("\n")
+            text = body.strip()
         return Delivery(
             message_id=row["id"],
             template_id=row["template_id"],
@@ -235,8 +251,21 @@ class ChannelSender:
             text=text,
             params=[variables[name] for name in placeholders(row["template_id"])],
             fields=wechat_fields(text) if row["channel"] == "wechat" else {},
+            subject=subject,
             attachments=attachments,
         )
+
+    async def _staff_address(self, row: Any) -> str:
+        """A mediator's or lawyer's work email or mobile, asked of identity now."""
+        if self.staff is None:
+            raise TransientFailure("staff contacts (identity) are not configured")
+        found = await self.staff.for_staff(row["recipient_ref"], row["template_id"])
+        address = found.email if row["channel"] == "email" else found.mobile
+        if row["channel"] not in ("email", "sms") or not address:
+            raise PermanentFailure(
+                f"identity has no work {row['channel']} address for this {row['recipient_kind']}"
+            )
+        return address
 
     async def _sent(
         self, uow: Any, row: Any, attempts: int, sent: Sent, masked: str | None, now: datetime

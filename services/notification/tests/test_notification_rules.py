@@ -15,6 +15,7 @@ import weiquan_shared.events  # noqa: F401  (registers every contract)
 from notification.channels.sms import SmsSettings
 from notification.rules import (
     CONDITION_KEYS,
+    INTERNAL_TRIGGERS,
     PER_CASE_FIELD,
     SEND_TIME_VARIABLES,
     TEMPLATES,
@@ -28,7 +29,7 @@ from notification.rules import (
 from notification.survey import SurveyLinks
 from notification.timing import QuietHours, RateLimit, RetryPolicy
 from weiquan_shared import labels
-from weiquan_shared.envelope import EventPayload, registered_payloads
+from weiquan_shared.envelope import registered_payloads
 
 SMS_SEGMENT = 70  # characters of one SMS, signature included (Tencent Cloud, Chinese text)
 LONG_SMS_SEGMENT = 67  # characters of each segment of a long SMS
@@ -37,9 +38,14 @@ LONGEST_CASE_NUMBER = "440305-2026-1000000"
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
-def contracts(event_type: str) -> list[type[EventPayload]]:
-    """Every version of the event still read (a field must be in each)."""
-    found = [p for (kind, _), p in registered_payloads().items() if kind == event_type]
+def contracts(event_type: str) -> list[type[BaseModel]]:
+    """Every version of the event still read (a field must be in each); notification's own
+    triggers (a session tomorrow, a deadline at risk) by their model."""
+    if event_type in INTERNAL_TRIGGERS:
+        return [INTERNAL_TRIGGERS[event_type]]
+    found: list[type[BaseModel]] = [
+        p for (kind, _), p in registered_payloads().items() if kind == event_type
+    ]
     assert found, event_type
     return found
 
@@ -53,7 +59,7 @@ LONGEST_LINK = (
 )
 # Formatted values at their longest; an instalment's number up to two digits.
 LONGEST_FORMATTED = {"date": "12月31日", "time": "23:59", "yuan": "9,999,999.99"}
-LONGEST_FIELD = {"number": "99"}
+LONGEST_FIELD = {"number": "99", "application_number": "FY-440305-2026-1000000"}
 
 
 def contract_has(payload: type[BaseModel], path: str) -> bool:

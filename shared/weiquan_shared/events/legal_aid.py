@@ -207,11 +207,16 @@ class LegalAidLawyerAssigned(LegalAidEvent):
     event_type: ClassVar[str] = "legal_aid.lawyer_assigned"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "legal_aid"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     lawyer_code: str = Field(description="Panel code, e.g. LS-440305-003")
     lawyer_kind: LawyerKind
     firm_code: str | None = None
+    lawyer_subject: str | None = Field(
+        default=None,
+        description="The lawyer's account (subject) at identity, for notification to reach "
+        "the lawyer; null when the panel entry has no account (and in events before it)",
+    )
     skipped_for_conflict: list[str] = Field(
         default_factory=list,
         description="Panel codes passed over: they or their firm acted for this employer",

@@ -181,7 +181,7 @@ class MediationCasesChanged(MediationEvent):
     event_type: ClassVar[str] = "mediation.cases_changed"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     change: CasesChange
     reason: CasesChangeReason
@@ -203,7 +203,7 @@ class MediationAssigned(MediationEvent):
     event_type: ClassVar[str] = "mediation.assigned"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "mediation"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     lead_mediator_id: str = Field(description="The mediator's subject at identity")
     lead_mediator_name: str = Field(max_length=100, description="Staff display name")

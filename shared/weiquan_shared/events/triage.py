@@ -210,7 +210,7 @@ class CaseDeadlinesUpdated(EventPayload):
     event_type: ClassVar[str] = "case.deadlines_updated"
     schema_version: ClassVar[int] = 1
     producer: ClassVar[str] = "triage"
-    consumers: ClassVar[tuple[str, ...]] = ("projection",)
+    consumers: ClassVar[tuple[str, ...]] = ("projection", "notification")
 
     case_id: uuid.UUID
     case_number: str
