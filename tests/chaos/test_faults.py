@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import secrets
 import threading
@@ -36,7 +37,7 @@ import pytest
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.notification_providers import SmsSent, TencentSmsServer, running
 from tests.support.notification_stack import SMS_TEMPLATE_IDS, notification_env, sms_server
-from tests.support.stack import Deployment, PrivateStack, free_port, private_stack
+from tests.support.stack import Deployment, PrivateStack, free_port, port_open, private_stack
 from tests.support.staff import CITY, add_accounts, signed_in
 from tests.support.tokens import signed_in as staff_token
 from weiquan_shared.auth import Role
@@ -201,6 +202,11 @@ def _run_faults(
         stack.control("start", program)
         if program == "postgres":
             windows.append((stopping, time.monotonic()))
+        # supervisord calls it started before it listens: a loaded machine's JVM takes a while.
+        port = stack.infra.pg_port if program == "postgres" else int(bootstrap.rsplit(":", 1)[1])
+        wait_until(
+            functools.partial(port_open, "127.0.0.1", port), 120, f"{program} to listen again"
+        )
         faults.append(f"restart {program}")
         accepted_soon(15)
 
