@@ -169,7 +169,7 @@ def _run_faults(
     deployment.start(
         "notification",
         **notification_env(
-            deployment, sms, None, client_secret, WEIQUAN_NOTIFICATION_WORKERS_PER_CHANNEL="4"
+            deployment, sms, None, client_secret, WEIQUAN_NOTIFICATION_WORKERS_PER_CHANNEL="8"
         ),
     )
     settings = deployment.settings()
