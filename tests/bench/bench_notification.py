@@ -1,9 +1,9 @@
 """Notification: messages sent per second with the SMS provider answering in 50 ms, and the
-WeChat rate while the SMS provider hangs.
+email rate while the SMS provider hangs.
 
 The real notification process on the stack's PostgreSQL and Kafka, with identity (its
-service token) and intake (contacts asked at send time). Cases are registered at intake
-first (so ``case.reported`` waits on Kafka and each contact lookup finds its case), then
+service token, staff's work addresses) and intake (workers' contacts asked at send time).
+Its events wait on Kafka first (cases registered at intake, assignments produced), then
 notification starts and drains them: a rate is counted from the first to the last message
 the provider's test server accepted.
 
@@ -14,23 +14,27 @@ the provider's test server accepted.
    ratio is what claiming, asking intake, recording and the event cost on top of the
    provider's 50 ms.
 2. A hanging SMS provider (it takes every request and never answers) must not hold back
-   another channel. No rule sends email yet and the sender has no source of an email
-   address (intake's contacts carry mobiles and the OpenID only), so no email can go out
-   through the service; the other channel measured is WeChat, by the same sender code:
-   WeChat cases registered through intake's official-account callback, each making an SMS
-   and a WeChat message. WeChat alone (SMS not configured: its messages wait) is the
-   reference; then the same with the SMS channel configured and its provider hanging.
+   email. Each ``mediation.assigned`` names a mediator account seeded at identity with a
+   work email (rule ``mediator.assigned.email``): one email each, its address asked of
+   identity with notification's service token, sent through the real sender to the aiosmtpd
+   process (a Maildir; a message's acceptance time is in its file name). Email alone (the
+   SMS channel not configured) is the reference; then the same volume with the SMS channel
+   configured, its provider hanging, and hotline cases' SMS pending behind the held ones.
+   The per-recipient rate limit (5 an hour by default) is raised for the run
+   (``WEIQUAN_NOTIFICATION_RATE_MESSAGES``): four mediators receive every assignment, which
+   would otherwise cap the email at 20.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import secrets
+import re
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +44,19 @@ from pydantic import SecretStr
 from notification.channels.base import Delivery
 from notification.channels.sms import SmsSettings, TencentSms
 from tests.bench.__main__ import Bench
-from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
-from tests.support.notification_providers import TencentSmsServer, WeChatServer, running
+from tests.integration.test_notification_staff import add_staff
+from tests.support.kafka import publish_events
+from tests.support.notification_providers import (
+    SmtpServer,
+    TencentSmsServer,
+    running,
+    smtp_server,
+)
 from tests.support.notification_stack import (
     SIGNATURE,
     SMS_APP,
     SMS_TEMPLATE_IDS,
-    WECHAT_TEMPLATE_IDS,
+    messages,
     notification_env,
     sms_server,
     start_backends,
@@ -54,14 +64,25 @@ from tests.support.notification_stack import (
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from weiquan_shared.auth import Role
-from weiquan_shared.demo import hotline_call, wechat_answers
+from weiquan_shared.demo import hotline_call
+from weiquan_shared.envelope import Actor, new_event
+from weiquan_shared.events.mediation import MediationAssigned
 
 SMS_CASES = 400
-WECHAT_CASES = 80
+EMAILS = 200  # per measurement (alone, then while SMS hangs)
+SMS_PENDING_CASES = 40  # hotline cases whose SMS wait behind the hanging provider
 PROVIDER_DELAY_S = 0.05
 WORKERS_PER_CHANNEL = 2  # the service's default (WEIQUAN_NOTIFICATION_WORKERS_PER_CHANNEL)
 TARGET_SMS_RATIO = 0.6
-TARGET_WECHAT_RATIO = 0.8
+TARGET_EMAIL_RATIO = 0.8
+SENDER = "weiquan@szftu.org.cn"
+MAILDIR_NAME = re.compile(r"(?P<seconds>\d+)\.M(?P<micros>\d+)P")
+MEDIATORS = [  # (username, name, work email, mobile)
+    ("bench.zhang", "张敏", "zhang.min@nsftu.org.cn", "13923450104"),
+    ("bench.liu", "刘洋", "liu.yang@nsftu.org.cn", "13923450105"),
+    ("bench.chen", "陈静", "chen.jing@nsftu.org.cn", "13923450106"),
+    ("bench.wang", "王磊", "wang.lei@nsftu.org.cn", "13923450108"),
+]
 
 
 class Stamped(list[Any]):
@@ -76,30 +97,17 @@ class Stamped(list[Any]):
         super().append(item)
 
 
-class Timed:
-    """A provider test server noting when it accepted each message."""
+class TimedSmsServer(TencentSmsServer):
+    """The Tencent test server noting when it accepted each message."""
 
-    stamped: Stamped
-
-    def timed(self) -> Stamped:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.stamped = Stamped()
-        return self.stamped
+        self.sent = self.stamped
 
     @property
     def accepted_at(self) -> list[float]:
         return self.stamped.at
-
-
-class TimedSmsServer(TencentSmsServer, Timed):
-    def __init__(self, **kwargs: Any) -> None:
-        TencentSmsServer.__init__(self, **kwargs)
-        self.sent = self.timed()
-
-
-class TimedWeChatServer(WeChatServer, Timed):
-    def __init__(self, **kwargs: Any) -> None:
-        WeChatServer.__init__(self, **kwargs)
-        self.sent = self.timed()
 
 
 def timed_sms_server() -> TimedSmsServer:
@@ -110,14 +118,6 @@ def timed_sms_server() -> TimedSmsServer:
         sdk_app_id=plain.sdk_app_id,
         sign_name=plain.sign_name,
         templates=plain.templates,
-    )
-
-
-def timed_wechat_server() -> TimedWeChatServer:
-    return TimedWeChatServer(
-        app_id="wxnotification",
-        app_secret="wechat-secret",
-        templates=set(WECHAT_TEMPLATE_IDS.values()),
     )
 
 
@@ -134,21 +134,8 @@ def register_hotline_cases(intake_url: str, count: int, seed: int) -> None:
             list(pool.map(post, calls))
 
 
-def register_wechat_cases(intake_url: str, count: int, seed: int) -> None:
-    """Each case made by a worker's conversation with the official account, as WeChat posts
-    it to intake (signed and encrypted), nine messages a case."""
-
-    def converse(n: int) -> None:
-        worker = FakeWeChatServer(intake_url, "oWkr" + secrets.token_urlsafe(20))
-        replies = [worker.send(text) for text in wechat_answers(random.Random(seed * 1000 + n))]
-        assert "您的案件编号是" in replies[-1], replies[-1]
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(converse, range(count)))
-
-
 def drain_rate(
-    server: Timed, expected: int, started: float, timeout_s: float
+    server: TimedSmsServer, expected: int, started: float, timeout_s: float
 ) -> tuple[float, float]:
     """(messages/s from the first acceptance to the last, seconds from start to the last)."""
     deadline = time.monotonic() + timeout_s
@@ -204,39 +191,90 @@ def sdk_reference(sms: TimedSmsServer, count: int) -> float:
     return (count - 1) / (times[-1] - times[0])
 
 
-def restart(deployment: Deployment, env: dict[str, str]) -> float:
-    """notification stopped and started again with ``env`` in place of its channels'
-    settings; returns when it was started (monotonic)."""
+def publish_assignments(deployment: Deployment, mediators: list[str], count: int) -> None:
+    """``count`` mediations assigned by the rules, each to one of ``mediators`` as lead
+    (round robin), as mediation publishes them (key: the mediation)."""
+    envelopes = []
+    for n in range(count):
+        mediation_id = uuid.uuid4()
+        payload = MediationAssigned(
+            mediation_id=mediation_id,
+            mediation_number=f"TJ-440305-2026-{n + 1:06d}",
+            district_code="440305",
+            case_ids=[uuid.uuid4()],
+            case_numbers=[f"440305-2026-{n + 1:06d}"],
+            lead_organisation="union",
+            organisations=["union"],
+            five_party=False,
+            rule_ids=["assign.union_default"],
+            assigned_at=datetime.now(UTC),
+            assigned_by="rules",
+            lead_mediator_id=mediators[n % len(mediators)],
+            lead_mediator_name=MEDIATORS[n % len(mediators)][1],
+        )
+        envelopes.append(
+            new_event(
+                payload,
+                subject=str(mediation_id),
+                producer="mediation",
+                actor=Actor.system("mediation"),
+            )
+        )
+    asyncio.run(publish_events(deployment.infra.kafka_bootstrap, deployment.namespace, envelopes))
+
+
+def mail_accepted(smtp: SmtpServer) -> dict[str, float]:
+    """Each message the SMTP server delivered, with when it accepted it (wall clock): the
+    Maildir file name begins with the seconds and microseconds of its creation
+    (``1764682291.M301330P17979Q2.host``)."""
+    accepted = {}
+    for folder in ("new", "cur"):
+        for path in (smtp.maildir / folder).iterdir():
+            created = MAILDIR_NAME.match(path.name)
+            assert created is not None, path.name
+            accepted[path.name] = int(created["seconds"]) + int(created["micros"]) / 1e6
+    return accepted
+
+
+def email_rate(smtp: SmtpServer, before: set[str], expected: int, timeout_s: float) -> float:
+    """Emails/s from the first to the ``expected``-th delivered since ``before``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        fresh = {k: v for k, v in mail_accepted(smtp).items() if k not in before}
+        if len(fresh) >= expected:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(fresh)} of {expected} emails delivered")
+        time.sleep(0.1)
+    times = sorted(fresh.values())[:expected]
+    return (expected - 1) / (times[-1] - times[0])
+
+
+def restart(deployment: Deployment, env: dict[str, str]) -> None:
+    """notification started again with ``env`` in place of its SMS settings."""
     service = deployment["notification"]
     service.stop()
-    kept = {
-        k: v
-        for k, v in service.env.items()
-        if not k.startswith(("WEIQUAN_NOTIFICATION_SMS_", "WEIQUAN_NOTIFICATION_WECHAT_"))
-    }
+    kept = {k: v for k, v in service.env.items() if not k.startswith("WEIQUAN_NOTIFICATION_SMS_")}
     service.env = kept | env
-    started = time.monotonic()
     service.start()
     service.wait_ready(120)
-    return started
 
 
 def run(bench: Bench) -> None:
     deployment = Deployment(bench.infra)
     bench.deployments.append(deployment)
     with (
-        tempfile.TemporaryDirectory() as keys,
+        tempfile.TemporaryDirectory() as scratch,
         running(timed_sms_server()) as sms,
-        running(timed_wechat_server()) as wechat,
+        smtp_server(Path(scratch)) as smtp,
     ):
-        secret = start_backends(deployment, Path(keys))
-        deployment.start(
-            "intake",
-            WEIQUAN_WECHAT_TOKEN=TOKEN,
-            WEIQUAN_WECHAT_ENCODING_AES_KEY=AES_KEY,
-            WEIQUAN_WECHAT_APP_ID=APP_ID,
-        )
+        secret = start_backends(deployment, Path(scratch))
+        deployment.start("intake")
         intake = deployment["intake"].url
+        mediators = [
+            add_staff(deployment, username, name, Role.MEDIATOR, email, mobile)
+            for username, name, email, mobile in MEDIATORS
+        ]
         sms.behaviour.delay_s = PROVIDER_DELAY_S
         # Warm-up of the SDK path and the test server (its threads, the signing).
         sdk_reference(sms, 20)
@@ -253,9 +291,15 @@ def run(bench: Bench) -> None:
         env = notification_env(
             deployment,
             sms,
-            wechat,
+            None,
             secret,
             WEIQUAN_NOTIFICATION_WORKERS_PER_CHANNEL=str(WORKERS_PER_CHANNEL),
+            WEIQUAN_NOTIFICATION_IDENTITY_URL=deployment["identity"].url,
+            WEIQUAN_NOTIFICATION_SMTP_HOST=smtp.host,
+            WEIQUAN_NOTIFICATION_SMTP_PORT=str(smtp.port),
+            WEIQUAN_NOTIFICATION_SMTP_SENDER=SENDER,
+            # Every assignment goes to one of four mediators: not capped at 5 an hour each.
+            WEIQUAN_NOTIFICATION_RATE_MESSAGES="100000",
         )
         started = time.monotonic()
         deployment.start("notification", **env)
@@ -272,29 +316,38 @@ def run(bench: Bench) -> None:
             f"s from start to the {SMS_CASES}th SMS (consumer and sender)",
         )
 
-        # 2a. WeChat alone: the SMS channel not configured (its messages wait).
-        wechat_env = {k: v for k, v in env.items() if not k.startswith("WEIQUAN_NOTIFICATION_SMS_")}
+        # 2a. Email alone: the SMS channel not configured.
+        email_env = {k: v for k, v in env.items() if not k.startswith("WEIQUAN_NOTIFICATION_SMS_")}
         deployment["notification"].stop()
-        register_wechat_cases(intake, WECHAT_CASES, seed=2)
-        started = restart(deployment, wechat_env)
-        alone, _ = drain_rate(wechat, WECHAT_CASES, started, 120)
-        bench.figure("notification.wechat_alone_per_s", alone, f"WeChat/s ({WECHAT_CASES} cases)")
+        publish_assignments(deployment, mediators, EMAILS)
+        before = set(mail_accepted(smtp))
+        restart(deployment, email_env)
+        alone = email_rate(smtp, before, EMAILS, 120)
+        bench.figure(
+            "notification.email_alone_per_s",
+            alone,
+            f"emails/s ({EMAILS} assignments, SMTP to aiosmtpd, SMS not configured)",
+        )
 
-        # 2b. The same while the SMS provider takes every request and never answers.
+        # 2b. The same volume while the SMS provider takes every request and never answers,
+        # hotline cases' SMS waiting behind the held ones.
         deployment["notification"].stop()
-        wechat.accepted_at.clear()
         release = sms.hold_answers()
         sms.behaviour.delay_s = 0.0
         held_before = len(sms.sent)
-        register_wechat_cases(intake, WECHAT_CASES, seed=3)
-        started = restart(deployment, env | {"WEIQUAN_NOTIFICATION_SMS_TIMEOUT_S": "600"})
-        hung, _ = drain_rate(wechat, WECHAT_CASES, started, 120)
+        register_hotline_cases(intake, SMS_PENDING_CASES, seed=3)
+        publish_assignments(deployment, mediators, EMAILS)
+        before = set(mail_accepted(smtp))
+        restart(deployment, env | {"WEIQUAN_NOTIFICATION_SMS_TIMEOUT_S": "600"})
+        hung = email_rate(smtp, before, EMAILS, 120)
         assert sms.behaviour.received.is_set(), "the SMS sender never reached the provider"
         held = len(sms.sent) - held_before
+        pending = len(messages(deployment, "channel = 'sms' AND status = 'pending'"))
         bench.figure(
-            "notification.wechat_while_sms_hangs_per_s",
+            "notification.email_while_sms_hangs_per_s",
             hung,
-            f"WeChat/s ({held} SMS held unanswered; target ratio ≥ {TARGET_WECHAT_RATIO})",
+            f"emails/s ({held} SMS held by the provider, {pending} SMS unsent; "
+            f"target ratio ≥ {TARGET_EMAIL_RATIO})",
             ratio=hung / alone,
         )
         deployment["notification"].kill()  # its SMS workers are still waiting on the provider
