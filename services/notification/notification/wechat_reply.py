@@ -12,7 +12,7 @@ the OpenID in the request is hashed the same way and matched to that worker's la
 unexpired survey. The answer is recorded once by the same statement as the link's
 (``survey_api.record_answer``) and published as the same ``survey.answered`` (answered by
 ``wechat``). The answer is 200 with the Chinese text intake sends back to the worker
-(thanks, "please reply 1 to 5", "already answered"), or 404 when this OpenID has no survey
+(thanks, or "already answered"; a text that is not a score is a 422), or 404 when this OpenID has no survey
 open here, and intake goes on with its own dialog. WeChat redelivers a message it got no
 reply to in time: the message that answered (its MsgId) gets the same thanks again.
 
@@ -46,7 +46,7 @@ RECEIVER = allow_services("intake")
 WECHAT_TAKER = Actor.public("survey-wechat")
 
 THANKS = "感谢您的评价（{score} 分：{name}）。您的意见将帮助工会改进服务。"
-ASK_DIGIT = "请回复数字 1 到 5 为本次服务评分（5 分最满意），可在数字后附上意见，例如：5 服务很好。"
+NOT_A_SCORE = "消息不是评分：应以数字 1 到 5 开头，可在数字后附上意见，例如：5 服务很好"
 ALREADY = "您已评价过本次服务，感谢您的支持。每份调查只能评价一次。"
 NO_SURVEY = "该微信用户没有待评价的满意度调查"
 
@@ -60,7 +60,7 @@ class WeChatReplyIn(BaseModel):
 
 
 class WeChatReplyOut(BaseModel):
-    outcome: Literal["answered", "already_answered", "not_a_score"]
+    outcome: Literal["answered", "already_answered"]
     reply: str = Field(title="回复职工的文字")
 
 
@@ -83,6 +83,7 @@ def build_wechat_reply_router(
         responses={
             403: {"description": "不是受理服务的服务凭证（工作人员的令牌一律拒绝）"},
             404: {"description": "该微信用户没有待评价的满意度调查"},
+            422: {"description": "消息不是评分（应以数字 1 到 5 开头）"},
             503: {"description": "未配置满意度调查的签名密钥"},
         },
     )
@@ -92,8 +93,11 @@ def build_wechat_reply_router(
             raise HTTPException(
                 503, "未配置满意度调查的签名密钥（WEIQUAN_NOTIFICATION_SURVEY_KEY）"
             )
-        ref = signer.openid_ref(body.openid)
         answer = parse_answer(body.text)
+        if answer is None:
+            # Intake hands over only what reads as a score; anything else is its dialog's.
+            raise HTTPException(422, NOT_A_SCORE)
+        ref = signer.openid_ref(body.openid)
         now = clock()
         async with runtime.unit_of_work(WECHAT_TAKER) as uow:
             survey = await uow.conn.fetchrow(
@@ -112,8 +116,6 @@ def build_wechat_reply_router(
                         outcome="answered", reply=THANKS.format(score=score, name=SCORES[score])
                     )
                 return WeChatReplyOut(outcome="already_answered", reply=ALREADY)
-            if answer is None:
-                return WeChatReplyOut(outcome="not_a_score", reply=ASK_DIGIT)
             score, comment = answer
             comment = redact_text(comment[:500])
             if not await record_answer(
