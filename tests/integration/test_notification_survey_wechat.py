@@ -90,7 +90,7 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
         deployment, tmp_path, "legal_aid", "projection", intake_secret=intake_secret
     )
     # Intake first (notification asks it for contacts), then notification, then intake
-    # again knowing where notification is: each needs the other's address.
+    # again on its port knowing where notification is: each needs the other's address.
     with silent_server() as nowhere:
         deployment.start("intake", **intake_env(deployment, intake_secret, nowhere))
     with running(sms_server()) as sms, running(wechat_server()) as wechat:
@@ -104,10 +104,12 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
                 WEIQUAN_NOTIFICATION_SURVEY_KEY=secrets.token_hex(32),
             ),
         )
+        intake_port = deployment["intake"].port
         deployment["intake"].stop()
         deployment.start(
             "intake",
             **intake_env(deployment, intake_secret, deployment["notification"].url),
+            WEIQUAN_HTTP_PORT=str(intake_port),
         )
         openid = "oWkr" + secrets.token_urlsafe(20)
         worker = FakeWeChatServer(deployment["intake"].url, openid)
