@@ -12,9 +12,10 @@ the OpenID in the request is hashed the same way and matched to that worker's la
 unexpired survey. The answer is recorded once by the same statement as the link's
 (``survey_api.record_answer``) and published as the same ``survey.answered`` (answered by
 ``wechat``). The answer is 200 with the Chinese text intake sends back to the worker
-(thanks, or "already answered"; a text that is not a score is a 422), or 404 when this OpenID has no survey
-open here, and intake goes on with its own dialog. WeChat redelivers a message it got no
-reply to in time: the message that answered (its MsgId) gets the same thanks again.
+(thanks, or "already answered"), or 404 when this OpenID has no survey open here, and
+intake goes on with its own dialog (a text that is not a score is a 422). WeChat
+redelivers a message it got no reply to in time: the message that answered (its MsgId)
+gets the same thanks again.
 
 The OpenID crosses from intake to here over HTTP only, is hashed at once, and is never
 stored in clear nor logged.
