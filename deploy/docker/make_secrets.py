@@ -11,8 +11,8 @@ Least privilege: a container gets only the files it needs.
                           that service and the `provision` job only
     client-<service>.env  WEIQUAN_SERVICE_SECRET_<SERVICE>, a service's client secret at
                           identity (client credentials): that service and identity only
-    notification.env      the key that signs survey links and the WeChat callback's token:
-                          notification only
+    notification.env      the key that signs survey links (and hashes the OpenIDs surveys
+                          went to): notification only
 
 Existing files are kept (their keys decrypt stored data); only missing ones are written. A
 secrets.env from before per-service roles holds WEIQUAN_PG_PASSWORD: it is moved to
@@ -40,7 +40,7 @@ SERVICES = (
     "legal_aid",
 )
 # Services with a client secret at identity (weiquan_shared.service_client.SERVICE_CLIENTS).
-CLIENTS = ("notification", "mediation")
+CLIENTS = ("notification", "mediation", "intake")
 HERE = Path(__file__).resolve().parent
 
 
@@ -89,13 +89,7 @@ def make_secrets(directory: Path) -> None:
             _write(client, [f"WEIQUAN_SERVICE_SECRET_{name.upper()}={secrets.token_hex(32)}"])
     notification = directory / "notification.env"
     if not notification.exists():
-        _write(
-            notification,
-            [
-                f"WEIQUAN_NOTIFICATION_SURVEY_KEY={secrets.token_hex(32)}",
-                f"WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN={secrets.token_hex(16)}",
-            ],
-        )
+        _write(notification, [f"WEIQUAN_NOTIFICATION_SURVEY_KEY={secrets.token_hex(32)}"])
 
 
 if __name__ == "__main__":

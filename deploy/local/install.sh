@@ -272,10 +272,6 @@ with path.open("a") as out:
     if "WEIQUAN_NOTIFICATION_SURVEY_KEY" not in present:
         out.write(f"WEIQUAN_NOTIFICATION_SURVEY_KEY={secrets.token_hex(32)}\n")
         print("install: added WEIQUAN_NOTIFICATION_SURVEY_KEY (signs survey links)")
-    if "WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN" not in present:
-        # WeChat's server token: 3-32 letters and digits (entered in the account's console).
-        out.write(f"WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN={secrets.token_hex(16)}\n")
-        print("install: added WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN (WeChat replies)")
 PY
 )
 say "done"

@@ -26,7 +26,6 @@ for var in $(compgen -e); do
         "$own_secret") ;;
         WEIQUAN_SERVICE_SECRET_*) [ "$name" = identity ] || unset "$var" ;;
         WEIQUAN_NOTIFICATION_SURVEY_KEY) [ "$name" = notification ] || unset "$var" ;;
-        WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN) [ "$name" = notification ] || unset "$var" ;;
     esac
 done
 unset WEIQUAN_PG_USER

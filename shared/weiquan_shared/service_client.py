@@ -17,7 +17,7 @@ from collections.abc import Callable
 import httpx
 
 # The services that hold a client secret and may get a token of their own at identity.
-SERVICE_CLIENTS: tuple[str, ...] = ("notification", "mediation")
+SERVICE_CLIENTS: tuple[str, ...] = ("notification", "mediation", "intake")
 # A token is renewed this long before it expires (clock skew, a slow call).
 RENEW_BEFORE_S = 30.0
 

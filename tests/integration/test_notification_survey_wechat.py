@@ -1,25 +1,31 @@
 """The survey at legal aid's closure, answered by a WeChat reply, on the real stack.
 
-A worker reports on WeChat (intake's real dialog), the case goes to legal aid (triage's
-decision on its topic), the officer grants aid and closes it (legal_aid's API);
-notification sends the worker the survey by SMS and WeChat (local Tencent and WeChat
-servers). The worker replies ``5 律师很负责`` to the official account: a real HTTP POST of
-signed plaintext XML to notification's callback. ``survey.answered`` (about legal aid, by
-WeChat) is on Kafka, legal aid records the application's satisfaction, and projection's
-legal-aid satisfaction rate counts it. A bad signature is refused (403); a second reply
-and the SMS link of the same survey are refused as already answered; the OpenID is
-nowhere in clear (events, notification's tables and log).
+A union has one official account, and an account has one server address: intake's
+callback. A worker reports on WeChat (intake's real dialog, signed and AES-encrypted as
+WeChat's servers send it), the case goes to legal aid (triage's decision on its topic), the
+officer grants aid and closes it (legal_aid's API); notification sends the worker the
+survey by SMS and WeChat (local Tencent and WeChat servers). The worker replies
+``5 律师很负责`` to the official account: intake sees a score from an OpenID with no dialog
+in progress and hands it to notification's internal route with its own service token;
+the worker gets notification's thanks, encrypted by intake. ``survey.answered`` (about legal
+aid, by WeChat) is on Kafka once, legal aid records the application's satisfaction, and
+projection's legal-aid satisfaction rate counts it. A "5" typed in the middle of a
+registration is the dialog's; a "5" from an OpenID without a survey goes on to the dialog
+as before; the internal route refuses a person's token; the OpenID is nowhere in clear
+(events, notification's tables, both services' logs). With notification down (a port that
+never answers), intake still registers a case by WeChat, a "1" starting the dialog.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 import secrets
+import socket
 import time
 import uuid
-import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from intake.domain_wechat import QUESTIONS, WELCOME
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
 from tests.support.legal_aid import triage, until
 from tests.support.notification_providers import running
@@ -49,44 +56,43 @@ from weiquan_shared.demo import wechat_answers
 
 pytestmark = pytest.mark.integration
 
-CALLBACK_TOKEN = "notificationCallbackToken"
-ACCOUNT = "gh_union_account"
+WECHAT_ACCOUNT = {
+    "WEIQUAN_WECHAT_TOKEN": TOKEN,
+    "WEIQUAN_WECHAT_ENCODING_AES_KEY": AES_KEY,
+    "WEIQUAN_WECHAT_APP_ID": APP_ID,
+}
 
 
-def signed(token: str = CALLBACK_TOKEN, at: float | None = None) -> dict[str, str]:
-    timestamp, nonce = str(int(at if at is not None else time.time())), secrets.token_hex(6)
-    digest = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-    return {"signature": digest, "timestamp": timestamp, "nonce": nonce}
+def intake_env(deployment: Deployment, intake_secret: str, notification_url: str) -> dict[str, str]:
+    """Intake as the official account's one address, with its own service credentials."""
+    return {
+        **WECHAT_ACCOUNT,
+        "WEIQUAN_SERVICE_SECRET_INTAKE": intake_secret,
+        "WEIQUAN_INTAKE_TOKEN_URL": f"{deployment['identity'].url}/api/v1/token",
+        "WEIQUAN_INTAKE_NOTIFICATION_URL": notification_url,
+    }
 
 
-def text_message(openid: str, content: str) -> str:
-    return (
-        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-        f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
-        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{content}]]></Content>"
-        f"<MsgId>{random.randrange(10**16, 10**17)}</MsgId></xml>"
-    )
-
-
-def reply_text(response: httpx.Response, openid: str) -> str:
-    assert response.status_code == 200, response.text
-    root = ET.fromstring(response.content)
-    assert root.findtext("ToUserName") == openid and root.findtext("FromUserName") == ACCOUNT
-    assert root.findtext("MsgType") == "text"
-    return root.findtext("Content") or ""
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A port that takes connections and never answers: notification hung."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
 def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    secret = start_backends(deployment, tmp_path, "legal_aid", "projection")
-    deployment.start(
-        "intake",
-        WEIQUAN_WECHAT_TOKEN=TOKEN,
-        WEIQUAN_WECHAT_ENCODING_AES_KEY=AES_KEY,
-        WEIQUAN_WECHAT_APP_ID=APP_ID,
+    intake_secret = secrets.token_hex(32)
+    secret = start_backends(
+        deployment, tmp_path, "legal_aid", "projection", intake_secret=intake_secret
     )
+    # Intake first (notification asks it for contacts), then notification, then intake
+    # again on its port knowing where notification is: each needs the other's address.
+    with silent_server() as nowhere:
+        deployment.start("intake", **intake_env(deployment, intake_secret, nowhere))
     with running(sms_server()) as sms, running(wechat_server()) as wechat:
         deployment.start(
             "notification",
@@ -96,8 +102,14 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
                 wechat,
                 secret,
                 WEIQUAN_NOTIFICATION_SURVEY_KEY=secrets.token_hex(32),
-                WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN=CALLBACK_TOKEN,
             ),
+        )
+        intake_port = deployment["intake"].port
+        deployment["intake"].stop()
+        deployment.start(
+            "intake",
+            **intake_env(deployment, intake_secret, deployment["notification"].url),
+            WEIQUAN_HTTP_PORT=str(intake_port),
         )
         openid = "oWkr" + secrets.token_urlsafe(20)
         worker = FakeWeChatServer(deployment["intake"].url, openid)
@@ -183,55 +195,39 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
 
         wait_until(lambda: asyncio.run(wechat_ref_kept()), what="the OpenID's keyed hash kept")
 
-        callback = f"{deployment['notification'].url}/wechat/callback"
-        with httpx.Client(timeout=10) as client:
-            # WeChat's URL verification, then messages signed with the configured token.
-            echo = client.get(callback, params={**signed(), "echostr": "8421579"})
-            assert echo.status_code == 200 and echo.text == "8421579"
-            forged = client.post(
-                callback, params=signed("wrong-token"), content=text_message(openid, "1")
-            )
-            assert forged.status_code == 403 and "签名无效" in forged.json()["detail"]
-            stale = client.post(
-                callback,
-                params=signed(at=time.time() - 3600),
-                content=text_message(openid, "1"),
-            )
-            assert stale.status_code == 403
-            unsigned = client.post(callback, content=text_message(openid, "1"))
-            assert unsigned.status_code == 403
+        # Notification's internal route: intake's service token only, never a person's.
+        internal = f"{deployment['notification'].url}/api/v1/internal/wechat-replies"
+        handed = {"openid": openid, "text": "1", "msg_id": "1"}
+        person = httpx.post(internal, json=handed, headers=signed_in(Role.ADMIN))
+        assert person.status_code == 403, person.text
+        assert httpx.post(internal, json=handed).status_code == 401
+        # One account, one address: notification has no callback of its own any more.
+        gone = httpx.post(f"{deployment['notification'].url}/wechat/callback", content="<xml/>")
+        assert gone.status_code == 404
 
-            # Hostile or broken XML, even correctly signed: a 400 with a Chinese message.
-            for body in (
-                '<!DOCTYPE xml [<!ENTITY a "5">]><xml><Content>&a;</Content></xml>',
-                '<?xml version="1.0" encoding="x-unknown"?><xml/>',
-                "<xml><Content>5",
-            ):
-                broken = client.post(callback, params=signed(), content=body)
-                assert broken.status_code == 400 and "微信 XML" in broken.json()["detail"], body
-
-            not_a_score = client.post(
-                callback, params=signed(), content=text_message(openid, "律师很好")
-            )
-            assert "请回复数字 1 到 5" in reply_text(not_a_score, openid)
-            # WeChat adds the sender's OpenID to the query too: it must not reach the log.
-            answered = client.post(
-                callback,
-                params={**signed(), "openid": openid},
-                content=text_message(openid, "5 律师很负责"),
-            )
-            assert "感谢您的评价（5 分：很满意）" in reply_text(answered, openid)
-            again = client.post(callback, params=signed(), content=text_message(openid, "1"))
-            assert "您已评价过" in reply_text(again, openid)
-            stranger = client.post(
-                callback, params=signed(), content=text_message("oStranger" + "x" * 20, "5")
-            )
-            assert "没有待评价" in reply_text(stranger, "oStranger" + "x" * 20)
-            # The same survey's link (SMS) is used up too: one answer per survey.
-            used = client.get(deployment["notification"].url + link.split("/notification")[1])
-            assert used.status_code == 410 and "已提交" in used.text
+        # Not a score: intake's dialog answers (its welcome), the survey stays open.
+        assert worker.send("律师很好") == WELCOME
+        # A "5" in the middle of a registration is the dialog's answer (a bad name), not
+        # the survey's; the worker then cancels.
+        assert worker.send("登记") == QUESTIONS["name"]
+        assert worker.send("5").endswith(QUESTIONS["name"])
+        assert worker.send("取消").startswith("已取消本次登记")
+        # The answer, through intake's callback (WeChat adds the OpenID to the query too).
+        thanks = worker.send("5 律师很负责")
+        assert "感谢您的评价（5 分：很满意）" in thanks
+        # WeChat's redelivery of the same message: the same reply, recorded once.
+        assert worker.send("5 律师很负责", msg_id=worker.msg_id) == thanks
+        assert "您已评价过" in worker.send("1")
+        # An OpenID without an open survey: the digits go on to intake's dialog as before.
+        stranger = FakeWeChatServer(deployment["intake"].url, "oStranger" + "x" * 20)
+        assert stranger.send("5") == WELCOME
+        assert stranger.send("1") == QUESTIONS["name"]
+        # The same survey's link (SMS) is used up too: one answer per survey.
+        used = httpx.get(deployment["notification"].url + link.split("/notification")[1])
+        assert used.status_code == 410 and "已提交" in used.text
 
         wait_until(lambda: len(events(deployment, "survey.answered")) == 1, what="the event")
+        time.sleep(1)  # a second event (a redelivery recorded twice) would be there by now
         [event] = events(deployment, "survey.answered")
         payload = event["payload"]
         assert payload["score"] == 5 and payload["has_comment"] is True
@@ -257,6 +253,8 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
         for event_type in ("survey.answered", "notification.sent", "audit.recorded"):
             assert not any(openid.encode() in raw for raw in raw_events(deployment, event_type))
         assert openid not in deployment["notification"].log_text()
+        assert "wechat survey answer handed to notification" in deployment["intake"].log_text()
+        assert openid not in deployment["intake"].log_text()
 
         async def openid_stored() -> bool:
             conn = await deployment.connect("notification")
@@ -267,3 +265,36 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
                 await conn.close()
 
         assert not asyncio.run(openid_stored())
+
+
+def test_intake_registers_a_case_by_wechat_while_notification_is_down(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    intake_secret = secrets.token_hex(32)
+    start_backends(deployment, tmp_path, intake_secret=intake_secret)
+    with silent_server() as hung:
+        deployment.start(
+            "intake",
+            **intake_env(deployment, intake_secret, hung),
+            WEIQUAN_INTAKE_SURVEY_REPLY_TIMEOUT_S="1",
+        )
+        openid = "oDown" + secrets.token_urlsafe(20)
+        worker = FakeWeChatServer(deployment["intake"].url, openid)
+        # "1" reads as a score and as the dialog's start: notification cannot say, so
+        # intake's dialog goes on, well within WeChat's 5 seconds.
+        began = time.monotonic()
+        assert worker.send("1") == QUESTIONS["name"]
+        assert time.monotonic() - began < 4
+        answers = wechat_answers(random.Random(21), story=1)
+        done = [worker.send(text) for text in answers[1:]][-1]
+        assert done.startswith("登记成功！您的案件编号是 ")
+    number = done.split("您的案件编号是 ")[1].split("，")[0]
+    wait_until(
+        lambda: any(
+            e["payload"]["case_number"] == number for e in events(deployment, "case.reported")
+        ),
+        what="case.reported",
+    )
+    log = deployment["intake"].log_text()
+    assert "survey answer not handed over: notification too slow" in log
+    assert openid not in log

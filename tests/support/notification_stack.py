@@ -91,14 +91,19 @@ def notification_env(
     return env | extra
 
 
-def start_backends(deployment: Deployment, tmp_path: Path, *services: str) -> str:
-    """identity (knowing notification's client secret), then ``services`` (intake, triage…);
-    returns the client secret notification must be started with."""
+def start_backends(
+    deployment: Deployment, tmp_path: Path, *services: str, intake_secret: str | None = None
+) -> str:
+    """identity (knowing notification's client secret, and intake's when given), then
+    ``services`` (intake, triage…); returns the client secret notification must be started
+    with."""
     client_secret = secrets.token_hex(32)
+    intake = {"WEIQUAN_SERVICE_SECRET_INTAKE": intake_secret} if intake_secret else {}
     deployment.start(
         "identity",
         WEIQUAN_IDENTITY_SIGNING_KEYS_FILE=str(tmp_path / "signing-keys.json"),
         WEIQUAN_SERVICE_SECRET_NOTIFICATION=client_secret,
+        **intake,
     )
     if services:
         deployment.start(*services)

@@ -313,9 +313,14 @@ class Deployment:
 
     def _start(self, names: tuple[str, ...], env_overrides: dict[str, str], proxied: bool) -> None:
         asyncio.run(ensure_topics(self.settings()))
+        # One service may be given its port (restarted where the others already reach it).
+        given = env_overrides.get("WEIQUAN_HTTP_PORT") if len(names) == 1 else None
         starting = {
             name: ServiceProcess(
-                name, {}, ARTIFACTS / "logs" / f"{self.namespace}-{name}.log", free_port()
+                name,
+                {},
+                ARTIFACTS / "logs" / f"{self.namespace}-{name}.log",
+                int(given) if given else free_port(),
             )
             for name in names
         }

@@ -14,6 +14,7 @@ from intake.domain_casework import AssignmentIn, ConsentPut, ContactIn, NoteIn, 
 from intake.handlers import register_handlers
 from intake.pages import build_pages_routers
 from intake.store import CaseStore
+from intake.survey_replies import SurveyReplies, SurveyReplySettings
 from intake.wechat import WeChatCallback, WeChatSettings, build_wechat_router
 from weiquan_shared.http import field_labels
 from weiquan_shared.pii import PiiCipher
@@ -55,7 +56,9 @@ def create_app() -> tuple[FastAPI, Settings]:
         return CaseFileStore(runtime.pool(), cipher, settings)
 
     search_limit = MobileSearchSettings().limit()
-    wechat = WeChatCallback(WeChatSettings(), store, cipher)
+    # Survey answers on the one official account are handed to notification (its token).
+    survey_replies = SurveyReplies(SurveyReplySettings())
+    wechat = WeChatCallback(WeChatSettings(), store, cipher, survey_replies=survey_replies)
     known = labels()
     app = create_service_app(
         runtime,

@@ -27,7 +27,7 @@ from intake.domain import (
     consultation_recorded,
     submission_digest,
 )
-from intake.domain_wechat import Conversation, Turn, registered_reply, status_reply
+from intake.domain_wechat import IDLE, Conversation, Turn, registered_reply, status_reply
 from intake.employer_contact import EmployerContact
 from intake.routes import RouteDecision
 from weiquan_shared.envelope import Actor
@@ -547,6 +547,42 @@ class CaseStore:
         return RecordedConsultation(consultation_id, created=True)
 
     # ------------------------------------------------------------------ WeChat
+
+    async def wechat_waiting(self, openid_index: str, msg_id: str) -> tuple[bool, str | None]:
+        """Whether this OpenID's dialog expects an answer (a registration in progress), and
+        the reply already given to this message (WeChat's redelivery), if any. A read
+        without locks: it decides only whether a survey answer is worth asking about."""
+        async with self._pool.acquire() as conn:
+            step_now = await conn.fetchval(
+                "SELECT step FROM wechat_conversations WHERE openid_index = $1", openid_index
+            )
+            earlier = await conn.fetchval(
+                "SELECT reply FROM wechat_messages WHERE openid_index = $1 AND msg_id = $2",
+                openid_index,
+                msg_id,
+            )
+        return (step_now is not None and step_now != IDLE, earlier)
+
+    async def wechat_answered_elsewhere(
+        self, openid_index: str, msg_id: str, received_at: datetime, reply: str
+    ) -> str:
+        """Keep the reply another service gave to a message (notification's to a survey
+        answer), so WeChat's redelivery gets it again; the reply kept first wins."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO wechat_messages (msg_id, openid_index, reply, received_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                msg_id,
+                openid_index,
+                reply,
+                received_at,
+            )
+            kept = await conn.fetchval(
+                "SELECT reply FROM wechat_messages WHERE openid_index = $1 AND msg_id = $2",
+                openid_index,
+                msg_id,
+            )
+        return str(kept) if kept is not None else reply
 
     async def wechat_message(
         self,

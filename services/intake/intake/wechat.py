@@ -45,9 +45,11 @@ from wechatpy.messages import BaseMessage, TextMessage
 from intake.domain import DisputeIn, WorkerIdentity, identify
 from intake.domain_wechat import WELCOME, step
 from intake.store import CaseStore
+from intake.survey_replies import SurveyReplies
 from weiquan_shared.access import public
 from weiquan_shared.logging import get_logger
 from weiquan_shared.pii import PiiCipher
+from weiquan_shared.survey_reply import looks_like_answer
 
 log = get_logger(__name__)
 
@@ -147,6 +149,7 @@ class WeChatCallback:
         store: Callable[[], CaseStore],
         cipher: PiiCipher,
         strictness: WeChatCallbackSettings | None = None,
+        survey_replies: SurveyReplies | None = None,
     ) -> None:
         self._token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
         aes_key = settings.wechat_encoding_aes_key
@@ -161,6 +164,7 @@ class WeChatCallback:
         self._tolerance = strictness.wechat_timestamp_tolerance_seconds
         self._store = store
         self._cipher = cipher
+        self._survey_replies = survey_replies
 
     def verify(self, sig: str, timestamp: str, nonce: str) -> None:
         """The request comes from WeChat (signature) and is not a replay (timestamp)."""
@@ -235,6 +239,9 @@ class WeChatCallback:
         received_at = min(datetime.fromtimestamp(message.time, UTC), datetime.now(UTC))
         openid_index = self._cipher.blind_index(message.source, "wechat_openid")
         text = str(message.content or "")[:2000]
+        surveyed = await self._survey_answer(message, openid_index, text, received_at)
+        if surveyed is not None:
+            return str(create_reply(surveyed, message).render())
 
         def people(dispute: DisputeIn) -> list[WorkerIdentity]:
             return [identify(worker, self._cipher) for worker in dispute.workers]
@@ -249,6 +256,27 @@ class WeChatCallback:
         )
         log.info("wechat message answered", msg_id=str(message.id))
         return str(create_reply(reply, message).render())
+
+    async def _survey_answer(
+        self, message: TextMessage, openid_index: str, text: str, received_at: datetime
+    ) -> str | None:
+        """Notification's reply when the message answers a survey it sent this OpenID
+        (one official account, one address: the survey's answers arrive here); None when
+        it does not look like an answer, the worker is in the middle of registering, the
+        OpenID has no open survey, or notification cannot say: then the dialog goes on."""
+        if self._survey_replies is None or not looks_like_answer(text):
+            return None
+        msg_id = str(message.id)
+        store = self._store()
+        in_dialog, earlier = await store.wechat_waiting(openid_index, msg_id)
+        if earlier is not None or in_dialog:
+            return None  # a redelivery is answered by the dialog's record of it
+        reply = await self._survey_replies.answer(str(message.source), text, msg_id)
+        if reply is None:
+            return None
+        kept = await store.wechat_answered_elsewhere(openid_index, msg_id, received_at, reply)
+        log.info("wechat survey answer handed to notification", msg_id=msg_id)
+        return kept
 
 
 def _encrypted_part(body: bytes) -> str:

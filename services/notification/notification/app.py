@@ -27,7 +27,8 @@ from notification.sender import ChannelSender, Timing
 from notification.survey import SurveyLinks
 from notification.survey_api import build_survey_routers
 from notification.timing import QuietHours, RateLimit, RetryPolicy
-from notification.wechat_reply import WeChatCallbackSettings, build_wechat_router
+from notification.wechat_reply import WeChatReplyIn, build_wechat_reply_router
+from weiquan_shared.http import field_labels
 from weiquan_shared.logging import get_logger
 from weiquan_shared.service import Runtime, bootstrap_settings, create_service_app
 from weiquan_shared.service_client import ServiceTokenClient
@@ -142,10 +143,11 @@ def create_app() -> tuple[FastAPI, Settings]:
         routers=[
             *build_routers(runtime.pool, channels),
             *build_survey_routers(runtime, lambda: links),
-            build_wechat_router(runtime, lambda: links, WeChatCallbackSettings()),
+            build_wechat_reply_router(runtime, lambda: links),
         ],
         consumer=consumer,
         publishes_events=True,
         background=background,
+        field_labels=field_labels(WeChatReplyIn),
     )
     return app, settings

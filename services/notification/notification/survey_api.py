@@ -87,18 +87,20 @@ async def record_answer(
     comment: str,
     now: datetime,
     answered_by: Literal["link", "wechat"],
+    wechat_msg_id: str | None = None,
 ) -> bool:
     """Record a survey's answer once and publish ``survey.answered``; False when it was
     already answered (the same single-use rule for the link and for a WeChat reply:
     ``answered_at`` is set by the statement that checks it is still empty)."""
     updated = await uow.conn.fetchval(
-        "UPDATE surveys SET answered_at = $2, score = $3, comment = $4, answered_by = $5 "
-        "WHERE id = $1 AND answered_at IS NULL RETURNING id",
+        "UPDATE surveys SET answered_at = $2, score = $3, comment = $4, answered_by = $5, "
+        "wechat_msg_id = $6 WHERE id = $1 AND answered_at IS NULL RETURNING id",
         survey["id"],
         now,
         score,
         comment or None,
         answered_by,
+        wechat_msg_id,
     )
     if updated is None:
         return False

@@ -1,184 +1,105 @@
-"""Answering the survey by WeChat: the official account's server callback (消息推送).
+"""Answering the survey by WeChat: the worker's reply, handed over by intake.
 
-WeChat verifies the URL once with ``GET ?signature&timestamp&nonce&echostr`` (we answer
-``echostr`` when ``signature`` is the SHA-1 of token, timestamp and nonce sorted and
-joined) and then ``POST``s each message a follower sends, as XML, signed the same way.
-**Plaintext mode** (明文模式): the signature covers the token, timestamp and nonce, not the
-body, so a request is also refused when its timestamp is more than
-``WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOLERANCE_S`` (300 s) from our clock (a replayed
-signature); safe mode (AES, ``msg_signature`` over the body) is not implemented here.
+A union has one official account, and an account has one server address: intake's
+``/intake/wechat/callback`` (safe mode, the worker's dialog that registers a case). When a
+text message from an OpenID looks like a survey answer (a digit 1–5, optionally followed by
+a comment: :mod:`weiquan_shared.survey_reply`) and that OpenID has no dialog in progress at
+intake, intake asks here, synchronously, with its own service token:
+``POST /api/v1/internal/wechat-replies`` ``{openid, text, msg_id}``.
 
-A worker who got a survey by WeChat replies ``1``–``5``, optionally followed by a comment
-(``5 律师很负责``). The sender kept a keyed hash of the OpenID it sent the survey to
-(``surveys.wechat_ref``); the reply's ``FromUserName`` is hashed the same way and matched
-to that worker's open survey (the latest unanswered, unexpired one). The answer is recorded
-once by the same statement as the link's (``survey_api.record_answer``) and published as
-the same ``survey.answered``. The passive reply is Chinese XML: thanks, "please reply with
-1 to 5", "already answered", or "no survey open". The OpenID is never stored in clear nor
-logged.
+The sender kept a keyed hash of the OpenID it sent the survey to (``surveys.wechat_ref``);
+the OpenID in the request is hashed the same way and matched to that worker's latest
+unexpired survey. The answer is recorded once by the same statement as the link's
+(``survey_api.record_answer``) and published as the same ``survey.answered`` (answered by
+``wechat``). The answer is 200 with the Chinese text intake sends back to the worker
+(thanks, or "already answered"), or 404 when this OpenID has no survey open here, and
+intake goes on with its own dialog (a text that is not a score is a 422). WeChat
+redelivers a message it got no reply to in time: the message that answered (its MsgId)
+gets the same thanks again.
 
-XML: the standard library's expat parser (2.4+ refuses entity expansion attacks); a body
-declaring a DOCTYPE or an entity, or longer than 16 KB, is refused before parsing.
+The OpenID crosses from intake to here over HTTP only, is hashed at once, and is never
+stored in clear nor logged.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
-from xml.sax.saxutils import escape
+from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
 
 from notification.survey import SCORES, SurveyLinks
 from notification.survey_api import record_answer
-from weiquan_shared.access import public
+from weiquan_shared.access import allow_services
 from weiquan_shared.envelope import Actor
 from weiquan_shared.logging import get_logger
 from weiquan_shared.redaction import redact_text
 from weiquan_shared.service import Runtime
+from weiquan_shared.survey_reply import parse_answer
 
 log = get_logger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024
-# A reply: a digit 1-5 first, then anything (the comment), separated or not.
-ANSWER = re.compile(r"^\s*([1-5１-５])(?![0-9０-９])\s*分?[\s,，。.:：;；、\-]*(.*)$", re.DOTALL)
-FULLWIDTH = str.maketrans("１２３４５", "12345")
+# Only intake, which receives the official account's messages, hands replies over.
+RECEIVER = allow_services("intake")
 # The worker answering by WeChat: not signed in, named by the channel only.
 WECHAT_TAKER = Actor.public("survey-wechat")
 
 THANKS = "感谢您的评价（{score} 分：{name}）。您的意见将帮助工会改进服务。"
-ASK_DIGIT = "请回复数字 1 到 5 为本次服务评分（5 分最满意），可在数字后附上意见，例如：5 服务很好。"
+NOT_A_SCORE = "消息不是评分：应以数字 1 到 5 开头，可在数字后附上意见，例如：5 服务很好"
 ALREADY = "您已评价过本次服务，感谢您的支持。每份调查只能评价一次。"
-NO_SURVEY = "您目前没有待评价的满意度调查。如需咨询或登记维权，请拨打 12351 职工服务热线。"
+NO_SURVEY = "该微信用户没有待评价的满意度调查"
 
 
-# A signature parameter; missing or empty, the signature check refuses it (403).
-Sig = Annotated[str, Query(max_length=64)]
-
-
-class WeChatCallbackSettings(BaseSettings):
-    """The official account's server configuration (公众号后台 → 设置与开发 → 基本配置 →
-    服务器配置, 明文模式): the token entered there."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_", extra="ignore"
+class WeChatReplyIn(BaseModel):
+    openid: str = Field(
+        min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$", title="微信用户 OpenID"
     )
-
-    token: SecretStr = SecretStr("")
-    tolerance_s: int = Field(default=300, ge=1)
-
-
-def signature(*parts: str) -> str:
-    """WeChat's SHA-1 signature: the parts sorted, concatenated, hashed."""
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+    text: str = Field(max_length=2000, title="消息内容")
+    msg_id: str = Field(pattern=r"^\d{1,20}$", title="微信消息编号（MsgId）")
 
 
-def _reply(to_user: str, from_user: str, text: str, now: int) -> Response:
-    body = (
-        f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName>"
-        f"<FromUserName><![CDATA[{from_user}]]></FromUserName>"
-        f"<CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{text}]]></Content></xml>"
-    )
-    return Response(body, media_type="application/xml")
+class WeChatReplyOut(BaseModel):
+    outcome: Literal["answered", "already_answered"]
+    reply: str = Field(title="回复职工的文字")
 
 
-def parse_answer(content: str) -> tuple[int, str] | None:
-    """``(score, comment)`` of a reply that starts with a digit 1–5, else None."""
-    found = ANSWER.match(content)
-    if found is None:
-        return None
-    return int(found.group(1).translate(FULLWIDTH)), found.group(2).strip()
-
-
-def _field(root: ET.Element, name: str) -> str:
-    value = root.findtext(name)
-    return value.strip() if value else ""
-
-
-def build_wechat_router(
+def build_wechat_reply_router(
     runtime: Runtime,
     links: Callable[[], SurveyLinks | None],
-    settings: WeChatCallbackSettings,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
-    router = APIRouter(
-        tags=["survey"],
-        dependencies=[
-            public(
-                "WeChat's server callback: WeChat's signature over the configured token is "
-                "the credential"
-            )
-        ],
+    router = APIRouter(prefix="/api/v1/internal", tags=["survey"], dependencies=[RECEIVER])
+
+    @router.post(
+        "/wechat-replies",
+        response_model=WeChatReplyOut,
+        summary="职工在公众号回复的满意度评价（仅受理服务以服务凭证调用）",
+        description=(
+            "受理服务收到公众号文字消息、看似评分（1–5）且该职工没有进行中的登记对话时调用。"
+            '示例：{"openid": "oWorkerOpenId", "text": "5 律师很负责", "msg_id": '
+            '"24000000000000001"}。200：回复职工的文字；404：该微信用户没有待评价的调查。'
+        ),
+        responses={
+            403: {"description": "不是受理服务的服务凭证（工作人员的令牌一律拒绝）"},
+            404: {"description": "该微信用户没有待评价的满意度调查"},
+            422: {"description": "消息不是评分（应以数字 1 到 5 开头）"},
+            503: {"description": "未配置满意度调查的签名密钥"},
+        },
     )
-
-    def checked(signature_: str, timestamp: str, nonce: str) -> None:
-        token = settings.token.get_secret_value()
-        if not token:
-            raise HTTPException(
-                503, "未配置公众号服务器令牌（WEIQUAN_NOTIFICATION_WECHAT_CALLBACK_TOKEN）"
-            )
-        expected = signature(token, timestamp, nonce)
-        if not hmac.compare_digest(expected.encode(), signature_.encode()):
-            log.warning("wechat callback refused: bad signature")
-            raise HTTPException(403, "签名无效：请求不是来自微信服务器")
-        try:
-            sent_at = int(timestamp)
-        except ValueError as exc:
-            raise HTTPException(403, "时间戳无效") from exc
-        if abs(clock().timestamp() - sent_at) > settings.tolerance_s:
-            log.warning("wechat callback refused: timestamp out of window")
-            raise HTTPException(403, "时间戳超出允许范围：请求可能被重放")
-
-    @router.get("/wechat/callback", summary="公众号服务器地址验证（微信调用）")
-    async def verify(
-        echostr: Annotated[str, Query(max_length=128)],
-        signature: Sig = "",
-        timestamp: Sig = "",
-        nonce: Sig = "",
-    ) -> Response:
-        checked(signature, timestamp, nonce)
-        return Response(echostr, media_type="text/plain")
-
-    @router.post("/wechat/callback", summary="公众号消息（微信调用）：职工回复 1–5 评价服务")
-    async def message(
-        request: Request, signature: Sig = "", timestamp: Sig = "", nonce: Sig = ""
-    ) -> Response:
-        checked(signature, timestamp, nonce)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise HTTPException(413, "消息过长")
-        if b"<!doctype" in body.lower() or b"<!entity" in body.lower():
-            raise HTTPException(400, "消息不是有效的微信 XML")
-        try:
-            root = ET.fromstring(body)
-        except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: encoding="x"
-            raise HTTPException(400, "消息不是有效的微信 XML") from exc
-        openid, account = _field(root, "FromUserName"), _field(root, "ToUserName")
-        if not openid or not account:
-            raise HTTPException(400, "消息缺少发送者或接收者（FromUserName / ToUserName）")
-        now = clock()
-
-        def reply(text: str) -> Response:
-            return _reply(escape(openid), escape(account), text, int(now.timestamp()))
-
-        if _field(root, "MsgType") != "text":
-            # An event (subscribe, menu click) or a picture: nothing to answer here.
-            return Response("success", media_type="text/plain")
+    async def receive(body: WeChatReplyIn) -> WeChatReplyOut:
         signer = links()
         if signer is None:
             raise HTTPException(
                 503, "未配置满意度调查的签名密钥（WEIQUAN_NOTIFICATION_SURVEY_KEY）"
             )
-        ref = signer.openid_ref(openid)
-        answer = parse_answer(_field(root, "Content"))
+        answer = parse_answer(body.text)
+        if answer is None:
+            # Intake hands over only what reads as a score; anything else is its dialog's.
+            raise HTTPException(422, NOT_A_SCORE)
+        ref = signer.openid_ref(body.openid)
+        now = clock()
         async with runtime.unit_of_work(WECHAT_TAKER) as uow:
             survey = await uow.conn.fetchrow(
                 "SELECT * FROM surveys WHERE wechat_ref = $1 AND expires_at > $2 "
@@ -187,16 +108,24 @@ def build_wechat_router(
                 now,
             )
             if survey is None:
-                return reply(NO_SURVEY)
+                raise HTTPException(404, NO_SURVEY)
             if survey["answered_at"] is not None:
-                return reply(ALREADY)
-            if answer is None:
-                return reply(ASK_DIGIT)
+                if survey["wechat_msg_id"] == body.msg_id and survey["score"] is not None:
+                    # WeChat's redelivery of the message that answered: the same thanks.
+                    score = int(survey["score"])
+                    return WeChatReplyOut(
+                        outcome="answered", reply=THANKS.format(score=score, name=SCORES[score])
+                    )
+                return WeChatReplyOut(outcome="already_answered", reply=ALREADY)
             score, comment = answer
             comment = redact_text(comment[:500])
-            if not await record_answer(uow, survey, score, comment, now, "wechat"):
-                return reply(ALREADY)
+            if not await record_answer(
+                uow, survey, score, comment, now, "wechat", wechat_msg_id=body.msg_id
+            ):
+                return WeChatReplyOut(outcome="already_answered", reply=ALREADY)
         log.info("survey answered by wechat", survey_id=str(survey["id"]))
-        return reply(THANKS.format(score=score, name=SCORES[score]))
+        return WeChatReplyOut(
+            outcome="answered", reply=THANKS.format(score=score, name=SCORES[score])
+        )
 
     return router

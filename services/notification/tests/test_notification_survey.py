@@ -1,16 +1,15 @@
-"""Survey links: signed, expiring; a changed character or another key is not a link. A
-WeChat reply: a digit 1–5 and a comment; the OpenID kept as a keyed hash."""
+"""Survey links: signed, expiring; a changed character or another key is not a link. The
+OpenID a WeChat survey went to is kept as a keyed hash (the reply's parser is the shared
+library's: shared/tests/test_survey_reply.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notification.survey import ExpiredLink, InvalidLink, SurveyLinks, token_hash
-from notification.wechat_reply import parse_answer, signature
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
@@ -38,26 +37,6 @@ def test_an_altered_or_foreign_link_is_invalid() -> None:
             links.check(bad, NOW)
 
 
-@pytest.mark.parametrize(
-    ("content", "answer"),
-    [
-        ("5", (5, "")),
-        ("5 律师很负责", (5, "律师很负责")),
-        ("４分，调解员很耐心", (4, "调解员很耐心")),
-        ("  1。太慢了", (1, "太慢了")),
-        ("10", None),
-        ("6", None),
-        ("0", None),
-        ("满意", None),
-        ("", None),
-    ],
-)
-def test_a_wechat_reply_is_an_answer_only_when_it_starts_with_a_digit_1_to_5(
-    content: str, answer: tuple[int, str] | None
-) -> None:
-    assert parse_answer(content) == answer
-
-
 def test_an_openid_is_kept_only_as_a_keyed_hash() -> None:
     links = SurveyLinks(b"k" * 32, timedelta(days=14))
     openid = "oWkr-abcdefghijklmnop"
@@ -66,10 +45,3 @@ def test_an_openid_is_kept_only_as_a_keyed_hash() -> None:
     assert openid.encode() not in ref
     assert ref != SurveyLinks(b"x" * 32, timedelta(days=14)).openid_ref(openid)
     assert ref != links.openid_ref(openid + "x")
-
-
-def test_wechat_signature_is_sha1_of_the_sorted_parts() -> None:
-    # WeChat's documented algorithm: sort token, timestamp, nonce; join; SHA-1 hex.
-    expected = hashlib.sha1("".join(sorted(["tok", "1700000000", "nonce9"])).encode())
-    assert signature("tok", "1700000000", "nonce9") == expected.hexdigest()
-    assert signature("nonce9", "tok", "1700000000") == expected.hexdigest()
