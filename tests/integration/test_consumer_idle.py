@@ -49,7 +49,9 @@ async def _scenario(settings: Settings, no_service_migrations: Path) -> None:
     await broker.start()
     consumer.quiet_when_idle()
     try:
-        fetcher = consumer._subscriber.consumer._fetcher
+        subscriber = consumer._subscriber
+        assert subscriber is not None and subscriber.consumer is not None
+        fetcher = subscriber.consumer._fetcher
 
         def fetching() -> tuple[int, int]:
             return fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms

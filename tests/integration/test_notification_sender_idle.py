@@ -48,7 +48,7 @@ def test_an_idle_sender_backs_off_and_still_sends_promptly(
             steps += 1
             return await step()
 
-        sender.step = counted
+        sender.step = counted  # type: ignore[method-assign]
         worker = asyncio.create_task(sender.run())
         try:
             # Two workers polling every 0.1 s would look 40 times in 2 s.
