@@ -30,11 +30,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from weiquan_shared.db import DATABASE_UNAVAILABLE
 from weiquan_shared.envelope import Actor, Envelope, EventPayload, InvalidEvent, decode
@@ -45,6 +46,18 @@ from weiquan_shared.topics import dead_letter_topic
 from weiquan_shared.uow import UnitOfWork
 
 log = get_logger(__name__)
+
+# Idle cost (see ``quiet_when_idle``). A fetch's (fetch_min_bytes, fetch_max_wait_ms)
+# while records flow, and once a fetch has come back empty.
+BUSY_FETCH = (16 * 1024, 500)
+IDLE_FETCH = (1, 5000)
+# How long FastStream's consume loop waits for records before it sleeps BATCH_TIMEOUT_MS
+# and asks again; records that arrive end the wait at once.
+IDLE_GETMANY_MS = 5000
+BATCH_TIMEOUT_MS = 250
+# How often aiokafka's fetch loop looks over every assigned partition unprompted (its
+# default 200 ms); a fetch's answer, records consumed or a new assignment wake it at once.
+FETCH_LOOP_TIMEOUT_MS = 2000
 
 PayloadT = TypeVar("PayloadT", bound=EventPayload)
 Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
@@ -83,6 +96,7 @@ class EventConsumer:
         self._renew_producer = renew_producer
         self._max_attempts = max_attempts
         self._handlers: dict[str, BatchHandler] = {}
+        self._subscriber: BatchSubscriber | None = None
 
     def handles(
         self, payload_type: type[PayloadT]
@@ -120,7 +134,7 @@ class EventConsumer:
         return [self._settings.topic(event_type) for event_type in self._handlers]
 
     def subscribe(self, broker: KafkaBroker) -> None:
-        broker.subscriber(
+        self._subscriber = broker.subscriber(
             *self.topics,
             group_id=self._settings.consumer_group,
             auto_offset_reset="earliest",
@@ -128,17 +142,24 @@ class EventConsumer:
             batch=True,
             max_records=self._batch_size,
             # Records already fetched are handed over at once. When none are, FastStream
-            # waits this long for them and then sleeps as long again: an idle consumer
-            # wakes twice a second.
-            batch_timeout_ms=250,
+            # waits for them (IDLE_GETMANY_MS, see ``quiet_when_idle``), then sleeps this
+            # long before asking again.
+            batch_timeout_ms=BATCH_TIMEOUT_MS,
             # Under load, a fetch answered at the first byte carries a record or two, and
             # the broker's CPU goes on requests, not records: the broker holds a fetch
-            # until 16 KB (about a dozen events) or 500 ms. With the sleep above, a lone
-            # event waits at most about 0.75 s per hop; idle, Kafka answers 2 fetches/s.
-            fetch_min_bytes=16 * 1024,
-            fetch_max_wait_ms=500,
+            # until 16 KB (about a dozen events) or 500 ms. Once a fetch comes back empty,
+            # the next ones are answered at the first byte (``quiet_when_idle``).
+            fetch_min_bytes=BUSY_FETCH[0],
+            fetch_max_wait_ms=BUSY_FETCH[1],
+            consumer_timeout_ms=FETCH_LOOP_TIMEOUT_MS,
             title=f"{self._settings.service_name} events",
-        )(self.on_batch)
+        )
+        self._subscriber(self.on_batch)
+
+    def quiet_when_idle(self) -> None:
+        """Once the broker has started: see :func:`quiet_when_idle`."""
+        if self._subscriber is not None and self._subscriber.consumer is not None:
+            quiet_when_idle(self._subscriber.consumer)
 
     async def on_batch(self, msg: KafkaMessage) -> None:
         records: tuple[ConsumerRecord, ...] = msg.raw_message
@@ -310,3 +331,49 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
                 if isinstance(exc, KafkaError):
                     await self._renew_producer(producer)
+
+
+def quiet_when_idle(consumer: AIOKafkaConsumer) -> None:
+    """Batches while records flow; when none do, few wake-ups and the first record at once.
+
+    Fetching. A busy consumer asks the broker for 16 KB or 500 ms (``BUSY_FETCH``): fewer,
+    fuller fetches, which is where the broker's CPU goes under load. Idle, that was two
+    empty fetches a second per service, each naming every assigned partition (up to a
+    hundred and more: a few KB and a couple of milliseconds of CPU in the service, and
+    some in Kafka). After a fetch that brought nothing, the next asks for the first byte
+    and lets the broker hold it up to 5 s (``IDLE_FETCH``): an idle service fetches once
+    every 5 s, and a lone event is handed over as soon as it is written instead of after
+    up to 500 ms. The fetch that brings records switches back to batches, so under load
+    nothing changes.
+
+    Waiting. FastStream's loop asks for records with ``batch_timeout_ms`` and, given none,
+    sleeps as long again: four wake-ups a second at 250 ms. Its wait is lengthened to
+    ``IDLE_GETMANY_MS``; records that arrive end it at once, so only the short sleep after
+    an empty wait can delay one (at most ``BATCH_TIMEOUT_MS``, as before).
+
+    aiokafka reads the fetch parameters from its fetcher each time it builds a request;
+    this wraps the fetcher's per-request coroutine and the consumer's ``getmany`` (aiokafka
+    and FastStream pinned in uv.lock; tests/integration/test_consumer_idle.py checks both
+    modes on a real broker).
+    """
+    fetcher = consumer._fetcher
+    fetch = fetcher._proc_fetch_request
+
+    async def fetch_then_adapt(assignment: Any, node_id: int, request: Any) -> bool:
+        got_records: bool = await fetch(assignment, node_id, request)
+        fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = (
+            BUSY_FETCH if got_records else IDLE_FETCH
+        )
+        return got_records
+
+    fetcher._proc_fetch_request = fetch_then_adapt
+    getmany = consumer.getmany
+
+    async def getmany_waiting_longer(
+        *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        return await getmany(
+            *partitions, timeout_ms=max(timeout_ms, IDLE_GETMANY_MS), max_records=max_records
+        )
+
+    consumer.getmany = getmany_waiting_longer

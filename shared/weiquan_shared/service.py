@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -28,6 +30,7 @@ from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import STARTUP_FAILURE
 
 from weiquan_shared.access import page_assets
 from weiquan_shared.auth import AuthSettings, TokenVerifier, install_token_verifier
@@ -205,6 +208,7 @@ def create_service_app(
             runtime.background.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if consumer is not None:
             await _start_kafka_client(settings, broker.start)
+            consumer.quiet_when_idle()
         for name, run in background:
             runtime.background.append(asyncio.create_task(run(), name=name))
         runtime.ready = True
@@ -295,16 +299,44 @@ def _install_api_docs(app: FastAPI) -> None:  # and the navigation bar's files
     app.include_router(page_assets("/site/{name}", SITE_ASSETS))
 
 
+class QuietServer(uvicorn.Server):
+    """uvicorn's server without its tenth-of-a-second tick.
+
+    uvicorn's main loop wakes every 0.1 s to look for a shutdown request and, every tenth
+    time, to refresh the ``Date`` header: ten wake-ups a second in every idle service. Here
+    it refreshes the header once a second and a signal wakes it at once (as fast a shutdown
+    as uvicorn's, a tenth of the wake-ups).
+    """
+
+    _exit_requested: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._exit_requested = asyncio.Event()
+        # on_tick(0): counter 0 is uvicorn's once-a-second round (Date header, exit check).
+        while not await self.on_tick(0):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exit_requested.wait(), 1.0)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._loop is not None and self._exit_requested is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                self._loop.call_soon_threadsafe(self._exit_requested.set)
+
+
 def serve(app: FastAPI, settings: Settings) -> None:
     """Run the service in the foreground (what ``python -m <service>`` does).
 
     The HTTP protocol is uvicorn's httptools one with deadlines for a request's headers and
     body and a limit on the headers' size (see :mod:`weiquan_shared.http_protocol`); idle
-    kept-alive connections close after uvicorn's ``timeout_keep_alive`` (5 s).
+    kept-alive connections close after uvicorn's ``timeout_keep_alive`` (5 s). The server is
+    :class:`QuietServer` (uvicorn's, waking once a second instead of ten times when idle).
     """
     if settings.niceness:
         os.nice(settings.niceness)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.port,
@@ -316,6 +348,11 @@ def serve(app: FastAPI, settings: Settings) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.http_forwarded_allow_ips,
     )
+    server = QuietServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def bootstrap_settings(service_name: str) -> Settings:

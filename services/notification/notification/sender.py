@@ -81,6 +81,10 @@ def mask_address(channel: str, address: str) -> str:
     return f"{address[:2]}***{address[-4:]}" if len(address) > 6 else "***"
 
 
+# How far an idle sender's wait grows, in multiples of its poll_s.
+IDLE_BACKOFF = 4
+
+
 class ChannelSender:
     def __init__(
         self,
@@ -116,6 +120,10 @@ class ChannelSender:
         await asyncio.gather(*(self._work(n) for n in range(self.workers)))
 
     async def _work(self, worker: int) -> None:
+        # Polls every poll_s while messages come; with none due, the wait doubles up to
+        # IDLE_BACKOFF times poll_s (2 s by default), so an idle channel's workers do not
+        # query the database several times a second.
+        wait_s = self.poll_s
         while True:
             try:
                 busy = await self.step()
@@ -129,8 +137,11 @@ class ChannelSender:
             except Exception:
                 log.exception("sender step failed", channel=self.channel.name, worker=worker)
                 busy = False
-            if not busy:
-                await asyncio.sleep(self.poll_s)
+            if busy:
+                wait_s = self.poll_s
+            else:
+                await asyncio.sleep(wait_s)
+                wait_s = min(2 * wait_s, IDLE_BACKOFF * self.poll_s)
 
     async def step(self) -> bool:
         """Handle one due message of the channel; False when none is due."""
