@@ -12,12 +12,15 @@ Every message on the three providers is then checked per recipient, in order, ea
 The staff too: the lead mediator is identity's demo union mediator of 南山区 (seeded by
 ``python -m identity demo-accounts``, as ``make up`` does, with a work email), registered
 in mediation's roster; notification asks identity for the address at send time. The
-mediator gets by email the three assignments, a deadline at risk (the second case was
-reported 350 days after the worker knew of the dismissal: its arbitration limitation is in
-its 30-day window, and the next day's clock sweep names it), the reminder of tomorrow's
-session (the reminder hour set to midnight: whatever the time of day, a session tomorrow
-is due for its reminder at the next look) and, the session moved to another time
-tomorrow, a second reminder for the new time.
+mediator gets by email the three mediations' assignments; a deadline at risk (the second
+case was reported 330 days after the worker knew of the dismissal: its arbitration
+limitation enters its 30-day window a few days on, and triage's clock sweep of that day
+names it; within the window already, triage would route the case to the labour bureau's
+room, which a labour-bureau mediator leads); the reminder of tomorrow's session (the
+reminder hour set to midnight: whatever the time of day, a session tomorrow is due for its
+reminder at the next look) and, the session moved to another time tomorrow, a second
+reminder for the new time (a moved session is reminded of its new time). Each once, with
+its content; the delivery log shows 调解员 and the masked address.
 """
 
 from __future__ import annotations
