@@ -8,6 +8,19 @@ case page, ``PUT /api/v1/cases/{n}/employer-contact``) and a worker writing on W
 the third case in 90 days: triage flags the employer. The second case goes through
 mediation: a session with the employer's representative, moved, an agreement, paid, closed.
 Every message on the three providers is then checked per recipient, in order, each once.
+
+The staff too: the lead mediator is identity's demo union mediator of 南山区 (seeded by
+``python -m identity demo-accounts``, as ``make up`` does, with a work email), registered
+in mediation's roster; notification asks identity for the address at send time. The
+mediator gets by email the three mediations' assignments; a deadline at risk (the second
+case was reported 330 days after the worker knew of the dismissal: its arbitration
+limitation enters its 30-day window a few days on, and triage's clock sweep of that day
+names it; within the window already, triage would route the case to the labour bureau's
+room, which a labour-bureau mediator leads); the reminder of tomorrow's session (the
+reminder hour set to midnight: whatever the time of day, a session tomorrow is due for its
+reminder at the next look) and, the session moved to another time tomorrow, a second
+reminder for the new time (a moved session is reminded of its new time). Each once, with
+its content; the delivery log shows 调解员 and the masked address.
 """
 
 from __future__ import annotations
@@ -15,8 +28,10 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+import subprocess
+import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +39,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+import identity
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
 from tests.support.mediation_service import coordinator, query
 from tests.support.notification_providers import running, smtp_server
@@ -40,7 +56,10 @@ from tests.support.notification_stack import (
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from triage.domain import Policy
+from triage.sweeper import sweep
 from weiquan_shared.auth import Organisation, Role
+from weiquan_shared.db import create_pool
 from weiquan_shared.demo import hotline_call
 
 pytestmark = pytest.mark.integration
@@ -59,6 +78,18 @@ EMPLOYER_EMAIL = [
     "email/employer_reminder_letter",
     "email/employer_session_scheduled",
     "email/employer_session_moved",
+]
+# The lead mediator: identity's demo account (services/identity/identity/demo.py).
+MEDIATOR = "demo-mediator"
+MEDIATOR_NAME = "演示工会调解员"
+MEDIATOR_EMAIL = "zhang.min@nsftu.org.cn"
+MEDIATOR_TEMPLATES = [
+    "email/mediator_assigned",
+    "email/mediator_assigned",
+    "email/mediator_assigned",
+    "email/mediator_deadline_at_risk",
+    "email/mediator_session_reminder",
+    "email/mediator_session_reminder",
 ]
 SMS_TEMPLATE = {provider: ours for ours, provider in SMS_TEMPLATE_IDS.items()}
 WECHAT_TEMPLATE = {provider: ours for ours, provider in WECHAT_TEMPLATE_IDS.items()}
@@ -95,7 +126,11 @@ class Inbox:
             self.collect()
             return all(len(self.got.get(self.names[k], [])) >= n for k, n in counts.items())
 
-        wait_until(arrived, timeout_s=120, what=what)
+        try:
+            wait_until(arrived, timeout_s=120, what=what)
+        except AssertionError as exc:
+            got = {k: self.templates(k) for k in self.names}
+            raise AssertionError(f"{exc}; received so far: {got}") from None
         for k, n in counts.items():
             assert len(self.got[self.names[k]]) == n, (what, k, self.templates(k))
 
@@ -114,6 +149,16 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
     deployment: Deployment, tmp_path: Path
 ) -> None:
     secret = start_backends(deployment, tmp_path)
+    # identity's demo accounts with their work contacts, as `make up` seeds them; while the
+    # other services start.
+    seeding = subprocess.Popen(
+        [sys.executable, "-m", "identity", "demo-accounts", str(tmp_path / "accounts.txt")],
+        env=deployment.service_env("identity"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(identity.__file__).parents[3],
+    )
     deployment.start(
         "intake",
         WEIQUAN_WECHAT_TOKEN=TOKEN,
@@ -121,10 +166,14 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
         WEIQUAN_WECHAT_APP_ID=APP_ID,
     )
     deployment.start("triage", "mediation")
+    _, seed_errors = seeding.communicate(timeout=120)
+    assert seeding.returncode == 0, seed_errors
+    lead = identity_subject(deployment, MEDIATOR)
     intake, mediation = deployment["intake"].url, deployment["mediation"].url
+    # The union's mediator of the district in mediation's roster: the lead of its mediations.
     registered = httpx.put(
-        f"{mediation}/api/v1/mediators/mediator-li",
-        json={"name": "李调解", "organisation": "union", "districts": [DISTRICT]},
+        f"{mediation}/api/v1/mediators/{lead}",
+        json={"name": MEDIATOR_NAME, "organisation": "union", "districts": [DISTRICT]},
         headers=coordinator(),
         timeout=15,
     )
@@ -148,17 +197,29 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
             # The mediated worker gets six SMS within the hour; the production limit (5 an
             # hour) would hold the sixth for an hour: the rate is tested on its own.
             WEIQUAN_NOTIFICATION_RATE_MESSAGES="20",
+            # Staff addresses at identity; tomorrow's sessions reminded from midnight, so a
+            # session tomorrow is due at the next look whatever the time of day.
+            WEIQUAN_NOTIFICATION_IDENTITY_URL=deployment["identity"].url,
+            WEIQUAN_NOTIFICATION_REMINDER_AT="00:00",
+            WEIQUAN_NOTIFICATION_REMINDER_POLL_S="0.5",
         )
         deployment.start("notification", **env)
         inbox = Inbox(sms, wechat, smtp)
         operator = signed_in(Role.OPERATOR, districts=(DISTRICT,))
 
-        def call(seed: int, called_at: datetime, contact: dict[str, str] | None) -> tuple[str, str]:
+        def call(
+            seed: int,
+            called_at: datetime,
+            contact: dict[str, str] | None,
+            knew_on: date | None = None,
+        ) -> tuple[str, str]:
             body = hotline_call(
                 random.Random(seed), story=STORY, employer=0, district=DISTRICT, called_at=called_at
             )
             if contact is not None:
                 body["employer"]["contact"] = contact
+            if knew_on is not None:
+                body["knew_of_infringement_on"] = knew_on.isoformat()
             answer = httpx.post(
                 f"{intake}/api/v1/hotline-calls", json=body, headers=operator, timeout=15
             )
@@ -168,15 +229,22 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
 
         # 1. Two days ago: the employer's contact recorded on the hotline form.
         first, first_phone = call(151, datetime.now(UTC) - timedelta(days=2), CONTACT)
-        # 2. An hour ago, without the contact; the operator adds it from the case page.
-        second, second_phone = call(152, datetime.now(UTC) - timedelta(hours=1), None)
+        # 2. An hour ago, without the contact; the operator adds it from the case page. The
+        # worker knew of the dismissal 330 days ago: the arbitration limitation (one year)
+        # is due in about 35 days, a few days before its 30-day at-risk window (within it
+        # triage would send the case to the labour bureau's "工会+仲裁" room instead).
+        knew_on = datetime.now(SHENZHEN).date() - timedelta(days=330)
+        second, second_phone = call(152, datetime.now(UTC) - timedelta(hours=1), None, knew_on)
         inbox.names = {
             "first": first_phone,
             "second": second_phone,
             "employer_sms": EMPLOYER_PHONE,
             "employer_email": CONTACT["email"],
+            "mediator": MEDIATOR_EMAIL,
         }
-        inbox.expect("accepted and routed", first=2, second=2)
+        # Both cases routed to the union's mediation: the lead is told of each.
+        # Both cases routed to the union's own mediation: the lead is told of each.
+        inbox.expect("accepted and routed", first=2, second=2, mediator=2)
         put = httpx.put(
             f"{intake}/api/v1/cases/{second}/employer-contact",
             json=CONTACT,
@@ -213,10 +281,11 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
         third = replies[-1].split("您的案件编号是 ")[1].split("，")[0]
         inbox.names |= {"third": "+8613700001530", "third_wechat": openid}
         inbox.expect(
-            "the WeChat case told, the employer's reminder letter",
+            "the WeChat case told, the employer's reminder letter, its mediation's lead",
             third=2,
             third_wechat=2,
             employer_email=1,
+            mediator=3,
         )
 
         # The second case through mediation.
@@ -230,16 +299,35 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
             )
 
         wait_until(lambda: bool(opened()), what="the second case's mediation with its lead")
-        api = f"/api/v1/mediations/{opened()[0]['mediation_number']}"
-        li = signed_in(
+        mediation_number = opened()[0]["mediation_number"]
+        api = f"/api/v1/mediations/{mediation_number}"
+
+        # The daily re-evaluation of the clocks on the day the second case's limitation
+        # enters its window (today's ran when triage started, before any case): triage's own
+        # sweep, with its rules, calendar and database role, as triage runs it that day; its
+        # case.deadlines_updated leaves through triage's outbox. The lead mediator is warned.
+        [triaged] = [
+            e["payload"]
+            for e in events(deployment, "case.triaged")
+            if e["payload"]["case_number"] == second
+        ]
+        assert triaged["route_detail"] == "mediation.union", triaged["route_detail"]
+        [limitation] = [c for c in triaged["clocks"] if c["kind"] == "arbitration_limitation"]
+        enters_window = date.fromisoformat(limitation["at_risk_from"])
+        assert enters_window > datetime.now(SHENZHEN).date()
+        assert clock_sweep(deployment, enters_window) == 1  # the second case only
+        inbox.expect("the deadline at risk", mediator=4)
+
+        lead_mediator = signed_in(
             Role.MEDIATOR,
-            subject="mediator-li",
+            subject=lead,
             organisation=Organisation.UNION,
-            name="李调解",
+            name=MEDIATOR_NAME,
             districts=(DISTRICT,),
         )
-        starts, moved_to = _local(1, 14, 30), _local(2, 10, 0)
-        with httpx.Client(base_url=mediation, timeout=30, headers=li) as med:
+        # Tomorrow at 14:30, moved to tomorrow at 10:00: the mediator is reminded of each.
+        starts, moved_to = _local(1, 14, 30), _local(1, 10, 0)
+        with httpx.Client(base_url=mediation, timeout=30, headers=lead_mediator) as med:
             assert med.post(f"{api}/accept", json={}).status_code == 200
             room = med.post(
                 "/api/v1/rooms",
@@ -262,7 +350,13 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
                 },
             )
             assert booked.status_code == 201, booked.text
-            inbox.expect("the invitations", second=3, employer_sms=1, employer_email=2)
+            inbox.expect(
+                "the invitations, the mediator's reminder",
+                second=3,
+                employer_sms=1,
+                employer_email=2,
+                mediator=5,
+            )
             moved = med.post(
                 f"/api/v1/sessions/{booked.json()['session_id']}/move",
                 json={
@@ -272,7 +366,13 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
                 },
             )
             assert moved.status_code == 200, moved.text
-            inbox.expect("the moves", second=4, employer_sms=2, employer_email=3)
+            inbox.expect(
+                "the moves, the mediator's reminder of the new time",
+                second=4,
+                employer_sms=2,
+                employer_email=3,
+                mediator=6,
+            )
 
             [case] = med.get(api).json()["cases"]
             [ref] = [w["worker_ref"] for w in case["workers"]]
@@ -373,6 +473,106 @@ def test_three_cases_one_mediated_to_closure_tell_workers_and_employer_in_order_
         for raw in raw_events(deployment, event_type):
             assert b"13912340000" not in raw and b"pengcheng.example.cn" not in raw
             assert "李经理".encode() not in raw
+
+    # The lead mediator, at the work address identity holds, each message once: the three
+    # mediations' assignments (the first two cases were routed together: either order),
+    # the second case's deadline at risk, tomorrow's session at its first time, then at its
+    # new time.
+    [deadlines] = [
+        e["payload"]
+        for e in events(deployment, "case.deadlines_updated")
+        if e["payload"]["case_number"] == second
+    ]
+    assert deadlines["at_risk"] == ["arbitration_limitation"]
+    assert deadlines["evaluated_on"] == enters_window.isoformat()
+    [swept] = [c for c in deadlines["clocks"] if c["kind"] == "arbitration_limitation"]
+    due_on = date.fromisoformat(swept["due_on"])  # a year on, or the next working day
+    assert due_on == date.fromisoformat(limitation["due_on"]) >= knew_on + timedelta(days=365)
+    assert inbox.templates("mediator")[3:] == [
+        f"期限预警：案件 {second} 的仲裁时效将于{due_on.month}月{due_on.day}日届满",
+        f"明日调解提醒：{starts.month}月{starts.day}日 14:30 {mediation_number}",
+        f"明日调解提醒：{moved_to.month}月{moved_to.day}日 10:00 {mediation_number}",
+    ]
+    mails = [
+        (str(m["Subject"]), str(m.get_body(preferencelist=("plain",)).get_content()))
+        for m in got["mediator"]
+    ]
+    told_of = []  # the case each assignment names
+    for subject, body in mails[:3]:
+        assert subject.startswith(f"调解案件指派通知：TJ-{DISTRICT}-"), subject
+        assert "已指派您为主调解员" in body and "牵头单位：工会（按规则指派）" in body, body
+        [case_number] = [n for n in (first, second, third) if f"（涉及案件：{n}）" in body]
+        told_of.append(case_number)
+        if case_number == second:
+            assert subject == f"调解案件指派通知：{mediation_number}"
+    assert sorted(told_of[:2]) == sorted([first, second]) and told_of[2] == third
+    assert (
+        f"您主持调解的案件 {second}，仲裁时效将于{due_on.month}月{due_on.day}日届满" in mails[3][1]
+    )
+    for (_, body), at, clock in ((mails[4], starts, "14:30"), (mails[5], moved_to, "10:00")):
+        assert f"您参加的调解 {mediation_number}（涉及案件：{second}）" in body, body
+        assert f"定于明天（{at.month}月{at.day}日）{clock}在{ROOM}进行" in body, body
+    # The case's delivery log shows them to the people working it: 调解员, the address masked.
+    log = httpx.get(
+        f"{deployment['notification'].url}/api/v1/cases/{second}/deliveries",
+        headers=lead_mediator,
+        timeout=15,
+    )
+    assert log.status_code == 200, log.text
+    staff_rows = [d for d in log.json() if d["recipient_kind"] == "mediator"]
+    assert sorted(d["template_id"] for d in staff_rows) == [
+        "email/mediator_assigned",
+        "email/mediator_deadline_at_risk",
+        "email/mediator_session_reminder",
+        "email/mediator_session_reminder",
+    ]
+    for d in staff_rows:
+        assert (d["recipient"], d["recipient_to"], d["status"]) == (
+            "调解员",
+            "z***@nsftu.org.cn",
+            "sent",
+        ), d
+    # identity audited each lookup of the mediator's address as notification, with its
+    # purpose; the address never crossed Kafka.
+    staff_lookups = [
+        e["payload"]
+        for e in events(deployment, "audit.recorded")
+        if e["payload"]["action"] == "pii.looked_up" and e["payload"]["service"] == "identity"
+    ]
+    assert sorted(p["reason"] for p in staff_lookups) == MEDIATOR_TEMPLATES
+    assert all(lead in p["detail"] for p in staff_lookups)
+    for event_type in ("mediation.assigned", "notification.sent", "audit.recorded"):
+        for raw in raw_events(deployment, event_type):
+            assert b"zhang.min" not in raw, event_type
+
+
+def identity_subject(deployment: Deployment, username: str) -> str:
+    """The subject (identity's user id) of an account: what tokens and events name."""
+
+    async def run() -> str:
+        conn = await deployment.connect("identity")
+        try:
+            return str(await conn.fetchval("SELECT id FROM users WHERE username = $1", username))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def clock_sweep(deployment: Deployment, day: date) -> int | None:
+    """Triage's daily re-evaluation of the clocks as of ``day`` (China time), with triage's
+    own code, rules, calendar and database role; its ``case.deadlines_updated`` leaves
+    through triage's outbox. Returns how many cases it updated."""
+
+    async def run() -> int | None:
+        settings = deployment.settings("triage")
+        pool = await create_pool(settings)
+        try:
+            return await sweep(pool, settings, Policy.load(), day)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
 
 
 def query_notification(deployment: Deployment, sql: str, *args: Any) -> list[dict[str, Any]]:

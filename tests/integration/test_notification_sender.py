@@ -1,6 +1,7 @@
 """The sender with a controlled clock, in this process, on the real notification database,
 real identity and intake processes and the local SMS provider: quiet hours defer and never
-drop, retries back off and end in notification.failed, a recipient's rate defers."""
+drop, retries back off and end in notification.failed, a recipient's rate defers, a
+recipient's messages on a channel leave in the order they were recorded."""
 
 from __future__ import annotations
 
@@ -225,3 +226,33 @@ def test_a_recipient_gets_at_most_the_rate_and_the_rest_waits(
     with running(sms_server()) as sms:
         rate = timing(rate=RateLimit(1, timedelta(hours=1)))
         asyncio.run(with_sender(deployment, secret, sms, clock, rate, case, 2, body))
+
+
+def test_a_recipients_messages_leave_in_the_order_they_were_recorded(
+    deployment: Deployment, backends: tuple[str, tuple[str, str, uuid.UUID]]
+) -> None:
+    secret, case = backends
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    clock = Clock(start)
+
+    async def body(sender: ChannelSender, conn: Any) -> None:
+        first, second = await conn.fetch("SELECT id FROM messages ORDER BY seq")
+        # The later one due first (as a decision recorded by a transaction that began
+        # before the case's acceptance was recorded).
+        await conn.execute(
+            "UPDATE messages SET due_at = due_at - interval '1 second' WHERE id = $1",
+            second["id"],
+        )
+        async with conn.transaction():  # the first in flight at another sender
+            await conn.execute("SELECT FROM messages WHERE id = $1 FOR UPDATE", first["id"])
+            assert await sender.step() is False  # the second waits for it
+        assert sms.sent == []
+        assert await sender.step() is True
+        status = dict(await conn.fetch("SELECT id, status FROM messages"))
+        assert (status[first["id"]], status[second["id"]]) == ("sent", "pending")
+        assert await sender.step() is True
+        status = dict(await conn.fetch("SELECT id, status FROM messages"))
+        assert set(status.values()) == {"sent"} and len(sms.sent) == 2
+
+    with running(sms_server()) as sms:
+        asyncio.run(with_sender(deployment, secret, sms, clock, timing(), case, 2, body))

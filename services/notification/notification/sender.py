@@ -52,10 +52,17 @@ from weiquan_shared.service import Runtime
 
 log = get_logger(__name__)
 
+# In order per recipient and channel (migration 0007): not while an earlier message of the
+# same recipient and channel is pending, whether another sender holds it or it waits.
 _CLAIM = """
-SELECT * FROM messages
+SELECT * FROM messages m
 WHERE status = 'pending' AND channel = $1 AND due_at <= $2
-ORDER BY due_at
+AND NOT EXISTS (
+    SELECT FROM messages earlier
+    WHERE earlier.status = 'pending' AND earlier.recipient_ref = m.recipient_ref
+    AND earlier.channel = m.channel AND earlier.seq < m.seq
+)
+ORDER BY due_at, seq
 LIMIT 1
 FOR UPDATE SKIP LOCKED
 """
