@@ -16,9 +16,9 @@ from tests.support.mediation_service import (
     publish,
     reported,
     triaged,
-    wait_until,
 )
 from tests.support.stack import ARTIFACTS, Deployment
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Organisation, Role
 
 pytestmark = [pytest.mark.integration, requires_chromium]

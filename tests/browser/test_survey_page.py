@@ -31,11 +31,11 @@ from tests.support.notification_stack import (
     notification_env,
     sms_server,
     start_backends,
-    wait_until,
 )
 from tests.support.stack import ARTIFACTS, Deployment
 from tests.support.staff import CITY, CITY_SUPERVISOR, PASSWORD, add_accounts
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, EventPayload, encode, new_event

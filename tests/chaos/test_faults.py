@@ -25,7 +25,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from tests.support.notification_stack import SMS_TEMPLATE_IDS, notification_env,
 from tests.support.stack import Deployment, PrivateStack, free_port, port_open, private_stack
 from tests.support.staff import CITY, add_accounts, signed_in
 from tests.support.tokens import signed_in as staff_token
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 
@@ -106,14 +107,6 @@ class LoadGenerator:
             self.retries += 1
             time.sleep(0.5)
         raise AssertionError(f"call {call['call_id']} never accepted")
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 def poison_for(topic_event: bytes) -> list[bytes]:

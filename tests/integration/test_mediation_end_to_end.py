@@ -24,9 +24,10 @@ import httpx
 import pytest
 
 from tests.support.kafka import produce_raw, read_topic
-from tests.support.mediation_service import coordinator, events, query, wait_until
+from tests.support.mediation_service import coordinator, events, query
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.demo import hotline_call
 

@@ -36,9 +36,10 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.support.kafka import produce_raw, read_topic
-from tests.support.mediation_service import coordinator, query, wait_until
+from tests.support.mediation_service import coordinator, query
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import walk_in_group
 from weiquan_shared.envelope import Actor, decode, encode, new_event

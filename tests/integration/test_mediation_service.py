@@ -25,10 +25,10 @@ from tests.support.mediation_service import (
     reported,
     triaged,
     voided,
-    wait_until,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.demo import hotline_call
 from weiquan_shared.envelope import Actor, encode, new_event

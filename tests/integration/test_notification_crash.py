@@ -33,10 +33,10 @@ from tests.support.notification_stack import (
     notification_env,
     sms_server,
     start_backends,
-    wait_until,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call
 

@@ -51,11 +51,11 @@ from tests.support.notification_stack import (
     raw_events,
     sms_server,
     start_backends,
-    wait_until,
     wechat_server,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from triage.domain import Policy
 from triage.sweeper import sweep
 from weiquan_shared.auth import Organisation, Role

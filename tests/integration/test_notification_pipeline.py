@@ -33,11 +33,11 @@ from tests.support.notification_stack import (
     raw_events,
     sms_server,
     start_backends,
-    wait_until,
     wechat_server,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.demo import hotline_call, wechat_answers
 from weiquan_shared.envelope import Actor, encode, new_event

@@ -31,10 +31,10 @@ from tests.support.notification_stack import (
     notification_env,
     sms_server,
     start_backends,
-    wait_until,
 )
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.db import create_pool
 from weiquan_shared.envelope import Actor, EventPayload, encode, new_event

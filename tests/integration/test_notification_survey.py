@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from tests.support.kafka import produce_raw
-from tests.support.notification_stack import events, wait_until
+from tests.support.notification_stack import events
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.envelope import Actor, encode, new_event
 from weiquan_shared.events import CaseReported, EmployerRef, WorkerRef

@@ -4,9 +4,7 @@ intake's and triage's outboxes put them, and reads of mediation's database."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -141,13 +139,6 @@ def query(deployment: Deployment, sql: str, *args: Any) -> list[dict[str, Any]]:
             await conn.close()
 
     return asyncio.run(run())
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = 180, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def open_numbers(deployment: Deployment) -> list[str]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +131,3 @@ def messages(deployment: Deployment, where: str = "true", *args: Any) -> list[di
             await conn.close()
 
     return asyncio.run(run())
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = 90, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or check}"
-        time.sleep(0.3)

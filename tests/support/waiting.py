@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 
 def wait_until(
-    check: Callable[[], T], timeout_s: float = 90, what: str = "", interval_s: float = 0.3
+    check: Callable[[], T], timeout_s: float = 120, what: str = "", interval_s: float = 0.3
 ) -> T:
     """Call ``check`` until it returns something truthy, and return that; fail the test
     after ``timeout_s`` saying ``what`` it waited for."""

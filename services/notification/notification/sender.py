@@ -52,7 +52,7 @@ from weiquan_shared.service import Runtime
 
 log = get_logger(__name__)
 
-# In order per recipient and channel (migration 0007): not while an earlier message of the
+# In order per recipient and channel (migration 0008): not while an earlier message of the
 # same recipient and channel is pending, whether another sender holds it or it waits.
 _CLAIM = """
 SELECT * FROM messages m
