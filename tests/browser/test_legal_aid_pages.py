@@ -15,9 +15,10 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.support.browser import chromium, requires_chromium, sign_in
-from tests.support.legal_aid import DISTRICT, LAWYERS, report, triage, until
+from tests.support.legal_aid import DISTRICT, LAWYERS, report, triage
 from tests.support.stack import ARTIFACTS, Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 
 pytestmark = [pytest.mark.integration, requires_chromium]
@@ -44,7 +45,7 @@ def stocked(deployment: Deployment) -> Iterator[dict[str, Any]]:
         found = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
         return found if len(found) == 3 else []
 
-    applications = until(queued, "three applications in the queue")
+    applications = wait_until(queued, what="three applications in the queue")
     # The first case: household and documents recorded, then granted by the rules.
     first = next(a for a in applications if a["case_number"] == numbers[0])
     api = f"{base}/applications/{first['application_number']}"

@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.support.legal_aid import DISTRICT, EMPLOYER_CODE, LAWYERS, events, until
+from tests.support.legal_aid import DISTRICT, EMPLOYER_CODE, LAWYERS, events
 from tests.support.mediation_service import coordinator, query
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Organisation, Role
 from weiquan_shared.demo import hotline_call
 
@@ -87,9 +88,9 @@ def test_failed_mediation_to_legal_aid_granted_conflict_skipped_awarded_recovere
     number, case_id = answer.json()["case_number"], uuid.UUID(answer.json()["case_id"])
 
     # Triage routes it to mediation; mediation opens it with its lead.
-    routed = until(
+    routed = wait_until(
         lambda: [p for _, p in events(deployment, "case.triaged") if p.case_id == case_id],
-        "triage's decision",
+        what="triage's decision",
     )
     assert routed[0].route == "mediation", routed[0]
 
@@ -101,7 +102,7 @@ def test_failed_mediation_to_legal_aid_granted_conflict_skipped_awarded_recovere
             case_id,
         )
 
-    [held] = until(opened, "the mediation opened with its lead", timeout_s=120)
+    [held] = wait_until(opened, what="the mediation opened with its lead", timeout_s=120)
     mediator = signed_in(
         Role.MEDIATOR,
         subject="mediator-chen",
@@ -121,7 +122,7 @@ def test_failed_mediation_to_legal_aid_granted_conflict_skipped_awarded_recovere
         items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
         return [a for a in items if a["case_number"] == number]
 
-    [app] = until(queued, "the application from the failed mediation")
+    [app] = wait_until(queued, what="the application from the failed mediation")
     assert app["source"] == "mediation" and app["status"] == "awaiting_confirmation"
     api = f"{base}/applications/{app['application_number']}"
     confirmed = httpx.post(f"{api}/confirm", json={"wants_aid": True}, headers=officer)
@@ -172,17 +173,17 @@ def test_failed_mediation_to_legal_aid_granted_conflict_skipped_awarded_recovere
     def mine_only(event_type: str) -> list[Any]:
         return [p for _, p in events(deployment, event_type) if p.case_number == number]
 
-    [applied] = until(lambda: mine_only("legal_aid.applied"), "legal_aid.applied")
+    [applied] = wait_until(lambda: mine_only("legal_aid.applied"), what="legal_aid.applied")
     assert applied.source == "mediation" and applied.mediation_id is not None
     [assigned] = mine_only("legal_aid.lawyer_assigned")
     assert assigned.skipped_for_conflict == ["LS-440305-001"]
-    [ended] = until(lambda: mine_only("legal_aid.closed"), "legal_aid.closed")
+    [ended] = wait_until(lambda: mine_only("legal_aid.closed"), what="legal_aid.closed")
     assert ended.amount_recovered == Decimal("24300.00") and ended.satisfaction == 5
 
     # The dashboard moves by exactly this case.
-    after = until(
+    after = wait_until(
         lambda: (f := figures())["concluded"] == before["concluded"] + 1 and f,
-        "projection counting the closed application",
+        what="projection counting the closed application",
     )
     assert after["aided"] == before["aided"] + 1
     assert after["applications"] == before["applications"] + 1

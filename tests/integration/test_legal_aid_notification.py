@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from notification.rules import render
-from tests.support.legal_aid import DISTRICT, triage, until
+from tests.support.legal_aid import DISTRICT, triage
 from tests.support.notification_providers import running
 from tests.support.notification_stack import (
     SIGNATURE,
@@ -63,7 +63,7 @@ def test_a_denied_application_is_told_by_sms_with_its_reasons_in_chinese(
             items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
             return [a for a in items if a["case_number"] == number]
 
-        [app] = until(queued, "the application in the officer's queue")
+        [app] = wait_until(queued, what="the application in the officer's queue")
         api = f"{base}/applications/{app['application_number']}"
         facts = {
             "household_size": 2,

@@ -38,17 +38,10 @@ import pytest
 
 from identity.demo import read_passwords
 from tests.support.kafka import produce_raw, read_topic
-from tests.support.legal_aid import (
-    DISTRICT,
-    LAWYERS,
-    events,
-    publish,
-    report,
-    triage,
-    until,
-)
+from tests.support.legal_aid import DISTRICT, LAWYERS, events, publish, report, triage
 from tests.support.stack import ROOT, Deployment
 from tests.support.tokens import signed_in
+from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
 from weiquan_shared.events import (
     CaseVoided,
@@ -81,7 +74,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
         return [a for a in items if a["case_number"] == number]
 
-    found = until(queued, "the application in the officer's queue")
+    found = wait_until(queued, what="the application in the officer's queue")
     assert len(found) == 1
     app = found[0]
     assert app["source"] == "triage" and app["matter"] == "labour_remuneration"
@@ -186,9 +179,9 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         assert answer.status_code == 200, answer.text
         return dict(answer.json()["legal_aid"])
 
-    before = until(
+    before = wait_until(
         lambda: (f := legal_aid_figures())["aided"] == 1 and f,
-        "projection counting the aided application",
+        what="projection counting the aided application",
     )
     assert before["completion_rate"] == 0.0 and before["satisfaction_rate"] is None
     assert Decimal(str(before["money_recovered"])) == 0
@@ -204,7 +197,7 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     def mine_only(event_type: str) -> list[Any]:
         return [p for _, p in events(deployment, event_type) if p.case_number == number]
 
-    ended = until(lambda: mine_only("legal_aid.closed"), "legal_aid.closed on Kafka")
+    ended = wait_until(lambda: mine_only("legal_aid.closed"), what="legal_aid.closed on Kafka")
     assert len(mine_only("legal_aid.applied")) == 1
     assert len(mine_only("legal_aid.documents_requested")) == 1
     granted = mine_only("legal_aid.granted")
@@ -227,8 +220,9 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     )
     assert ended[0].concluded and ended[0].granted
 
-    after = until(
-        lambda: (f := legal_aid_figures())["concluded"] == 1 and f, "projection counting closure"
+    after = wait_until(
+        lambda: (f := legal_aid_figures())["concluded"] == 1 and f,
+        what="projection counting closure",
     )
     assert after["applications"] == after["aided"] == 1
     assert after["completion_rate"] == 1.0 and after["satisfaction_rate"] == 1.0
@@ -280,12 +274,14 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
         found = [a for a in items if a["case_number"] in (other, unseen)]
         return found if len(found) == 2 else []
 
-    waiting = until(from_mediation, "an application for each case of the failed mediation")
+    waiting = wait_until(
+        from_mediation, what="an application for each case of the failed mediation"
+    )
     assert {a["source"] for a in waiting} == {"mediation"}
     assert {a["status"] for a in waiting} == {"awaiting_confirmation"}
-    replayed = until(
+    replayed = wait_until(
         lambda: (f := legal_aid_figures())["applications"] == 3 and f,
-        "projection counting the application from the mediation after the replay",
+        what="projection counting the application from the mediation after the replay",
     )
     assert replayed["aided"] == replayed["concluded"] == 1
     assert Decimal(str(replayed["money_recovered"])) == Decimal("28000.00")
@@ -294,11 +290,11 @@ def test_routed_case_granted_assigned_without_conflict_awarded_recovered_closed(
     asyncio.run(
         produce_raw(settings.kafka_bootstrap, settings.topic("case.triaged"), [b"{not json"])
     )
-    dead = until(
+    dead = wait_until(
         lambda: asyncio.run(
             read_topic(settings.kafka_bootstrap, settings.topic("dlq.legal_aid"), 3)
         ),
-        "the malformed event dead-lettered",
+        what="the malformed event dead-lettered",
     )
     assert any(r.value == b"{not json" for r in dead)
 
@@ -317,13 +313,13 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
     # assigned lawyer's firm turns out to have acted for the employer, and the case moves.
     urgent, urgent_id = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}", uuid.uuid4()
     triage(deployment, urgent_id, urgent, "legal_aid", limitation_days=5)
-    first_pick = until(
+    first_pick = wait_until(
         lambda: [
             a
             for a in httpx.get(f"{base}/applications", headers=officer).json()["applications"]
             if a["case_number"] == urgent and a["lawyer_code"]
         ],
-        "provisional aid assigned before the report",
+        what="provisional aid assigned before the report",
     )[0]
     assert first_pick["lawyer_code"] == "LS-440305-001"  # the specialist; no credit code yet
     report(deployment, urgent, "ef" * 32, urgent_id)
@@ -341,16 +337,16 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
         found = {a["case_number"]: a for a in items}
         return found if {urgent, slow} <= set(found) else {}
 
-    apps = until(
+    apps = wait_until(
         lambda: (found := by_case()) and found[urgent]["lawyer_code"] == "LS-440305-002" and found,
-        "both applications, the provisional one reassigned for the conflict",
+        what="both applications, the provisional one reassigned for the conflict",
     )
     provisional = apps[urgent]
-    moved = until(
+    moved = wait_until(
         lambda: [
             p for _, p in events(deployment, "legal_aid.lawyer_declined") if p.case_number == urgent
         ],
-        "the conflicted lawyer's assignment withdrawn",
+        what="the conflicted lawyer's assignment withdrawn",
     )
     assert [(p.lawyer_code, p.reason) for p in moved] == [("LS-440305-001", "conflict_of_interest")]
     # Fewer than 7 days before limitation: aid at once, a lawyer assigned before any review.
@@ -369,9 +365,9 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
     assert denied["outcome"] == "denied" and denied["reason_codes"] == ["income_above_standard"]
     text = "\n".join(denied["explanation"])
     assert "高于当地法律援助经济困难标准" in text and "异议" in text and "司法行政部门" in text
-    events_denied = until(
+    events_denied = wait_until(
         lambda: [p for _, p in events(deployment, "legal_aid.denied") if p.case_number == urgent],
-        "legal_aid.denied on Kafka",
+        what="legal_aid.denied on Kafka",
     )
     assert len(events_denied) == 1 and events_denied[0].after_provisional
     assert events_denied[0].reason_codes == ["income_above_standard"]
@@ -393,16 +389,16 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
             await conn.close()
 
     asyncio.run(overdue())
-    withdrawn = until(
+    withdrawn = wait_until(
         lambda: (a := httpx.get(slow_api, headers=officer).json())["status"] == "closed" and a,
-        "the unanswered request withdrawing the application",
+        what="the unanswered request withdrawing the application",
     )
     assert withdrawn["closure_reason"] == "withdrawn_documents"
 
     # A case voided (registered in error): its open application closes as voided.
     void, void_id = f"{DISTRICT}-2026-{uuid.uuid4().int % 10**6:06d}", uuid.uuid4()
     triage(deployment, report(deployment, void, "1f" * 32, void_id), void, "legal_aid")
-    until(lambda: by_case_number(void), "the application of the case to be voided")
+    wait_until(lambda: by_case_number(void), what="the application of the case to be voided")
     publish(
         deployment,
         CaseVoided(
@@ -416,10 +412,11 @@ def test_provisional_aid_denial_with_reasons_and_unanswered_request_withdrawn(
         str(void_id),
         times=2,
     )
-    voided = until(
+    voided = wait_until(
         lambda: (a := by_case_number(void)) and a["status"] == "closed" and a,
-        "the voided case's application closed",
+        what="the voided case's application closed",
     )
+    assert voided  # wait_until returns only a truthy answer
     detail = httpx.get(f"{base}/applications/{voided['application_number']}", headers=officer)
     assert detail.json()["closure_reason"] == "voided"
 

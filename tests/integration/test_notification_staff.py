@@ -96,6 +96,18 @@ def add_staff(
     return asyncio.run(run())
 
 
+def two_mediators(deployment: Deployment) -> tuple[str, str]:
+    """张敏 and 刘洋, union mediators with work addresses at identity: their subjects."""
+    return (
+        add_staff(
+            deployment, "zhang.min", "张敏", Role.MEDIATOR, "zhang.min@nsftu.org.cn", "13923450104"
+        ),
+        add_staff(
+            deployment, "liu.yang", "刘洋", Role.MEDIATOR, "liu.yang@nsftu.org.cn", "13923450105"
+        ),
+    )
+
+
 def publish(
     deployment: Deployment, payload: EventPayload, key: str, producer: str, times: int = 1
 ) -> None:
@@ -268,12 +280,7 @@ def test_an_assigned_mediator_is_emailed_once_and_a_new_lead_and_deadlines_too(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     secret = start_backends(deployment, tmp_path)
-    zhang = add_staff(
-        deployment, "zhang.min", "张敏", Role.MEDIATOR, "zhang.min@nsftu.org.cn", "13923450104"
-    )
-    liu = add_staff(
-        deployment, "liu.yang", "刘洋", Role.MEDIATOR, "liu.yang@nsftu.org.cn", "13923450105"
-    )
+    zhang, liu = two_mediators(deployment)
     with smtp_server(tmp_path) as smtp:
         start_notification(deployment, secret, smtp)
         mediation = uuid.uuid4()
@@ -448,12 +455,7 @@ def test_mediators_are_reminded_the_day_before_a_session_once_at_its_latest_time
     deployment: Deployment, tmp_path: Path
 ) -> None:
     secret = start_backends(deployment, tmp_path)
-    zhang = add_staff(
-        deployment, "zhang.min", "张敏", Role.MEDIATOR, "zhang.min@nsftu.org.cn", "13923450104"
-    )
-    liu = add_staff(
-        deployment, "liu.yang", "刘洋", Role.MEDIATOR, "liu.yang@nsftu.org.cn", "13923450105"
-    )
+    zhang, liu = two_mediators(deployment)
     with smtp_server(tmp_path) as smtp:
         start_notification(deployment, secret, smtp)
         mediation = uuid.uuid4()

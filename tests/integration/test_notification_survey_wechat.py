@@ -36,7 +36,7 @@ import pytest
 
 from intake.domain_wechat import QUESTIONS, WELCOME
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
-from tests.support.legal_aid import triage, until
+from tests.support.legal_aid import triage
 from tests.support.notification_providers import running
 from tests.support.notification_stack import (
     SMS_TEMPLATE_IDS,
@@ -130,7 +130,7 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
             items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
             return [a for a in items if a["case_number"] == number]
 
-        [app] = until(queued, "the application in the officer's queue")
+        [app] = wait_until(queued, what="the application in the officer's queue")
         api = f"{base}/applications/{app['application_number']}"
         facts = {
             "household_size": 3,
@@ -161,7 +161,9 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
             assert answer.status_code == 200, answer.text
             return dict(answer.json()["legal_aid"])
 
-        before = until(lambda: (f := legal_aid_figures())["aided"] == 1 and f, "aid counted")
+        before = wait_until(
+            lambda: (f := legal_aid_figures())["aided"] == 1 and f, what="aid counted"
+        )
         assert before["answered"] == 0 and before["satisfaction_rate"] is None
 
         closed = httpx.post(
@@ -237,17 +239,19 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
         assert event["actor"] == {"kind": "public", "id": "survey-wechat", "role": None}
 
         # Legal aid records it as the application's satisfaction; projection counts it.
-        recorded = until(
+        recorded = wait_until(
             lambda: [
                 e
                 for e in events(deployment, "legal_aid.satisfaction_recorded")
                 if e["payload"]["application_number"] == app["application_number"]
             ],
-            "legal_aid.satisfaction_recorded",
+            what="legal_aid.satisfaction_recorded",
         )
         assert recorded[0]["payload"]["satisfaction"] == 5
         assert httpx.get(api, headers=officer).json()["satisfaction"] == 5
-        after = until(lambda: (f := legal_aid_figures())["answered"] == 1 and f, "counted")
+        after = wait_until(
+            lambda: (f := legal_aid_figures())["answered"] == 1 and f, what="counted"
+        )
         assert after["satisfied"] == 1 and after["satisfaction_rate"] == 1.0
 
         for event_type in ("survey.answered", "notification.sent", "audit.recorded"):

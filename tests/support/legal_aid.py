@@ -4,9 +4,7 @@ panel of test lawyers, and waiting for what the services do."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,16 +18,6 @@ from weiquan_shared.events._common import EmployerRef, WorkerRef
 
 DISTRICT = "440305"
 EMPLOYER_CODE = "91440300MA5FXXXX1K"
-
-
-def until(check: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise TimeoutError(what)
 
 
 def events(deployment: Deployment, event_type: str) -> list[tuple[Any, Any]]:
