@@ -23,7 +23,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.support.legal_aid import DISTRICT, EMPLOYER_CODE, LAWYERS, events
+from tests.support.legal_aid import (
+    DISTRICT,
+    EMPLOYER_CODE,
+    LAWYERS,
+    decide,
+    events,
+    queued_application,
+)
 from tests.support.mediation_service import coordinator, query
 from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
@@ -118,29 +125,12 @@ def test_failed_mediation_to_legal_aid_granted_conflict_skipped_awarded_recovere
     assert failed.status_code == 200, failed.text
 
     # Legal aid's consumer opens an application from the mediation, awaiting confirmation.
-    def queued() -> list[dict[str, Any]]:
-        items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
-        return [a for a in items if a["case_number"] == number]
-
-    [app] = wait_until(queued, what="the application from the failed mediation")
+    app = queued_application(base, officer, number, "the application from the failed mediation")
     assert app["source"] == "mediation" and app["status"] == "awaiting_confirmation"
     api = f"{base}/applications/{app['application_number']}"
     confirmed = httpx.post(f"{api}/confirm", json={"wants_aid": True}, headers=officer)
     assert confirmed.status_code == 200, confirmed.text
-    facts = {
-        "household_size": 3,
-        "monthly_household_income": "6000.00",
-        "documents_received": [
-            "identity",
-            "application_form",
-            "employment_proof",
-            "hardship_pledge",
-            "wage_evidence",
-        ],
-    }
-    assert httpx.put(f"{api}/facts", json=facts, headers=officer).status_code == 200
-    decided = httpx.post(f"{api}/decision", headers=officer)
-    assert decided.status_code == 200, decided.text
+    decided = decide(api, officer, household_size=3, income="6000.00")
     assert decided.json()["outcome"] == "granted", decided.text
     assert decided.json()["rules"] == ["matter.art31", "hardship.440300"]
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import random
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from notification.rules import render
-from tests.support.legal_aid import DISTRICT, triage
+from tests.support.legal_aid import DISTRICT, decide, queued_application, triage
 from tests.support.notification_providers import running
 from tests.support.notification_stack import (
     SIGNATURE,
@@ -59,26 +58,9 @@ def test_a_denied_application_is_told_by_sms_with_its_reasons_in_chinese(
         base = deployment["legal_aid"].url + "/api/v1"
         officer = signed_in(Role.LEGAL_AID_OFFICER, districts=(DISTRICT,))
 
-        def queued() -> list[dict[str, Any]]:
-            items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
-            return [a for a in items if a["case_number"] == number]
-
-        [app] = wait_until(queued, what="the application in the officer's queue")
+        app = queued_application(base, officer, number, "the application in the officer's queue")
         api = f"{base}/applications/{app['application_number']}"
-        facts = {
-            "household_size": 2,
-            "monthly_household_income": "30000.00",
-            "documents_received": [
-                "identity",
-                "application_form",
-                "employment_proof",
-                "hardship_pledge",
-                "wage_evidence",
-            ],
-        }
-        assert httpx.put(f"{api}/facts", json=facts, headers=officer).status_code == 200
-        decided = httpx.post(f"{api}/decision", headers=officer)
-        assert decided.status_code == 200, decided.text
+        decided = decide(api, officer, household_size=2, income="30000.00")
         assert decided.json()["reason_codes"] == ["income_above_standard"], decided.text
 
         denial = SMS_TEMPLATE_IDS["sms/legal_aid_denied"]

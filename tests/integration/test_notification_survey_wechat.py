@@ -36,7 +36,7 @@ import pytest
 
 from intake.domain_wechat import QUESTIONS, WELCOME
 from tests.integration.test_intake_channels import AES_KEY, APP_ID, TOKEN, FakeWeChatServer
-from tests.support.legal_aid import triage
+from tests.support.legal_aid import decide, queued_application, triage
 from tests.support.notification_providers import running
 from tests.support.notification_stack import (
     SMS_TEMPLATE_IDS,
@@ -126,26 +126,10 @@ def test_a_legal_aid_survey_answered_by_a_wechat_reply_counts_for_legal_aid(
         base = deployment["legal_aid"].url + "/api/v1"
         officer = signed_in(Role.LEGAL_AID_OFFICER, districts=(district,))
 
-        def queued() -> list[dict[str, Any]]:
-            items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
-            return [a for a in items if a["case_number"] == number]
-
-        [app] = wait_until(queued, what="the application in the officer's queue")
+        app = queued_application(base, officer, number, "the application in the officer's queue")
         api = f"{base}/applications/{app['application_number']}"
-        facts = {
-            "household_size": 3,
-            "monthly_household_income": "3000.00",
-            "documents_received": [
-                "identity",
-                "application_form",
-                "employment_proof",
-                "hardship_pledge",
-                "wage_evidence",
-            ],
-        }
-        assert httpx.put(f"{api}/facts", json=facts, headers=officer).status_code == 200
-        decided = httpx.post(f"{api}/decision", headers=officer)
-        assert decided.status_code == 200 and decided.json()["outcome"] == "granted", decided.text
+        decided = decide(api, officer, household_size=3, income="3000.00")
+        assert decided.json()["outcome"] == "granted", decided.text
 
         projection = deployment["projection"].url
         supervisor = signed_in(Role.SUPERVISOR, districts=(district,))

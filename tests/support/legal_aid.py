@@ -10,8 +10,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.stack import Deployment
+from tests.support.waiting import wait_until
 from weiquan_shared.envelope import Actor, EventPayload, decode, encode, new_event
 from weiquan_shared.events import CaseReported, CaseTriaged, StatutoryClock, TriageReason
 from weiquan_shared.events._common import EmployerRef, WorkerRef
@@ -133,3 +136,37 @@ LAWYERS = {
         "capacity": 8,
     },
 }
+
+
+# Every document of a labour-remuneration application (legal_aid/documents.json).
+WAGE_DOCUMENTS = [
+    "identity",
+    "application_form",
+    "employment_proof",
+    "hardship_pledge",
+    "wage_evidence",
+]
+
+
+def queued_application(base: str, officer: dict[str, str], number: str, what: str) -> dict:
+    """The case's one application in the officer's queue, once legal aid has opened it."""
+
+    def queued() -> list[dict[str, Any]]:
+        items = httpx.get(f"{base}/applications", headers=officer).json()["applications"]
+        return [a for a in items if a["case_number"] == number]
+
+    [application] = wait_until(queued, what=what)
+    return dict(application)
+
+
+def decide(api: str, officer: dict[str, str], household_size: int, income: str) -> httpx.Response:
+    """The officer records a wage application's household and every document, then decides."""
+    facts = {
+        "household_size": household_size,
+        "monthly_household_income": income,
+        "documents_received": WAGE_DOCUMENTS,
+    }
+    assert httpx.put(f"{api}/facts", json=facts, headers=officer).status_code == 200
+    decided = httpx.post(f"{api}/decision", headers=officer)
+    assert decided.status_code == 200, decided.text
+    return decided
