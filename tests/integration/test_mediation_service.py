@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,7 +144,15 @@ def test_twelve_calls_against_one_employer_make_one_mediation(deployment: Deploy
 
     # Replaying every triage event (a redelivery) changes nothing.
     before = query(deployment, "SELECT count(*) AS n FROM mediations")
-    inbox_before = query(deployment, "SELECT count(*) AS n FROM inbox")
+
+    # Late events (triage's group upgrades) may still be arriving: take the inbox once it
+    # has stopped growing for two seconds.
+    def settled_inbox() -> list[dict]:
+        first = query(deployment, "SELECT count(*) AS n FROM inbox")
+        time.sleep(2)
+        return first if query(deployment, "SELECT count(*) AS n FROM inbox") == first else []
+
+    inbox_before = wait_until(settled_inbox, what="mediation's inbox to settle")
 
     async def replay() -> None:
         for event_type in ("case.triaged", "case.retriaged", "case.grouped"):
