@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.browser import chromium, requires_chromium
 from tests.support.stack import ARTIFACTS, Deployment
@@ -112,24 +113,7 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     )
 
     # Drill-down from a bar of the category chart: a real click on the canvas.
-    point = page.evaluate(
-        """() => {
-            const chart = echarts.getInstanceByDom(document.getElementById('chart-category'));
-            const bar = chart.getOption().series[0].data[0];
-            const [x, y] = chart.convertToPixel({seriesIndex: 0}, [bar.value / 2, 0]);
-            const box = document.getElementById('chart-category').getBoundingClientRect();
-            return {x: box.left + x, y: box.top + y, name: bar.name, value: bar.value};
-        }"""
-    )
-    for _ in range(5):  # the bars animate for a moment after each filter change
-        page.mouse.click(point["x"], point["y"])
-        if point["name"] in str(page.text_content("#drill-title")):
-            break
-        page.wait_for_timeout(500)
-    page.wait_for_function(
-        f"document.querySelector('#drill-title').textContent.includes('{point['name']}')"
-        f" && document.querySelectorAll('#drill-body tr').length === {point['value']}"
-    )
+    point = click_first_category_bar(page)
     categories = page.locator("#drill-body tr td:nth-child(7)").all_text_contents()
     assert set(categories) == {point["name"]}
 
@@ -188,6 +172,43 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     status = page.evaluate("async (n) => (await fetch('/api/v1/cases/' + n)).status", elsewhere)
     assert status == 404
     page.screenshot(path=str(ARTIFACTS / "dashboard-district.png"), full_page=True)
+
+
+def click_first_category_bar(page: Any) -> dict[str, Any]:
+    """Click the first bar of the category chart until its cases are listed.
+
+    After a filter change the chart is redrawn and its bars grow for a moment, and opening a
+    list scrolls the page to it; so before each click the chart is brought into view and the
+    bar's place read afresh. Once the list's title names the bar, no more clicks.
+    """
+    point: dict[str, Any] = {}
+    for _ in range(20):
+        point = page.evaluate(
+            """() => {
+                const box = document.getElementById('chart-category');
+                box.scrollIntoView({block: 'center', behavior: 'instant'});
+                const chart = echarts.getInstanceByDom(box);
+                const bar = chart.getOption().series[0].data[0];
+                const [x, y] = chart.convertToPixel({seriesIndex: 0}, [bar.value / 2, 0]);
+                const at = box.getBoundingClientRect();
+                return {x: at.left + x, y: at.top + y, name: bar.name, value: bar.value};
+            }"""
+        )
+        page.mouse.click(point["x"], point["y"])
+        try:
+            page.wait_for_function(
+                f"document.querySelector('#drill-title').textContent.includes('{point['name']}')",
+                timeout=1_000,
+            )
+            break
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_function(
+        f"document.querySelector('#drill-title').textContent.includes('{point['name']}')"
+        f" && document.querySelectorAll('#drill-body tr').length === {point['value']}",
+        timeout=30_000,
+    )
+    return point
 
 
 def api_cases(deployment: Deployment, identity: str) -> list[dict[str, Any]]:

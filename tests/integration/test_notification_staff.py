@@ -421,8 +421,11 @@ def test_an_assigned_lawyer_gets_an_email_and_an_sms_and_the_case_deadline(
             str(application),
             "legal_aid",
         )
-        wait_until(lambda: len(smtp.messages()) == 3, what="a later assignment's email")
-        assert len(sms.sent) == 2
+        # The email and the SMS leave on separate senders: wait for both.
+        wait_until(
+            lambda: len(smtp.messages()) == 3 and len(sms.sent) == 2,
+            what="a later assignment's email and SMS",
+        )
         assert len(messages(deployment, "recipient_kind = 'lawyer'")) == 5
 
 
