@@ -435,16 +435,20 @@ QUEUES = {
 }
 
 
-def case_status(*, voided: bool, route: str | None) -> str:
+def case_status(*, voided: bool, route: str | None, handling: str | None = None) -> str:
     """A case's status code (``CASE_STATUSES``) from what the events say about it.
 
-    Voided wins over everything; a case with no decision is received; a decision routes it
-    to mediation or legal aid (in progress there), answers it on the spot (closed: a
-    consultation needs nothing more) or refers it elsewhere (triaged). Mediation and legal
-    aid add their own closing events as they land; until then a routed case stays open.
+    Voided wins over everything. Then where mediation and legal aid stand (``handling``,
+    projection.handling): an application still open is 法律援助中, else a mediation still
+    open is 调解中, else one that ended with the case in it is 已结案. Without either, a case
+    with no decision is received; a decision routes it to mediation or legal aid (in
+    progress there until they say otherwise), answers it on the spot (closed: a
+    consultation needs nothing more) or refers it elsewhere (triaged).
     """
     if voided:
         return "voided"
+    if handling is not None:
+        return handling
     if route is None:
         return "received"
     if route in ("mediation", "legal_aid"):
@@ -454,8 +458,8 @@ def case_status(*, voided: bool, route: str | None) -> str:
     return "triaged"
 
 
-def case_status_label(*, voided: bool, route: str | None) -> str:
-    return CASE_STATUSES[case_status(voided=voided, route=route)]
+def case_status_label(*, voided: bool, route: str | None, handling: str | None = None) -> str:
+    return CASE_STATUSES[case_status(voided=voided, route=route, handling=handling)]
 
 
 def district_problem(code: str) -> str | None:

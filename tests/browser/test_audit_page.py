@@ -81,7 +81,7 @@ def test_an_administrator_finds_a_supervisors_reveal_with_its_reason(
     page.click("#search")
     row = page.locator("#records tbody tr")
     row.first.wait_for()
-    page.wait_for_function("document.querySelectorAll('#records tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#records tbody tr').length === 1")
     cells = row.first.locator("td").all_inner_texts()
     assert cells[1:] == [
         "demo-supervisor-7f3a",

@@ -88,7 +88,7 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     page.goto("/dashboard")
     page.select_option("#period", "all")
     page.wait_for_function(
-        f"document.querySelector('#kpi-cases').textContent === '{cases}'"
+        f"() => document.querySelector('#kpi-cases').textContent === '{cases}'"
         " && document.querySelector('#kpi-awaiting').textContent === '0'"
     )
     assert kpi(page, "groups") == "1"
@@ -102,14 +102,14 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     register(intake, "/api/v1/hotline-calls", hotline_call(rng, story=4, district="440305"))
     districts["440305"] += 1
     page.wait_for_function(
-        f"document.querySelector('#kpi-cases').textContent === '{cases + 1}'", timeout=10_000
+        f"() => document.querySelector('#kpi-cases').textContent === '{cases + 1}'", timeout=10_000
     )
     print(f"\nnew case on the open dashboard after {time.monotonic() - started:.1f} s")
 
     # District selector.
     page.select_option("#district", "440305")
     page.wait_for_function(
-        f"document.querySelector('#kpi-cases').textContent === '{districts['440305']}'"
+        f"() => document.querySelector('#kpi-cases').textContent === '{districts['440305']}'"
     )
 
     # Drill-down from a bar of the category chart: a real click on the canvas.
@@ -123,7 +123,7 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
         grouped = api.get("/api/v1/cases", params={"grouped": "true"}).json()["cases"]
     assert group_number in {c["case_number"] for c in grouped}  # and any case that joined it
     page.wait_for_function(
-        "document.querySelector('#drill-title').textContent.includes('群体性劳动争议')"
+        "() => document.querySelector('#drill-title').textContent.includes('群体性劳动争议')"
         f" && document.querySelectorAll('#drill-body tr a').length === {len(grouped)}"
     )
     # A case in the list opens its case page (案件详情), no pop-up.
@@ -143,9 +143,11 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     page.select_option("#period", "all")
 
     page.select_option("#district", "")
-    page.wait_for_function(f"document.querySelector('#kpi-cases').textContent === '{cases + 1}'")
+    page.wait_for_function(
+        f"() => document.querySelector('#kpi-cases').textContent === '{cases + 1}'"
+    )
     page.click("[data-drill=cases]")
-    page.wait_for_function("document.querySelectorAll('#drill-body tr').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('#drill-body tr').length > 1")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     # Relative to the page, so it works under /projection/ behind the proxy too.
     export = page.evaluate("document.getElementById('export').href")
@@ -160,13 +162,13 @@ def test_dashboard_is_live_filters_and_drills_down(page: Any, deployment: Deploy
     page.goto("/dashboard")
     page.select_option("#period", "all")
     page.wait_for_function(
-        f"document.querySelector('#kpi-cases').textContent === '{districts['440305']}'"
+        f"() => document.querySelector('#kpi-cases').textContent === '{districts['440305']}'"
     )
     options = page.locator("#district option").all_text_contents()
     assert options == ["南山区"]
     page.click("[data-drill=cases]")
     page.wait_for_function(
-        f"document.querySelectorAll('#drill-body tr').length === {districts['440305']}"
+        f"() => document.querySelectorAll('#drill-body tr').length === {districts['440305']}"
     )
     assert set(page.locator("#drill-body tr td:nth-child(3)").all_text_contents()) == {"南山区"}
     status = page.evaluate("async (n) => (await fetch('/api/v1/cases/' + n)).status", elsewhere)
@@ -197,14 +199,15 @@ def click_first_category_bar(page: Any) -> dict[str, Any]:
         page.mouse.click(point["x"], point["y"])
         try:
             page.wait_for_function(
-                f"document.querySelector('#drill-title').textContent.includes('{point['name']}')",
+                "() => document.querySelector('#drill-title').textContent"
+                f".includes('{point['name']}')",
                 timeout=1_000,
             )
             break
         except PlaywrightTimeout:
             continue
     page.wait_for_function(
-        f"document.querySelector('#drill-title').textContent.includes('{point['name']}')"
+        f"() => document.querySelector('#drill-title').textContent.includes('{point['name']}')"
         f" && document.querySelectorAll('#drill-body tr').length === {point['value']}",
         timeout=30_000,
     )

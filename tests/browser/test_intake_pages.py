@@ -58,7 +58,7 @@ def test_walk_in_page_shows_chinese_errors_then_registers_a_group(
     error = page.locator('[data-error-for="workers.1.mobile"]')
     error.wait_for(state="visible")
     page.wait_for_function(
-        "document.querySelector('[data-error-for=\"workers.1.mobile\"]').textContent !== ''"
+        "() => document.querySelector('[data-error-for=\"workers.1.mobile\"]').textContent !== ''"
     )
     assert (error.text_content() or "").startswith("手机号：格式不正确")
     assert page.get_attribute("#workers-1-mobile", "aria-invalid") == "true"
@@ -102,7 +102,8 @@ def test_operator_page_refuses_a_wrong_id_number_next_to_the_field(page: Page) -
     page.check("#consent-agreed")
     page.press("#employer-name", "Enter")
     page.wait_for_function(
-        "document.querySelector('[data-error-for=\"workers.0.id_number\"]').textContent !== ''"
+        "() => document.querySelector('[data-error-for=\"workers.0.id_number\"]')"
+        ".textContent !== ''"
     )
     message = page.text_content('[data-error-for="workers.0.id_number"]')
     assert message == "身份证号：校验码不正确，请核对"
@@ -155,7 +156,7 @@ def test_a_half_typed_date_blocks_the_save_with_a_message_beside_it(page: Page) 
     page.press("#employer-name", "Enter")
 
     slot = '[data-error-for="knew_of_infringement_on"]'
-    page.wait_for_function(f"document.querySelector('{slot}').textContent !== ''")
+    page.wait_for_function(f"() => document.querySelector('{slot}').textContent !== ''")
     assert page.text_content(slot) == (
         "知道权利受侵害的日期：日期没有填写完整，请补全年、月、日，或清空此栏"
     )
@@ -172,7 +173,7 @@ def test_a_half_typed_date_blocks_the_save_with_a_message_beside_it(page: Page) 
     assert page.evaluate("document.getElementById('called_at').validity.badInput")
     page.press("#employer-name", "Enter")
     page.wait_for_function(
-        "document.querySelector('[data-error-for=\"called_at\"]').textContent !== ''"
+        "() => document.querySelector('[data-error-for=\"called_at\"]').textContent !== ''"
     )
     assert page.text_content('[data-error-for="called_at"]') == (
         "来电时间：时间没有填写完整，请补全日期和时刻，或清空此栏"
@@ -275,12 +276,12 @@ def test_case_view_is_masked_and_shows_one_value_once_with_a_reason(
 
     mobile_cell.locator("button").click()  # no reason chosen yet: refused beside the list
     slot = '[data-error-for="reveal_reason"]'
-    page.wait_for_function(f"document.querySelector('{slot}').textContent !== ''")
+    page.wait_for_function(f"() => document.querySelector('{slot}').textContent !== ''")
     assert page.text_content(slot) == "请先选择显示个人信息的理由"
 
     page.select_option("#reveal_reason", "call_back")
     mobile_cell.locator("button").click()
-    page.wait_for_function("document.querySelector('#case-workers .revealed') !== null")
+    page.wait_for_function("() => document.querySelector('#case-workers .revealed') !== null")
     assert mobile_cell.locator(".revealed").text_content() == "+86" + call["workers"][0]["mobile"]
     assert mobile_cell.locator("button").count() == 0  # shown once; no button to ask again
     name_cell = table.locator("tbody tr").first.locator("td").nth(1)
@@ -327,6 +328,6 @@ def test_operator_records_separate_consent_opens_the_case_link_and_finds_the_cas
     page.press("#query", "Enter")
     error = page.locator('[data-error-for="query"]')
     page.wait_for_function(
-        "document.querySelector('[data-error-for=\"query\"]').textContent !== ''"
+        "() => document.querySelector('[data-error-for=\"query\"]').textContent !== ''"
     )
     assert "不是有效的中国大陆手机号" in (error.text_content() or "")

@@ -67,7 +67,7 @@ def test_calculator_result_goes_into_the_agreement_draft(deployment: Deployment)
         assert page.title() == "维权 · 权益计算器"
         page.fill("#mediation_number", number)
         page.click("#load")
-        page.wait_for_function("document.querySelectorAll('#items tbody tr').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#items tbody tr').length === 1")
         page.fill("#items tbody tr:nth-child(1) [name=amount]", "6000")
 
         page.fill("#start", "2021-03-01")
@@ -87,7 +87,7 @@ def test_calculator_result_goes_into_the_agreement_draft(deployment: Deployment)
         page.fill("#count", "2")
         page.click("#agreement button[type=submit]")
         page.wait_for_function(
-            "document.getElementById('agreement_result').textContent.includes('已登记')"
+            "() => document.getElementById('agreement_result').textContent.includes('已登记')"
         )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "mediation-calculator.png"), full_page=True)

@@ -41,7 +41,7 @@ def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deplo
         sign_in(page, triage, Role.TRIAGE_OFFICER, name="分流员李明")
         page.goto("/override")
         assert page.title() == "维权 · 调整分流"
-        page.wait_for_function("document.querySelectorAll('#route_detail option').length > 1")
+        page.wait_for_function("() => document.querySelectorAll('#route_detail option').length > 1")
         assert "行业性劳动争议调解委员会" in page.inner_text("#route_detail")
         page.fill("#case_number", number)
         page.click("#lookup button")
@@ -51,7 +51,7 @@ def test_history_and_choices_read_in_the_shared_chinese_labels(deployment: Deplo
         page.select_option("#category", "platform_work")
         page.fill("#reason", "职工补充：是平台骑手，需法律援助")
         page.click("#override button")
-        page.wait_for_function("document.querySelectorAll('#history tr').length === 3")
+        page.wait_for_function("() => document.querySelectorAll('#history tr').length === 3")
         history = page.inner_text("#history")
         page.screenshot(path=str(ARTIFACTS / "override-page.png"), full_page=True)
 

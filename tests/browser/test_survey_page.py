@@ -69,7 +69,7 @@ def publish(deployment: Deployment, payload: EventPayload, producer: str, key: s
 
 def satisfaction_is(page: Any, text: str) -> None:
     page.wait_for_function(
-        f"document.querySelector('#kpi-satisfaction').textContent === '{text}'",
+        f"() => document.querySelector('#kpi-satisfaction').textContent === '{text}'",
         timeout=60_000,
     )
 

@@ -415,7 +415,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
         try:
             return bool(
                 await conn.fetchval(
-                    "SELECT merged FROM mediation_summary WHERE mediation_id = $1", merged_id
+                    "SELECT uncounted FROM mediation_summary WHERE mediation_id = $1", merged_id
                 )
             )
         finally:
@@ -460,7 +460,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.content))
     overview = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
-    assert overview["参与调解劳动争议（按调解案件计，合并的不计）"] == 1
+    assert overview["参与调解劳动争议（按调解案件计，合并、作废和转其他途径的不计）"] == 1
     assert overview["  为职工挽回经济损失（已实际支付）"] == float(total)
     listed = list(book["调解案件"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[3], r[6], r[8]) for r in listed] == [

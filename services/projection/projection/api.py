@@ -231,7 +231,8 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
             Query(title="统计项"),
         ] = "disputes_mediated",
     ) -> list[dict[str, Any]]:
-        """The mediations a dashboard figure counts (a merged mediation counts nowhere)."""
+        """The mediations a dashboard figure counts (a merged, voided or handed-on one counts
+        nowhere)."""
         chosen = _period(period, since, until)
         scope = _scope(principal, district)
         async with pool().acquire() as conn:

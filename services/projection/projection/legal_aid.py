@@ -9,7 +9,8 @@ event changes nothing twice (updates set values, they never add). Definitions:
 - **办结率** = aided applications (granted, or given provisional aid) closed as concluded
   (award, settlement, judgment, enforcement) ÷ aided applications, in the period;
 - **满意率** = satisfaction 4 or 5 ÷ satisfaction answers, among applications of the period;
-- money awarded and recovered count in the period the application closed in.
+- money awarded and recovered count in the period the application closed in;
+- an application closed because its case was voided (registered in error) counts nowhere.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from projection import labels
+from projection import handling, labels
 from projection.periods import figure_filter, rate
 from weiquan_shared import labels as shared_labels
 from weiquan_shared.consumer import EventConsumer
@@ -29,15 +30,19 @@ from weiquan_shared.events.legal_aid import (
     LegalAidApplied,
     LegalAidClosed,
     LegalAidDenied,
+    LegalAidDocumentsRequested,
     LegalAidEvent,
     LegalAidGranted,
     LegalAidLawyerAssigned,
+    LegalAidLawyerDeclined,
     LegalAidProvisionalStarted,
     LegalAidSatisfactionRecorded,
     LegalAidStepRecorded,
 )
 from weiquan_shared.uow import UnitOfWork
 
+# The figures read all but the two last; every one but the satisfaction adds its line to
+# the case's timeline and says whether the application still handles it (projection.handling).
 HANDLED = (
     LegalAidApplied,
     LegalAidProvisionalStarted,
@@ -47,6 +52,8 @@ HANDLED = (
     LegalAidStepRecorded,
     LegalAidClosed,
     LegalAidSatisfactionRecorded,
+    LegalAidDocumentsRequested,
+    LegalAidLawyerDeclined,
 )
 SATISFIED = 4
 CLOSURE_LABELS = shared_labels.LEGAL_AID_CLOSURES
@@ -59,7 +66,12 @@ ON CONFLICT (application_id) DO NOTHING"""
 
 
 async def on_events(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
-    conn = uow.conn
+    await apply_all(uow.conn, events)
+
+
+async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> None:
+    """Apply events (the live consumer's batch, or a rebuild's replay): every update sets
+    values, so a replayed event changes nothing twice."""
     for envelope, payload in events:
         assert isinstance(payload, LegalAidEvent)
         await conn.execute(
@@ -71,6 +83,7 @@ async def on_events(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None
             envelope.occurred_at.date(),
         )
         await _apply(conn, payload)
+        await handling.apply(conn, envelope, payload)
 
 
 async def _apply(conn: asyncpg.Connection, p: LegalAidEvent) -> None:
@@ -149,7 +162,14 @@ APPLIED = "coalesce(a.applied_on, a.first_seen_on)"
 def _where(
     districts: tuple[str, ...] | None, since: date | None, until: date | None, day: str
 ) -> tuple[str, list[object]]:
-    return figure_filter("true", "a.district_code", districts, since, until, day)
+    return figure_filter(
+        "a.closure_reason IS DISTINCT FROM 'voided'",
+        "a.district_code",
+        districts,
+        since,
+        until,
+        day,
+    )
 
 
 async def figures(

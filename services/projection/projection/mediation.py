@@ -5,8 +5,10 @@ them (DOMAIN.md §12).
 Every mediation event names its mediation, district and cases, so any of them makes the
 row (in order per mediation: events are keyed by the mediation id). A mediation counts in
 the period it was opened in; money recovered in the period its instalment was paid; a
-mediation closed as ``merged`` counts nowhere. Money recovered is one row per paid
-instalment (keyed by the instalment), so a replayed or repeated event adds nothing.
+mediation closed as ``merged``, ``voided`` or ``handed_on`` counts nowhere (``UNCOUNTED``:
+merged into its group's, registered in error, or retriaged to a route that counts it).
+Money recovered is one row per paid instalment (keyed by the instalment), so a replayed or
+repeated event adds nothing.
 """
 
 from __future__ import annotations
@@ -17,23 +19,35 @@ from typing import Any
 
 import asyncpg
 
-from projection import labels
+from projection import handling, labels
 from projection.periods import figure_filter, rate
 from weiquan_shared import labels as shared_labels
 from weiquan_shared.consumer import EventConsumer
 from weiquan_shared.envelope import Envelope
 from weiquan_shared.events.mediation import (
     MediationAgreementReached,
+    MediationAssigned,
     MediationCasesChanged,
     MediationClosed,
+    MediationConfirmationDecided,
+    MediationConfirmationRequested,
     MediationEvent,
     MediationExpired,
     MediationFailed,
+    MediationInstalmentOverdue,
     MediationInstalmentPaid,
     MediationOpened,
+    MediationPaymentOrderApplied,
+    MediationSessionCancelled,
+    MediationSessionHeld,
+    MediationSessionMoved,
+    MediationSessionScheduled,
+    MediationWithdrawn,
 )
 from weiquan_shared.uow import UnitOfWork
 
+# The figures read the first seven; every one adds its line to its cases' timelines and
+# says whether the mediation still handles them (projection.handling).
 HANDLED = (
     MediationOpened,
     MediationCasesChanged,
@@ -42,9 +56,20 @@ HANDLED = (
     MediationExpired,
     MediationInstalmentPaid,
     MediationClosed,
+    MediationAssigned,
+    MediationSessionScheduled,
+    MediationSessionMoved,
+    MediationSessionCancelled,
+    MediationSessionHeld,
+    MediationWithdrawn,
+    MediationConfirmationRequested,
+    MediationConfirmationDecided,
+    MediationPaymentOrderApplied,
+    MediationInstalmentOverdue,
 )
 SUCCESS = ("agreement", "fulfilled")
 CONCLUDED = ("agreement", "fulfilled", "failed", "withdrawn", "expired")
+UNCOUNTED = ("merged", "voided", "handed_on")
 
 _UPSERT = """
 INSERT INTO mediation_summary AS m (mediation_id, mediation_number, district_code, case_ids,
@@ -75,6 +100,7 @@ async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> 
             day,
         )
         await _apply(conn, payload)
+        await handling.apply(conn, envelope, payload)
 
 
 async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
@@ -136,7 +162,7 @@ async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
             """UPDATE mediation_summary SET
                    result = CASE WHEN $2 = 'agreement' THEN coalesce(result, 'agreement')
                                  ELSE $2 END,
-                   closed_on = $3, merged = ($2 = 'merged'),
+                   closed_on = $3, uncounted = ($2 = ANY($6::text[])),
                    resolved_on = CASE WHEN $2 IN ('failed', 'withdrawn', 'expired', 'fulfilled',
                                                   'agreement')
                                       THEN least(resolved_on, $3) ELSE resolved_on END,
@@ -148,6 +174,7 @@ async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
             p.closed_at.date(),
             p.opened_on,
             p.worker_count,
+            list(UNCOUNTED),
         )
 
 
@@ -161,7 +188,7 @@ def register(consumer: EventConsumer) -> None:
 def _where(
     districts: tuple[str, ...] | None, since: date | None, until: date | None, day: str
 ) -> tuple[str, list[object]]:
-    return figure_filter("NOT m.merged", "m.district_code", districts, since, until, day)
+    return figure_filter("NOT m.uncounted", "m.district_code", districts, since, until, day)
 
 
 OPENED = "coalesce(m.opened_on, m.first_seen_on)"

@@ -3,7 +3,8 @@
 The rules, as people would say them:
 
 - ``mine`` (我的案件): cases whose responsible person (承办人, the newest ``case.assigned``)
-  is me and that are still open (not answered on the spot, not voided), wherever they are.
+  is me and that are still open (not answered on the spot, not concluded by mediation or
+  legal aid, not voided), wherever they are.
 - ``review`` (待核实): cases of my districts whose clocks, as most recently computed
   (``case.triaged``, ``case.deadlines_updated``, ``case.review_resolved``), still carry a
   review code. A case leaves when ``case.review_resolved`` (or a later clock event) brings
@@ -40,6 +41,7 @@ class QueueCase:
     route: str | None
     assignee_id: str | None
     clocks: list[Mapping[str, Any]] = field(default_factory=list)
+    handling: str | None = None  # where mediation and legal aid stand (projection.handling)
 
 
 def open_reviews(clocks: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -66,7 +68,8 @@ def at_risk(clocks: Iterable[Mapping[str, Any]], today: date) -> bool:
 
 
 def is_open(case: QueueCase) -> bool:
-    return labels.case_status(voided=case.voided, route=case.route) not in ("closed", "voided")
+    status = labels.case_status(voided=case.voided, route=case.route, handling=case.handling)
+    return status not in ("closed", "voided")
 
 
 def queues_of(

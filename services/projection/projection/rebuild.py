@@ -39,6 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
+from projection import legal_aid as legal_aid_model
 from projection import mediation as mediation_model
 from projection.domain import FACT_COLUMNS, FACTS_OF, Facts, facts_of
 from weiquan_shared.envelope import EventEnvelope, EventPayload, InvalidEvent, decode
@@ -51,10 +52,21 @@ log = get_logger(__name__)
 BATCH_ROWS = 50_000
 YIELD_EVERY = 200  # events decoded between turns of the event loop during a replay
 DERIVED_TABLES = ("case_summary", "case_deadline", "case_rollup")
-# Mediation's rows are made by its handler's SQL (projection.mediation), replayed in order.
-MEDIATION_TABLES = ("mediation_summary", "mediation_payment")
-READ_MODEL_TABLES = (*FACT_COLUMNS, *DERIVED_TABLES, *MEDIATION_TABLES)
-CONSUMED: tuple[type[EventPayload], ...] = (*FACTS_OF, *mediation_model.HANDLED)
+# Mediation's and legal aid's rows are made by their handlers' SQL (projection.mediation,
+# projection.legal_aid), replayed in order.
+HANDLER_TABLES = (
+    "mediation_summary",
+    "mediation_payment",
+    "legal_aid_summary",
+    "case_handling",
+    "case_handling_line",
+)
+READ_MODEL_TABLES = (*FACT_COLUMNS, *DERIVED_TABLES, *HANDLER_TABLES)
+CONSUMED: tuple[type[EventPayload], ...] = (
+    *FACTS_OF,
+    *mediation_model.HANDLED,
+    *legal_aid_model.HANDLED,
+)
 
 
 class LiveConsumerRunning(RuntimeError):
@@ -125,6 +137,7 @@ class _Batches:
         self.facts = Facts()
         self.inbox: list[tuple[uuid.UUID, str, str]] = []
         self.mediation: list[tuple[EventEnvelope[Any], EventPayload]] = []
+        self.legal_aid: list[tuple[EventEnvelope[Any], EventPayload]] = []
         self.running: asyncio.Task[None] | None = None
 
     async def flush(self, wait: bool = False) -> None:
@@ -200,6 +213,7 @@ async def rebuild(settings: Settings, wait_for_idle_group_s: float = 0) -> Rebui
                 gc.enable()
             await batches.flush(wait=True)
             await mediation_model.apply_all(conn, batches.mediation)
+            await legal_aid_model.apply_all(conn, batches.legal_aid)
             replayed = time.perf_counter()
             log.info("facts stored", events=report.events, seconds=round(replayed - started, 1))
             for statement in restore_facts:
@@ -377,8 +391,11 @@ def _apply(
         report.duplicates += 1
         return
     seen.add(envelope.event_id)
-    if isinstance(payload, mediation_model.HANDLED):
-        batches.mediation.append((envelope, payload))
+    if isinstance(payload, (mediation_model.HANDLED, legal_aid_model.HANDLED)):
+        in_order = (
+            batches.mediation if isinstance(payload, mediation_model.HANDLED) else batches.legal_aid
+        )
+        in_order.append((envelope, payload))
         batches.inbox.append((envelope.event_id, batches.group, envelope.event_type))
         report.applied += 1
         return

@@ -230,7 +230,12 @@ def workbook(data: ReportData) -> bytes:
     rate = "—" if m["success_rate"] is None else f"{m['success_rate'] * 100:.1f}%"
     days = "—" if m["days_to_resolution"] is None else m["days_to_resolution"]
     rows += [
-        ["参与调解劳动争议（按调解案件计，合并的不计）", m["disputes_mediated"], "起", "调解案件"],
+        [
+            "参与调解劳动争议（按调解案件计，合并、作废和转其他途径的不计）",
+            m["disputes_mediated"],
+            "起",
+            "调解案件",
+        ],
         ["  涉及职工", m["workers_covered"], "人", "调解案件"],
         [
             f"  调解成功率（达成协议{m['succeeded']}起/已办结{m['concluded']}起）",

@@ -20,6 +20,7 @@ import asyncpg
 
 from projection import labels, legal_aid, mediation
 from projection.domain import FACT_COLUMNS, Facts
+from projection.handling import HANDLING
 from projection.periods import rate
 
 # ---------------------------------------------------------------- writes
@@ -175,7 +176,7 @@ BREAKDOWNS: dict[str, tuple[str, dict[str, str], str]] = {
 PENDING_FIGURES = [
     {
         "name": "全部案件平均办结时长、90%案件办结时长（调解案件的平均办结天数已单列）",
-        "waiting_for": "法律援助服务的办结事件",
+        "waiting_for": "案件层面的办结事件（目前调解、法律援助各自记录办结）",
     },
 ]
 
@@ -294,10 +295,15 @@ def _flagged_cases(filters: Filters) -> tuple[str, list[Any]]:
 
 # ---------------------------------------------------------------- lists behind the figures
 
-CASE_COLUMNS = """s.case_number, s.channel, s.district_code, s.employer_name, s.industry,
+CASE_COLUMNS = (
+    """s.case_number, s.channel, s.district_code, s.employer_name, s.industry,
     s.worker_count, s.platform_worker_count, s.claim_amount, s.reported_at, s.report_day,
     s.category, s.urgency, s.route, s.route_detail, s.status, s.group_id, s.group_number,
-    s.repeat_employer, s.is_platform, s.assignee_name, s.voided"""
+    s.repeat_employer, s.is_platform, s.assignee_name, s.voided,
+    """
+    + HANDLING
+    + " AS handling"
+)
 
 
 def describe_case(row: asyncpg.Record) -> dict[str, Any]:
@@ -308,7 +314,9 @@ def describe_case(row: asyncpg.Record) -> dict[str, Any]:
     case["urgency_name"] = labels.URGENCIES.get(row["urgency"], labels.UNTRIAGED)
     case["status_name"] = labels.STATUSES.get(row["status"], row["status"])
     case["industry_name"] = row["industry"] or labels.INDUSTRY_UNKNOWN
-    case["state"] = labels.case_status(voided=row["voided"], route=row["route"])
+    case["state"] = labels.case_status(
+        voided=row["voided"], route=row["route"], handling=row["handling"]
+    )
     case["state_name"] = labels.CASE_STATUSES[case["state"]]
     return case
 
@@ -534,10 +542,17 @@ async def timeline(
     )
     if row is None:
         return None
+    # The case's own events, and mediation's and legal aid's about it (by its number).
     events = await conn.fetch(
-        "SELECT event_type, occurred_at, text FROM case_timeline WHERE case_id = $1 "
-        "ORDER BY occurred_at, event_id",
+        """SELECT event_type, occurred_at, text FROM (
+               SELECT event_id, event_type, occurred_at, text FROM case_timeline
+               WHERE case_id = $1
+               UNION ALL
+               SELECT event_id, event_type, occurred_at, text FROM case_handling_line
+               WHERE case_number = $2) AS lines
+           ORDER BY occurred_at, event_id""",
         row["case_id"],
+        row["case_number"],
     )
     clocks = await conn.fetch(
         "SELECT kind, due_on, at_risk_from, note FROM case_deadline WHERE case_id = $1 "
@@ -568,7 +583,8 @@ async def timeline(
 # NULL for every district, $3 today). Voided cases and cases without a report are in none.
 _BASE = "s.reported_at IS NOT NULL AND NOT s.voided"
 _IN_SCOPE = "($2::text[] IS NULL OR s.district_code = ANY($2::text[]))"
-_OPEN = "s.route IS DISTINCT FROM 'consultation'"  # labels.case_status: answered = closed
+# labels.case_status: answered on the spot, or concluded by mediation or legal aid = closed
+_OPEN = f"s.route IS DISTINCT FROM 'consultation' AND {HANDLING} IS DISTINCT FROM 'closed'"
 _AT_RISK = (
     "EXISTS (SELECT 1 FROM case_deadline d WHERE d.case_id = s.case_id "
     "AND d.at_risk_from <= $3::date AND d.due_on >= $3::date)"

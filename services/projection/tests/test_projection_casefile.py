@@ -37,22 +37,34 @@ NANSHAN = ("440305",)
 
 
 @pytest.mark.parametrize(
-    ("voided", "route", "status", "words"),
+    ("voided", "route", "handling", "status", "words"),
     [
-        (False, None, "received", "已受理"),
-        (False, "mediation", "mediation", "调解中"),
-        (False, "legal_aid", "legal_aid", "法律援助中"),
-        (False, "referral", "triaged", "已分流"),
-        (False, "consultation", "closed", "已结案"),
-        (True, None, "voided", "已作废"),
-        (True, "mediation", "voided", "已作废"),
+        (False, None, None, "received", "已受理"),
+        (False, "mediation", None, "mediation", "调解中"),
+        (False, "legal_aid", None, "legal_aid", "法律援助中"),
+        (False, "referral", None, "triaged", "已分流"),
+        (False, "consultation", None, "closed", "已结案"),
+        (True, None, None, "voided", "已作废"),
+        (True, "mediation", None, "voided", "已作废"),
+        # Where mediation and legal aid stand outweighs the route (projection.handling).
+        (False, "mediation", "closed", "closed", "已结案"),
+        (False, "mediation", "legal_aid", "legal_aid", "法律援助中"),
+        (False, "legal_aid", "mediation", "mediation", "调解中"),
+        (True, "mediation", "mediation", "voided", "已作废"),
     ],
 )
 def test_a_case_status_in_plain_chinese(
-    voided: bool, route: str | None, status: str, words: str
+    voided: bool, route: str | None, handling: str | None, status: str, words: str
 ) -> None:
-    assert labels.case_status(voided=voided, route=route) == status
-    assert labels.case_status_label(voided=voided, route=route) == words
+    assert labels.case_status(voided=voided, route=route, handling=handling) == status
+    assert labels.case_status_label(voided=voided, route=route, handling=handling) == words
+
+
+def test_a_case_concluded_by_mediation_or_legal_aid_leaves_the_open_queues() -> None:
+    assert queues_of(case(handling="mediation"), ME, NANSHAN, TODAY) == {"mine"}
+    assert queues_of(case(handling="closed"), ME, NANSHAN, TODAY) == set()
+    unassigned = case(assignee_id=None, handling="legal_aid")
+    assert queues_of(unassigned, ME, NANSHAN, TODAY) == {"unassigned"}
 
 
 def test_every_status_has_one_name_and_voided_wins() -> None:
