@@ -21,7 +21,6 @@ import io
 import random
 import secrets
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +34,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from tests.integration.test_projection_rebuild import run_rebuild
 from tests.support.kafka import produce_raw, read_topic
 from tests.support.mediation_service import coordinator, query
 from tests.support.stack import Deployment
@@ -441,13 +441,7 @@ def test_agreement_confirmed_paid_closed_and_counted_once(
 
     # A rebuild from the topics gives the same figures (replays and repeats included).
     deployment["projection"].stop()
-    rebuilt = subprocess.run(
-        [sys.executable, "-m", "projection", "rebuild"],
-        env=deployment.service_env("projection"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    rebuilt = run_rebuild(deployment)
     assert rebuilt.returncode == 0, rebuilt.stderr
     deployment["projection"].start()
     deployment["projection"].wait_ready()

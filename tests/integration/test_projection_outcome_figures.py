@@ -11,8 +11,6 @@ A case's page follows its mediation and legal aid: their steps on its timeline, 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,9 +20,10 @@ import httpx
 import pytest
 
 from projection.periods import today
+from tests.integration.test_projection_rebuild import run_rebuild
 from tests.support.kafka import publish_events
 from tests.support.mediation_service import publish, reported, triaged
-from tests.support.stack import ROOT, Deployment
+from tests.support.stack import Deployment
 from tests.support.tokens import signed_in
 from tests.support.waiting import wait_until
 from weiquan_shared.auth import Role
@@ -136,6 +135,14 @@ def application(n: int, reason: str, recovered: str, case: Any = None) -> list[E
     ]
 
 
+def rebuild_while_stopped(deployment: Deployment) -> None:
+    deployment["projection"].stop()
+    rebuilt = run_rebuild(deployment)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    deployment["projection"].start()
+    deployment["projection"].wait_ready()
+
+
 def figures(url: str) -> dict[str, Any]:
     params = {
         "district": DISTRICT,
@@ -205,18 +212,7 @@ def test_voided_and_handed_on_count_nowhere_and_a_rebuild_restores_legal_aid(
 
     asyncio.run(lose_legal_aid())
     assert figures(url)["legal_aid"]["applications"] == 0
-    deployment["projection"].stop()
-    rebuilt = subprocess.run(
-        [sys.executable, "-m", "projection", "rebuild"],
-        env=deployment.service_env("projection"),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    deployment["projection"].start()
-    deployment["projection"].wait_ready()
+    rebuild_while_stopped(deployment)
     assert figures(url) == before
 
 
@@ -361,16 +357,5 @@ def test_a_case_page_follows_its_mediation_and_legal_aid(deployment: Deployment)
     before = page(case.case_number)
 
     # A rebuild from the topics gives the same page.
-    deployment["projection"].stop()
-    rebuilt = subprocess.run(
-        [sys.executable, "-m", "projection", "rebuild"],
-        env=deployment.service_env("projection"),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    deployment["projection"].start()
-    deployment["projection"].wait_ready()
+    rebuild_while_stopped(deployment)
     assert page(case.case_number) == before
