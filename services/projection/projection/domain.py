@@ -203,12 +203,17 @@ def _clocks_json(clocks: list[StatutoryClock]) -> list[dict[str, Any]]:
 LIMITATION_EXPIRED = "limitation_expired"
 
 
-def _clock_text(clock: StatutoryClock) -> str:
+def chinese_date(day: date) -> str:
+    """A day as the timeline writes it (2027年01月15日)."""
     # Not strftime: a date formatted with a non-ASCII pattern was 7% of a rebuild's Python time.
+    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
+def _clock_text(clock: StatutoryClock) -> str:
     day = clock.due_on
     if day is None:
         return f"{labels.CLOCKS[clock.kind]}不计算届满日"
-    on = f"{day.year}年{day.month:02d}月{day.day:02d}日"
+    on = chinese_date(day)
     if LIMITATION_EXPIRED in clock.review:
         return f"{labels.CLOCKS[clock.kind]}已于{on}届满（待核实有无中断、中止情形）"
     return f"{labels.CLOCKS[clock.kind]}届满日 {on}"
@@ -581,7 +586,7 @@ def review_text(resolved: CaseReviewResolved) -> str:
     text = f"人工核实：{labels.REVIEW_RESOLUTIONS[resolved.resolution]}"
     if resolved.knew_of_infringement_on is not None:
         day = resolved.knew_of_infringement_on
-        text += f"（知道权利受侵害之日 {day.year}年{day.month:02d}月{day.day:02d}日）"
+        text += f"（知道权利受侵害之日 {chinese_date(day)}）"
     if resolved.note:
         text += f"：{redact_text(resolved.note)}"
     if resolved.clocks:

@@ -13,14 +13,14 @@ keyed by (event, case number), so a replay adds none twice.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from projection import labels
-from projection.domain import CHINA
+from projection.domain import CHINA, chinese_date
 from weiquan_shared import labels as shared_labels
 from weiquan_shared.events.legal_aid import (
     LegalAidApplied,
@@ -64,10 +64,6 @@ LEFT_RESULTS = ("merged", "handed_on", "voided")
 def _when(moment: datetime) -> str:
     local = moment.astimezone(CHINA)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def _day(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _yuan(amount: Decimal) -> str:
@@ -114,15 +110,15 @@ def mediation_line(p: MediationEvent) -> tuple[str, list[str]] | None:
         clock = shared_labels.MEDIATION_CLOCKS.get(p.clock.kind, p.clock.kind)
         text = f"调解期限届满未达成协议（{clock}）"
     elif isinstance(p, MediationConfirmationRequested):
-        text = f"向{p.court_name}申请司法确认（{_day(p.applied_on)}）"
+        text = f"向{p.court_name}申请司法确认（{chinese_date(p.applied_on)}）"
     elif isinstance(p, MediationConfirmationDecided):
         text = f"司法确认：{shared_labels.CONFIRMATION_RULINGS.get(p.ruling, p.ruling)}"
     elif isinstance(p, MediationPaymentOrderApplied):
         text = f"向{p.court_name}申请支付令，{_yuan(p.amount)}"
     elif isinstance(p, MediationInstalmentPaid):
-        text = f"第{p.number}期已支付{_yuan(p.amount_paid)}（{_day(p.paid_on)}）"
+        text = f"第{p.number}期已支付{_yuan(p.amount_paid)}（{chinese_date(p.paid_on)}）"
     elif isinstance(p, MediationInstalmentOverdue):
-        text = f"第{p.number}期逾期未付（应于{_day(p.due_on)}前支付{_yuan(p.amount_due)}）"
+        text = f"第{p.number}期逾期未付（应于{chinese_date(p.due_on)}前支付{_yuan(p.amount_due)}）"
     elif isinstance(p, MediationClosed) and p.result not in LEFT_RESULTS:
         result = shared_labels.MEDIATION_CLOSED_RESULTS.get(p.result, p.result)
         text = f"调解 {number} 结案：{result}"
@@ -146,7 +142,7 @@ def legal_aid_line(p: LegalAidEvent) -> str | None:
         matter = shared_labels.LEGAL_AID_MATTERS.get(p.matter, p.matter)
         return f"法律援助申请 {number}（{source}，{matter}）"
     if isinstance(p, LegalAidDocumentsRequested):
-        return f"一次性告知补正材料{len(p.missing)}项，限{_day(p.due_on)}前提交"
+        return f"一次性告知补正材料{len(p.missing)}项，限{chinese_date(p.due_on)}前提交"
     if isinstance(p, LegalAidProvisionalStarted):
         return f"先行法律援助：距时效届满还剩{p.days_left}日"
     if isinstance(p, LegalAidGranted):
@@ -164,7 +160,7 @@ def legal_aid_line(p: LegalAidEvent) -> str | None:
     if isinstance(p, LegalAidStepRecorded):
         step = shared_labels.LEGAL_AID_STEPS.get(p.step, p.step)
         awarded = "" if p.amount_awarded is None else f"，裁决金额{_yuan(p.amount_awarded)}"
-        return f"{step}（{_day(p.occurred_on)}{awarded}）"
+        return f"{step}（{chinese_date(p.occurred_on)}{awarded}）"
     if isinstance(p, LegalAidClosed) and p.reason != "voided":
         closure = shared_labels.LEGAL_AID_CLOSURES.get(p.reason, p.reason)
         recovered = f"，追回{_yuan(p.amount_recovered)}" if p.amount_recovered else ""

@@ -41,9 +41,9 @@ from weiquan_shared.events.legal_aid import (
 )
 from weiquan_shared.uow import UnitOfWork
 
-# The figures read all but the two last; every one but the satisfaction adds its line to
-# the case's timeline and says whether the application still handles it (projection.handling).
-HANDLED = (
+# The events the figures read; every handled one but the satisfaction adds its line to the
+# case's timeline and says whether the application still handles it (projection.handling).
+COUNTED = (
     LegalAidApplied,
     LegalAidProvisionalStarted,
     LegalAidGranted,
@@ -52,6 +52,9 @@ HANDLED = (
     LegalAidStepRecorded,
     LegalAidClosed,
     LegalAidSatisfactionRecorded,
+)
+HANDLED = (
+    *COUNTED,
     LegalAidDocumentsRequested,
     LegalAidLawyerDeclined,
 )
@@ -74,6 +77,9 @@ async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> 
     values, so a replayed event changes nothing twice."""
     for envelope, payload in events:
         assert isinstance(payload, LegalAidEvent)
+        await handling.apply(conn, envelope, payload)
+        if not isinstance(payload, COUNTED):
+            continue
         await conn.execute(
             _UPSERT,
             payload.application_id,
@@ -83,7 +89,6 @@ async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> 
             envelope.occurred_at.date(),
         )
         await _apply(conn, payload)
-        await handling.apply(conn, envelope, payload)
 
 
 async def _apply(conn: asyncpg.Connection, p: LegalAidEvent) -> None:

@@ -5,8 +5,9 @@ them (DOMAIN.md §12).
 Every mediation event names its mediation, district and cases, so any of them makes the
 row (in order per mediation: events are keyed by the mediation id). A mediation counts in
 the period it was opened in; money recovered in the period its instalment was paid; a
-mediation closed as ``merged``, ``voided`` or ``handed_on`` counts nowhere (``UNCOUNTED``:
-merged into its group's, registered in error, or retriaged to a route that counts it).
+mediation closed as ``merged``, ``voided`` or ``handed_on`` counts nowhere
+(``handling.LEFT_RESULTS``: merged into its group's, registered in error, or retriaged to a
+route that counts it).
 Money recovered is one row per paid instalment (keyed by the instalment), so a replayed or
 repeated event adds nothing.
 """
@@ -46,9 +47,9 @@ from weiquan_shared.events.mediation import (
 )
 from weiquan_shared.uow import UnitOfWork
 
-# The figures read the first seven; every one adds its line to its cases' timelines and
+# The events the figures read; every handled one adds its line to its cases' timelines and
 # says whether the mediation still handles them (projection.handling).
-HANDLED = (
+COUNTED = (
     MediationOpened,
     MediationCasesChanged,
     MediationAgreementReached,
@@ -56,6 +57,9 @@ HANDLED = (
     MediationExpired,
     MediationInstalmentPaid,
     MediationClosed,
+)
+HANDLED = (
+    *COUNTED,
     MediationAssigned,
     MediationSessionScheduled,
     MediationSessionMoved,
@@ -69,7 +73,6 @@ HANDLED = (
 )
 SUCCESS = ("agreement", "fulfilled")
 CONCLUDED = ("agreement", "fulfilled", "failed", "withdrawn", "expired")
-UNCOUNTED = ("merged", "voided", "handed_on")
 
 _UPSERT = """
 INSERT INTO mediation_summary AS m (mediation_id, mediation_number, district_code, case_ids,
@@ -89,6 +92,9 @@ async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> 
     different topics): dates of resolution take the earliest, results only move forward."""
     for envelope, payload in events:
         assert isinstance(payload, MediationEvent)
+        await handling.apply(conn, envelope, payload)
+        if not isinstance(payload, COUNTED):
+            continue
         day = envelope.occurred_at.date()
         await conn.execute(
             _UPSERT,
@@ -100,7 +106,6 @@ async def apply_all(conn: asyncpg.Connection, events: list[tuple[Any, Any]]) -> 
             day,
         )
         await _apply(conn, payload)
-        await handling.apply(conn, envelope, payload)
 
 
 async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
@@ -174,7 +179,7 @@ async def _apply(conn: asyncpg.Connection, p: MediationEvent) -> None:
             p.closed_at.date(),
             p.opened_on,
             p.worker_count,
-            list(UNCOUNTED),
+            list(handling.LEFT_RESULTS),
         )
 
 

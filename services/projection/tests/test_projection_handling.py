@@ -74,7 +74,7 @@ def test_a_mediation_says_its_steps_to_each_of_its_cases() -> None:
         detected_on=date(2027, 1, 16),
     )
     assert mediation_line(overdue) == (
-        "第2期逾期未付（应于2027年1月15日前支付15,000.00元）",
+        "第2期逾期未付（应于2027年01月15日前支付15,000.00元）",
         MEDIATION["case_numbers"],
     )
     assert {s for _, s in _states(overdue)} == {OPEN}  # open until fulfilled and closed
@@ -143,7 +143,7 @@ def test_legal_aid_says_its_steps_and_where_it_leaves_its_case() -> None:
         award_final=True,
         recorded_at=AT,
     )
-    assert legal_aid_line(award) == "仲裁裁决（2027年2月20日，裁决金额24,300.00元）"
+    assert legal_aid_line(award) == "仲裁裁决（2027年02月20日，裁决金额24,300.00元）"
 
     def ended(reason: str) -> LegalAidClosed:
         return LegalAidClosed(
